@@ -1,0 +1,85 @@
+// Package bench measures the project's speed figures the way the issues
+// define them, for "galaxy bench" (and its --json form): medians of repeated
+// timed rounds on synthetic inputs of the real sizes, so figures from noisy,
+// shared machines stay comparable.
+package bench
+
+import (
+	"math/rand/v2"
+	"sort"
+	"time"
+
+	"galaxy/model/seed"
+)
+
+// Seed network sizes of the assignment: 69x69 g-band images, 100 hidden
+// units, the course's 5 classes.
+const (
+	SeedN = 69 * 69
+	SeedD = 100
+	SeedK = 5
+)
+
+// Median returns the median of xs (0 for none).
+func Median(xs []float64) float64 {
+	if len(xs) == 0 {
+		return 0
+	}
+	s := append([]float64(nil), xs...)
+	sort.Float64s(s)
+	if len(s)%2 == 1 {
+		return s[len(s)/2]
+	}
+	return (s[len(s)/2-1] + s[len(s)/2]) / 2
+}
+
+// Rounds times fn rounds times after one warm-up call and returns the
+// median duration of one call in milliseconds divided by per (the number of
+// operations one call does).
+func Rounds(rounds, per int, fn func()) float64 {
+	fn()
+	ms := make([]float64, rounds)
+	for r := range ms {
+		t := time.Now()
+		fn()
+		ms[r] = float64(time.Since(t).Nanoseconds()) / 1e6 / float64(per)
+	}
+	return Median(ms)
+}
+
+// seedData returns a network and m random images with pixel-like values.
+func seedData(m int) (*seed.Net, []float32, []int) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	net, _ := seed.New(SeedN, SeedD, SeedK, rng)
+	x := make([]float32, m*SeedN)
+	for i := range x {
+		x[i] = float32(rng.IntN(256)) / 256
+	}
+	y := make([]int, m)
+	for i := range y {
+		y[i] = rng.IntN(SeedK)
+	}
+	return net, x, y
+}
+
+// SeedStepBatch1 returns the median time of one SGD step of the seed
+// network at batch 1, in milliseconds.
+func SeedStepBatch1(rounds int) float64 {
+	const imgs, steps = 64, 500
+	net, x, y := seedData(imgs)
+	rng := rand.New(rand.NewPCG(3, 4))
+	return Rounds(rounds, steps, func() {
+		for s := 0; s < steps; s++ {
+			i := rng.IntN(imgs)
+			net.Step(x[i*SeedN:(i+1)*SeedN], y[i], 0.001)
+		}
+	})
+}
+
+// SeedForward returns the median time to score m images with the seed
+// network in one batched pass, in milliseconds.
+func SeedForward(m, rounds int) float64 {
+	net, x, _ := seedData(m)
+	out := make([]float32, m*SeedK)
+	return Rounds(rounds, 1, func() { net.Logits(x, m, out) })
+}

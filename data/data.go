@@ -1,0 +1,366 @@
+// Package data reads labelled galaxy images from the files the field uses and
+// prepares them for the models: one in-memory representation shared by
+// training, evaluation and prediction.
+//
+// Reading (Load) understands HDF5 files in the Galaxy10 layout, the course's
+// pickle (dataG.pkl.gz), NumPy .npy/.npz files and catalogs (CSV) of JPEG/PNG
+// cutouts; the result is a Raw: uint8 images in HWC order and label codes in
+// the file's label space. Preparing (Prepare) applies a class scheme (codes a
+// scheme drops are left out and counted), chooses channels, and makes the
+// deterministic stratified train/test split, so that every command naming the
+// same file and split seed sees the same split. Pixel scaling (1/256, as the
+// assignment does) happens when a model asks for features.
+package data
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"sort"
+	"strconv"
+	"strings"
+
+	"galaxy/data/scheme"
+)
+
+// Scale is the factor the assignment applies to pixel values (v/256).
+const Scale = 1.0 / 256
+
+// DefaultTestFrac and DefaultSplitSeed are the split every command uses
+// unless told otherwise.
+const (
+	DefaultTestFrac  = 0.1
+	DefaultSplitSeed = 2020
+)
+
+// Raw is what a data file holds: images and label codes, before a scheme,
+// channel choice or split is applied.
+type Raw struct {
+	Path       string
+	N, H, W, C int
+	Pixels     []uint8  // N*H*W*C bytes; image i starts at i*H*W*C, rows top to bottom, channels interleaved
+	Codes      []int    // label codes in Space, one per image; nil when the file has no labels
+	Space      string   // label space of Codes: "galaxy10", "gz1", "spiral" or "course5"
+	IDs        []int64  // object ids when the file has them (objid, galaxy_id, a catalog's id column)
+	Files      []string // source file per image, for catalogs
+	NTrain     int      // > 0 when the file carries its own split: images [0,NTrain) train, the rest test
+}
+
+// Image returns the pixels of image i (a sub-slice, not a copy).
+func (r *Raw) Image(i int) []uint8 {
+	sz := r.H * r.W * r.C
+	return r.Pixels[i*sz : (i+1)*sz]
+}
+
+// Options say how to prepare a Raw for a model.
+type Options struct {
+	Scheme    string  // class scheme name; "" = the default for the file's label space
+	Channels  string  // "all", "g", "r", "i", or comma-separated indices; "" = all
+	TestFrac  float64 // fraction of each class held out for testing (ignored when the file carries its split)
+	SplitSeed uint64  // seed of the stratified split
+}
+
+// DefaultOptions returns the options every command starts from.
+func DefaultOptions() Options {
+	return Options{TestFrac: DefaultTestFrac, SplitSeed: DefaultSplitSeed, Channels: "all"}
+}
+
+// Dataset is a prepared data set: images with chosen channels and class
+// numbers of one scheme, split into train and test.
+type Dataset struct {
+	Source   string
+	Scheme   *scheme.Scheme
+	H, W, C  int   // C counts the chosen channels
+	Channels []int // chosen channels of the file, in order
+	Read     int   // images in the file
+	Dropped  map[int]int
+	Train    *Split
+	Test     *Split
+	All      *Split // every kept image in file order
+	Preset   bool   // the split came from the file
+}
+
+// Dim returns the length of a flattened image, H*W*C.
+func (d *Dataset) Dim() int { return d.H * d.W * d.C }
+
+// DroppedCount returns how many images the scheme left out.
+func (d *Dataset) DroppedCount() int {
+	n := 0
+	for _, c := range d.Dropped {
+		n += c
+	}
+	return n
+}
+
+// Split is a list of prepared images and their classes.
+type Split struct {
+	Name    string
+	H, W, C int
+	Pixels  []uint8 // Len()*H*W*C, chosen channels only, HWC
+	Labels  []int   // class numbers
+	Index   []int   // position of each image in the file
+	IDs     []int64 // object ids, when the file has them
+	Files   []string
+}
+
+// Len returns the number of images.
+func (s *Split) Len() int { return len(s.Labels) }
+
+// Dim returns the length of a flattened image.
+func (s *Split) Dim() int { return s.H * s.W * s.C }
+
+// Image returns image i's bytes (a sub-slice).
+func (s *Split) Image(i int) []uint8 {
+	n := s.Dim()
+	return s.Pixels[i*n : (i+1)*n]
+}
+
+// Features writes image i flattened and scaled by Scale into dst (len Dim()).
+func (s *Split) Features(i int, dst []float32) {
+	for j, p := range s.Image(i) {
+		dst[j] = float32(p) * Scale
+	}
+}
+
+// Matrix returns every image's features as a Len() x Dim() row-major matrix.
+func (s *Split) Matrix() []float32 {
+	n := s.Dim()
+	m := make([]float32, s.Len()*n)
+	for i := 0; i < s.Len(); i++ {
+		s.Features(i, m[i*n:(i+1)*n])
+	}
+	return m
+}
+
+// Counts returns the number of images of each of k classes.
+func (s *Split) Counts(k int) []int {
+	c := make([]int, k)
+	for _, l := range s.Labels {
+		c[l]++
+	}
+	return c
+}
+
+// ParseChannels turns a --channels value into channel indices of a file with
+// c channels. "g", "r" and "i" name the bands of SDSS colour composites
+// (channels 2, 1, 0 of a 3-channel file); a 1-channel file is taken to be the
+// g band already, as the course's file is.
+func ParseChannels(spec string, c int) ([]int, error) {
+	spec = strings.TrimSpace(strings.ToLower(spec))
+	all := make([]int, c)
+	for i := range all {
+		all[i] = i
+	}
+	band := map[string]int{"i": 0, "r": 1, "g": 2}
+	switch {
+	case spec == "" || spec == "all":
+		return all, nil
+	case band[spec] != 0 || spec == "i":
+		if c == 1 {
+			if spec != "g" {
+				return nil, fmt.Errorf("channels %q: the file has 1 channel (taken as g)", spec)
+			}
+			return []int{0}, nil
+		}
+		if c != 3 {
+			return nil, fmt.Errorf("channels %q: band names need a 3-channel (i, r, g) file, this one has %d channels", spec, c)
+		}
+		return []int{band[spec]}, nil
+	}
+	var out []int
+	seen := map[int]bool{}
+	for _, f := range strings.Split(spec, ",") {
+		v, err := strconv.Atoi(strings.TrimSpace(f))
+		if err != nil {
+			return nil, fmt.Errorf("channels %q: want all, g, r, i or indices like 0,2", spec)
+		}
+		if v < 0 || v >= c {
+			return nil, fmt.Errorf("channels %q: channel %d out of range (the file has %d)", spec, v, c)
+		}
+		if seen[v] {
+			return nil, fmt.Errorf("channels %q: channel %d named twice", spec, v)
+		}
+		seen[v] = true
+		out = append(out, v)
+	}
+	return out, nil
+}
+
+// ChannelSpec writes channel indices back in the form ParseChannels reads.
+func ChannelSpec(ch []int, c int) string {
+	if len(ch) == c {
+		all := true
+		for i, v := range ch {
+			all = all && v == i
+		}
+		if all {
+			return "all"
+		}
+	}
+	s := make([]string, len(ch))
+	for i, v := range ch {
+		s[i] = strconv.Itoa(v)
+	}
+	return strings.Join(s, ",")
+}
+
+// Prepare applies a scheme, a channel choice and the train/test split.
+func Prepare(raw *Raw, opt Options) (*Dataset, error) {
+	if raw.Codes == nil {
+		return nil, fmt.Errorf("%s: the file has no labels", raw.Path)
+	}
+	name := opt.Scheme
+	if name == "" {
+		name = scheme.DefaultFor(raw.Space)
+	}
+	sch, err := scheme.Get(name)
+	if err != nil {
+		return nil, err
+	}
+	if !sch.CanRead(raw.Space) {
+		return nil, fmt.Errorf("%s: holds %s labels, which scheme %s cannot read (schemes for it: %s)", raw.Path, raw.Space, sch.Name, strings.Join(schemesFor(raw.Space), ", "))
+	}
+	ch, err := ParseChannels(opt.Channels, raw.C)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", raw.Path, err)
+	}
+	if opt.TestFrac < 0 || opt.TestFrac >= 1 || math.IsNaN(opt.TestFrac) {
+		return nil, fmt.Errorf("test fraction %v: want a value in [0, 1)", opt.TestFrac)
+	}
+	ds := &Dataset{Source: raw.Path, Scheme: sch, H: raw.H, W: raw.W, C: len(ch), Channels: ch, Read: raw.N, Dropped: map[int]int{}}
+	kept := make([]int, 0, raw.N)
+	labels := make([]int, raw.N)
+	for i, code := range raw.Codes {
+		cls, keep, err := sch.Class(raw.Space, code)
+		if err != nil {
+			where := fmt.Sprintf("image %d", i)
+			if raw.Files != nil {
+				where = fmt.Sprintf("row for %s", raw.Files[i])
+			}
+			return nil, fmt.Errorf("%s: %s: %w", raw.Path, where, err)
+		}
+		if !keep {
+			ds.Dropped[code]++
+			continue
+		}
+		labels[i] = cls
+		kept = append(kept, i)
+	}
+	var train, test []int
+	if raw.NTrain > 0 {
+		ds.Preset = true
+		for _, i := range kept {
+			if i < raw.NTrain {
+				train = append(train, i)
+			} else {
+				test = append(test, i)
+			}
+		}
+	} else {
+		train, test = stratify(kept, labels, sch.K(), opt.TestFrac, opt.SplitSeed)
+	}
+	ds.All = gather(raw, "all", kept, labels, ch)
+	ds.Train = gather(raw, "train", train, labels, ch)
+	ds.Test = gather(raw, "test", test, labels, ch)
+	return ds, nil
+}
+
+// Split returns the named split: "train", "test" or "all".
+func (d *Dataset) Split(name string) (*Split, error) {
+	switch name {
+	case "train":
+		return d.Train, nil
+	case "test":
+		return d.Test, nil
+	case "all":
+		return d.All, nil
+	}
+	return nil, fmt.Errorf("unknown split %q (want train, test or all)", name)
+}
+
+// MajorityAccuracy is the accuracy of always answering the most common class
+// of the training split, measured on s.
+func (d *Dataset) MajorityAccuracy(s *Split) float64 {
+	if s.Len() == 0 {
+		return 0
+	}
+	ref := d.Train
+	if ref.Len() == 0 {
+		ref = s
+	}
+	cnt := ref.Counts(d.Scheme.K())
+	best := 0
+	for c := range cnt {
+		if cnt[c] > cnt[best] {
+			best = c
+		}
+	}
+	return float64(s.Counts(d.Scheme.K())[best]) / float64(s.Len())
+}
+
+// stratify splits the kept images class by class: each class's images are
+// shuffled by a generator seeded with seed and the first round(frac*count)
+// go to test. Both lists come back in file order.
+func stratify(kept, labels []int, k int, frac float64, seed uint64) (train, test []int) {
+	byClass := make([][]int, k)
+	for _, i := range kept {
+		byClass[labels[i]] = append(byClass[labels[i]], i)
+	}
+	rng := rand.New(rand.NewPCG(seed, 0x6a09e667f3bcc908))
+	for _, idx := range byClass {
+		rng.Shuffle(len(idx), func(a, b int) { idx[a], idx[b] = idx[b], idx[a] })
+		nt := int(math.Round(frac * float64(len(idx))))
+		test = append(test, idx[:nt]...)
+		train = append(train, idx[nt:]...)
+	}
+	sort.Ints(train)
+	sort.Ints(test)
+	return train, test
+}
+
+func gather(raw *Raw, name string, idx, labels []int, ch []int) *Split {
+	s := &Split{Name: name, H: raw.H, W: raw.W, C: len(ch), Index: idx, Labels: make([]int, len(idx))}
+	n := raw.H * raw.W
+	s.Pixels = make([]uint8, len(idx)*n*len(ch))
+	identity := len(ch) == raw.C
+	for j, c := range ch {
+		identity = identity && c == j
+	}
+	for j, i := range idx {
+		s.Labels[j] = labels[i]
+		src := raw.Image(i)
+		dst := s.Pixels[j*n*len(ch) : (j+1)*n*len(ch)]
+		if identity {
+			copy(dst, src)
+			continue
+		}
+		for p := 0; p < n; p++ {
+			for q, c := range ch {
+				dst[p*len(ch)+q] = src[p*raw.C+c]
+			}
+		}
+	}
+	if raw.IDs != nil {
+		s.IDs = make([]int64, len(idx))
+		for j, i := range idx {
+			s.IDs[j] = raw.IDs[i]
+		}
+	}
+	if raw.Files != nil {
+		s.Files = make([]string, len(idx))
+		for j, i := range idx {
+			s.Files[j] = raw.Files[i]
+		}
+	}
+	return s
+}
+
+func schemesFor(space string) []string {
+	var out []string
+	for _, n := range scheme.Names() {
+		if s, _ := scheme.Get(n); s.CanRead(space) {
+			out = append(out, n)
+		}
+	}
+	return out
+}

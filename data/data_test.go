@@ -1,0 +1,180 @@
+package data
+
+import (
+	"encoding/binary"
+	"math"
+	"strconv"
+	"strings"
+	"testing"
+
+	"galaxy/data/array"
+)
+
+// synthRaw makes n tiny 2x2x3 images whose pixel values encode their index
+// and channel, with gz1 codes cycling through 0..5.
+func synthRaw(n int) *Raw {
+	r := &Raw{Path: "synth", N: n, H: 2, W: 2, C: 3, Space: "gz1"}
+	r.Pixels = make([]uint8, n*12)
+	r.Codes = make([]int, n)
+	for i := 0; i < n; i++ {
+		for p := 0; p < 4; p++ {
+			for c := 0; c < 3; c++ {
+				r.Pixels[i*12+p*3+c] = uint8((i*7 + p*3 + c) % 256)
+			}
+		}
+		r.Codes[i] = i % 6
+	}
+	return r
+}
+
+func TestPrepareSchemeAndDrops(t *testing.T) {
+	raw := synthRaw(600)
+	ds, err := Prepare(raw, Options{Scheme: "morph4", Channels: "all", TestFrac: 0.1, SplitSeed: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ds.DroppedCount() != 100 || ds.Dropped[4] != 100 {
+		t.Errorf("dropped %v, want 100 of code 4", ds.Dropped)
+	}
+	if ds.All.Len() != 500 || ds.Train.Len()+ds.Test.Len() != 500 {
+		t.Errorf("kept %d, train %d, test %d", ds.All.Len(), ds.Train.Len(), ds.Test.Len())
+	}
+	// Stratified: each class loses round(0.1*count) to test.
+	k := ds.Scheme.K()
+	all, te := ds.All.Counts(k), ds.Test.Counts(k)
+	want := []int{10, 20, 10, 10} // smooth 100, spiral 200, edge-on 100, merger 100
+	for c := range want {
+		if te[c] != want[c] || all[c] != want[c]*10 {
+			t.Errorf("class %d: %d of %d in test, want %d of %d", c, te[c], all[c], want[c], want[c]*10)
+		}
+	}
+	// Images follow their labels: image at file index i has code i%6.
+	for j, i := range ds.Test.Index {
+		if got, want := ds.Test.Image(j)[0], uint8((i*7)%256); got != want {
+			t.Fatalf("test image %d (file %d) pixel %d, want %d", j, i, got, want)
+		}
+		cls, _, _ := ds.Scheme.Class("gz1", i%6)
+		if ds.Test.Labels[j] != cls {
+			t.Fatalf("test image %d label %d, want %d", j, ds.Test.Labels[j], cls)
+		}
+	}
+}
+
+func TestSplitDeterministic(t *testing.T) {
+	raw := synthRaw(300)
+	opt := Options{Scheme: "gz1", TestFrac: 0.2, SplitSeed: 7}
+	a, _ := Prepare(raw, opt)
+	b, _ := Prepare(raw, opt)
+	if strings.Join(ints(a.Test.Index), ",") != strings.Join(ints(b.Test.Index), ",") {
+		t.Error("same seed, different splits")
+	}
+	opt.SplitSeed = 8
+	c, _ := Prepare(raw, opt)
+	if strings.Join(ints(a.Test.Index), ",") == strings.Join(ints(c.Test.Index), ",") {
+		t.Error("different seeds, same split")
+	}
+	seen := map[int]bool{}
+	for _, i := range append(append([]int(nil), a.Train.Index...), a.Test.Index...) {
+		if seen[i] {
+			t.Fatalf("image %d in both splits", i)
+		}
+		seen[i] = true
+	}
+}
+
+func ints(v []int) []string {
+	s := make([]string, len(v))
+	for i, x := range v {
+		s[i] = strconv.Itoa(x)
+	}
+	return s
+}
+
+func f64bytes(v ...float64) []byte {
+	b := make([]byte, 0, 8*len(v))
+	for _, x := range v {
+		b = binary.LittleEndian.AppendUint64(b, math.Float64bits(x))
+	}
+	return b
+}
+
+func TestChannels(t *testing.T) {
+	raw := synthRaw(12)
+	ds, err := Prepare(raw, Options{Scheme: "gz1", Channels: "g", TestFrac: 0})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ds.C != 1 || ds.Channels[0] != 2 || ds.Dim() != 4 {
+		t.Fatalf("g: C=%d channels %v", ds.C, ds.Channels)
+	}
+	for p := 0; p < 4; p++ {
+		if got, want := ds.All.Image(1)[p], raw.Image(1)[p*3+2]; got != want {
+			t.Errorf("pixel %d: %d, want %d", p, got, want)
+		}
+	}
+	f := make([]float32, 4)
+	ds.All.Features(1, f)
+	if f[0] != float32(raw.Image(1)[2])/256 {
+		t.Errorf("features not scaled by 1/256: %v", f)
+	}
+	for spec, want := range map[string]string{"0,2": "0,2", "all": "all", "r": "1", "i": "0", " G ": "2"} {
+		ch, err := ParseChannels(spec, 3)
+		if err != nil || ChannelSpec(ch, 3) != want {
+			t.Errorf("%q -> %v %v", spec, ch, err)
+		}
+	}
+	for _, bad := range []string{"3", "x", "0,0", "-1", "g,r"} {
+		if _, err := ParseChannels(bad, 3); err == nil {
+			t.Errorf("%q accepted", bad)
+		}
+	}
+	if ch, err := ParseChannels("g", 1); err != nil || ch[0] != 0 {
+		t.Errorf("g of a 1-channel file: %v %v", ch, err)
+	}
+}
+
+func TestPrepareErrors(t *testing.T) {
+	raw := synthRaw(10)
+	raw.Codes[3] = 9
+	_, err := Prepare(raw, Options{Scheme: "morph4"})
+	if err == nil || !strings.Contains(err.Error(), "image 3") || !strings.Contains(err.Error(), "synth") || !strings.Contains(err.Error(), "morph4") {
+		t.Errorf("code out of range: %v", err)
+	}
+	raw = synthRaw(10)
+	if _, err := Prepare(raw, Options{Scheme: "course5"}); err == nil || !strings.Contains(err.Error(), "gz1 labels") {
+		t.Errorf("wrong label space: %v", err)
+	}
+	if _, err := Prepare(raw, Options{Scheme: "gz1", TestFrac: 1}); err == nil {
+		t.Error("test fraction 1 accepted")
+	}
+	raw.Codes = nil
+	if _, err := Prepare(raw, Options{}); err == nil {
+		t.Error("no labels accepted")
+	}
+}
+
+func TestFromArrays(t *testing.T) {
+	img := &array.Array{Shape: []int{2, 2, 2, 1}, DType: array.Uint8, Data: make([]byte, 8)}
+	onehot := &array.Array{Shape: []int{2, 5}, DType: array.Float64, Data: f64bytes(0, 0, 1, 0, 0, 1, 0, 0, 0, 0)}
+	r, err := fromArrays("x.pkl", img, onehot)
+	if err != nil || r.Codes[0] != 2 || r.Codes[1] != 0 || r.Space != "course5" {
+		t.Fatalf("one-hot: %+v %v", r, err)
+	}
+	bad := []struct {
+		name     string
+		img, lab *array.Array
+		want     string
+	}{
+		{"length mismatch", img, &array.Array{Shape: []int{3}, DType: array.Uint8, Data: []byte{0, 1, 2}}, "2 images but labels of shape [3]"},
+		{"wrong image shape", &array.Array{Shape: []int{8}, DType: array.Uint8, Data: make([]byte, 8)}, nil, "shape [8]"},
+		{"not one-hot", img, &array.Array{Shape: []int{2, 2}, DType: array.Float64, Data: f64bytes(1, 1, 0, 1)}, "not one-hot"},
+		{"short data", &array.Array{Shape: []int{2, 2, 2}, DType: array.Uint8, Data: make([]byte, 7)}, nil, "needs 8 bytes"},
+		{"float pixel out of range", &array.Array{Shape: []int{1, 1, 1}, DType: array.Float64, Data: f64bytes(300)}, nil, "0..255"},
+	}
+	for _, c := range bad {
+		_, err := fromArrays("x.npz", c.img, c.lab)
+		if err == nil || !strings.Contains(err.Error(), c.want) || !strings.Contains(err.Error(), "x.npz") {
+			t.Errorf("%s: %v", c.name, err)
+		}
+	}
+}

@@ -1,0 +1,453 @@
+package data
+
+import (
+	"encoding/csv"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strconv"
+	"strings"
+	"sync"
+
+	"galaxy/data/array"
+	"galaxy/data/cutout"
+	"galaxy/data/hdf5"
+	"galaxy/data/npy"
+	"galaxy/data/pickle"
+	"galaxy/data/scheme"
+)
+
+// LoadOptions say how to read a file.
+type LoadOptions struct {
+	// Labels names the label space of the file's codes ("galaxy10", "gz1",
+	// "spiral", "course5"); "" guesses it from the file.
+	Labels string
+	// FileColumn and LabelColumn name a catalog's columns ("file" and
+	// "label" when empty; a catalog without "label" may use gz1_class,
+	// galaxy10_class, class or ans). IDColumn names an optional id column.
+	FileColumn, LabelColumn, IDColumn string
+}
+
+// Load reads a data file, choosing the reader by the file's name:
+// .h5/.hdf5 (Galaxy10 layout), .pkl/.pickle (optionally .gz: the course's
+// tuple), .npz, .npy (images only) and .csv (a catalog of cutouts).
+func Load(path string, opt LoadOptions) (*Raw, error) {
+	if _, err := os.Stat(path); err != nil {
+		if errors.Is(err, os.ErrNotExist) {
+			return nil, fmt.Errorf("%s: no such file", path)
+		}
+		return nil, err
+	}
+	lower := strings.ToLower(path)
+	var (
+		raw *Raw
+		err error
+	)
+	switch {
+	case strings.HasSuffix(lower, ".h5") || strings.HasSuffix(lower, ".hdf5") || strings.HasSuffix(lower, ".he5"):
+		raw, err = loadHDF5(path)
+	case strings.HasSuffix(lower, ".pkl") || strings.HasSuffix(lower, ".pkl.gz") || strings.HasSuffix(lower, ".pickle") || strings.HasSuffix(lower, ".pickle.gz"):
+		raw, err = loadPickle(path)
+	case strings.HasSuffix(lower, ".npz"):
+		raw, err = loadNPZ(path)
+	case strings.HasSuffix(lower, ".npy"):
+		var a *array.Array
+		if a, err = npy.ReadFile(path); err == nil {
+			raw, err = fromArrays(path, a, nil)
+		}
+	case strings.HasSuffix(lower, ".csv"):
+		raw, err = loadCatalog(path, opt)
+	default:
+		return nil, fmt.Errorf("%s: unknown data format (want .h5, .pkl[.gz], .npz, .npy or a .csv catalog)", path)
+	}
+	if err != nil {
+		return nil, err
+	}
+	if opt.Labels != "" {
+		known := false
+		for _, s := range scheme.Spaces() {
+			known = known || s == opt.Labels
+		}
+		if !known {
+			return nil, fmt.Errorf("unknown label space %q (known: %s)", opt.Labels, strings.Join(scheme.Spaces(), ", "))
+		}
+		raw.Space = opt.Labels
+	}
+	if raw.Space == "" {
+		raw.Space = guessSpace(raw.Codes)
+	}
+	return raw, nil
+}
+
+// guessSpace takes codes 0..1 for the binary spiral flag and anything else
+// for Galaxy10 class numbers.
+func guessSpace(codes []int) string {
+	mx := 0
+	for _, c := range codes {
+		mx = max(mx, c)
+	}
+	if len(codes) > 0 && mx <= 1 {
+		return "spiral"
+	}
+	return "galaxy10"
+}
+
+func loadHDF5(path string) (*Raw, error) {
+	f, err := hdf5.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	names := f.Names()
+	has := func(n string) bool {
+		for _, x := range names {
+			if x == n {
+				return true
+			}
+		}
+		return false
+	}
+	if !has("images") {
+		return nil, fmt.Errorf("%s: no dataset \"images\" (datasets: %s)", path, strings.Join(names, ", "))
+	}
+	img, err := f.Read("images")
+	if err != nil {
+		return nil, err
+	}
+	var lab *array.Array
+	if has("ans") {
+		if lab, err = f.Read("ans"); err != nil {
+			return nil, err
+		}
+	}
+	raw, err := fromArrays(path, img, lab)
+	if err != nil {
+		return nil, err
+	}
+	for _, idName := range []string{"objid", "galaxy_id", "id", "ids"} {
+		if !has(idName) {
+			continue
+		}
+		a, err := f.Read(idName)
+		if err != nil {
+			return nil, err
+		}
+		ids, err := a.Int64s()
+		if err != nil || len(ids) != raw.N {
+			return nil, fmt.Errorf("%s: dataset %q: want %d integer ids, have %d", path, idName, raw.N, len(ids))
+		}
+		raw.IDs = ids
+		break
+	}
+	if names, err := f.AttrStrings("class_names"); err == nil && len(names) == 6 && strings.HasPrefix(strings.ToLower(names[0]), "elliptical") {
+		raw.Space = "gz1"
+	}
+	return raw, nil
+}
+
+func loadPickle(path string) (*Raw, error) {
+	arrs, err := pickle.ReadArrays(path)
+	if err != nil {
+		return nil, err
+	}
+	switch len(arrs) {
+	case 4: // (train_images, train_labels, test_images, test_labels)
+		return fromSplitArrays(path, arrs[0], arrs[1], arrs[2], arrs[3])
+	case 2:
+		return fromArrays(path, arrs[0], arrs[1])
+	}
+	return nil, fmt.Errorf("%s: want a tuple (train_images, train_labels, test_images, test_labels) or (images, labels), got %d arrays", path, len(arrs))
+}
+
+func loadNPZ(path string) (*Raw, error) {
+	names, arrs, err := npy.ReadNPZ(path)
+	if err != nil {
+		return nil, err
+	}
+	get := func(keys ...string) *array.Array {
+		for _, k := range keys {
+			if a, ok := arrs[k]; ok {
+				return a
+			}
+		}
+		return nil
+	}
+	if xtr, xte := get("x_train", "train_images"), get("x_test", "test_images"); xtr != nil && xte != nil {
+		ytr, yte := get("y_train", "train_labels"), get("y_test", "test_labels")
+		if ytr == nil || yte == nil {
+			return nil, fmt.Errorf("%s: has train/test images but not both label arrays (arrays: %s)", path, strings.Join(names, ", "))
+		}
+		return fromSplitArrays(path, xtr, ytr, xte, yte)
+	}
+	img := get("images", "x", "X")
+	if img == nil {
+		return nil, fmt.Errorf("%s: no images array (want images/ans, x/y or x_train/y_train/x_test/y_test; arrays: %s)", path, strings.Join(names, ", "))
+	}
+	raw, err := fromArrays(path, img, get("ans", "labels", "y", "Y"))
+	if err != nil {
+		return nil, err
+	}
+	if ids := get("objid", "galaxy_id", "ids"); ids != nil {
+		v, err := ids.Int64s()
+		if err == nil && len(v) == raw.N {
+			raw.IDs = v
+		}
+	}
+	return raw, nil
+}
+
+func fromSplitArrays(path string, xtr, ytr, xte, yte *array.Array) (*Raw, error) {
+	a, err := fromArrays(path, xtr, ytr)
+	if err != nil {
+		return nil, fmt.Errorf("train part: %w", err)
+	}
+	b, err := fromArrays(path, xte, yte)
+	if err != nil {
+		return nil, fmt.Errorf("test part: %w", err)
+	}
+	if a.H != b.H || a.W != b.W || a.C != b.C {
+		return nil, fmt.Errorf("%s: train images are %dx%dx%d but test images %dx%dx%d", path, a.H, a.W, a.C, b.H, b.W, b.C)
+	}
+	if a.N == 0 {
+		return nil, fmt.Errorf("%s: the training part is empty", path)
+	}
+	a.Pixels = append(a.Pixels, b.Pixels...)
+	a.Codes = append(a.Codes, b.Codes...)
+	a.NTrain = a.N
+	a.N += b.N
+	if a.Space == "" {
+		a.Space = b.Space
+	}
+	return a, nil
+}
+
+// fromArrays checks an image array (N,H,W[,C]) and an optional label array:
+// codes (N,) or one-hot rows (N,K), the latter taken as the course's classes.
+func fromArrays(path string, img, lab *array.Array) (*Raw, error) {
+	if err := img.Check(); err != nil {
+		return nil, fmt.Errorf("%s: images: %w", path, err)
+	}
+	raw := &Raw{Path: path}
+	switch len(img.Shape) {
+	case 3:
+		raw.N, raw.H, raw.W, raw.C = img.Shape[0], img.Shape[1], img.Shape[2], 1
+	case 4:
+		raw.N, raw.H, raw.W, raw.C = img.Shape[0], img.Shape[1], img.Shape[2], img.Shape[3]
+	default:
+		return nil, fmt.Errorf("%s: images have shape %v, want (N, height, width) or (N, height, width, channels)", path, img.Shape)
+	}
+	if raw.H == 0 || raw.W == 0 || raw.C == 0 {
+		return nil, fmt.Errorf("%s: images have an empty dimension: shape %v", path, img.Shape)
+	}
+	if raw.C > 16 {
+		return nil, fmt.Errorf("%s: images have shape %v: %d channels is not an image (want channels last)", path, img.Shape, raw.C)
+	}
+	switch img.DType {
+	case array.Uint8:
+		raw.Pixels = img.Data
+	case array.Float32, array.Float64, array.Int64, array.Int32, array.Int16, array.Uint16:
+		v := img.Float64s()
+		raw.Pixels = make([]uint8, len(v))
+		for i, x := range v {
+			if !(x >= 0 && x <= 255) {
+				return nil, fmt.Errorf("%s: images: pixel %d is %v; %v images must hold values 0..255", path, i, x, img.DType)
+			}
+			raw.Pixels[i] = uint8(math.Round(x))
+		}
+	default:
+		return nil, fmt.Errorf("%s: images of type %v are not supported (want uint8, or 0..255 in float32/float64/int)", path, img.DType)
+	}
+	if lab == nil {
+		return raw, nil
+	}
+	if err := lab.Check(); err != nil {
+		return nil, fmt.Errorf("%s: labels: %w", path, err)
+	}
+	if len(lab.Shape) == 0 || lab.Shape[0] != raw.N {
+		return nil, fmt.Errorf("%s: %d images but labels of shape %v", path, raw.N, lab.Shape)
+	}
+	switch len(lab.Shape) {
+	case 1:
+		codes, err := lab.Int64s()
+		if err != nil {
+			return nil, fmt.Errorf("%s: labels: %w", path, err)
+		}
+		raw.Codes = make([]int, len(codes))
+		for i, c := range codes {
+			if c < 0 || c > math.MaxInt32 {
+				return nil, fmt.Errorf("%s: label %d of image %d is not a class code", path, c, i)
+			}
+			raw.Codes[i] = int(c)
+		}
+	case 2:
+		k := lab.Shape[1]
+		if k == 0 {
+			return nil, fmt.Errorf("%s: one-hot labels of shape %v have no classes", path, lab.Shape)
+		}
+		v := lab.Float64s()
+		raw.Codes = make([]int, raw.N)
+		for i := 0; i < raw.N; i++ {
+			row := v[i*k : (i+1)*k]
+			best, ones := 0, 0
+			for j, x := range row {
+				if x != 0 && x != 1 {
+					return nil, fmt.Errorf("%s: label row %d is not one-hot (value %v)", path, i, x)
+				}
+				if x == 1 {
+					ones++
+					best = j
+				}
+			}
+			if ones != 1 {
+				return nil, fmt.Errorf("%s: label row %d is not one-hot (%d ones)", path, i, ones)
+			}
+			raw.Codes[i] = best
+		}
+		if k == 5 {
+			raw.Space = "course5"
+		}
+	default:
+		return nil, fmt.Errorf("%s: labels have shape %v, want (N,) codes or (N, classes) one-hot", path, lab.Shape)
+	}
+	return raw, nil
+}
+
+// labelColumnFallbacks are tried, in order, when a catalog has no "label" column.
+var labelColumnFallbacks = []string{"gz1_class", "galaxy10_class", "class", "ans"}
+
+// loadCatalog reads a CSV catalog of cutout files (paths relative to the
+// catalog's folder) and prepares each with the Galaxy10 recipe.
+func loadCatalog(path string, opt LoadOptions) (*Raw, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	r := csv.NewReader(f)
+	r.ReuseRecord = false
+	head, err := r.Read()
+	if err != nil {
+		return nil, fmt.Errorf("%s: read header: %w", path, err)
+	}
+	col := map[string]int{}
+	for i, h := range head {
+		col[strings.TrimSpace(strings.TrimPrefix(h, "\ufeff"))] = i
+	}
+	fileCol := opt.FileColumn
+	if fileCol == "" {
+		fileCol = "file"
+	}
+	fi, ok := col[fileCol]
+	if !ok {
+		return nil, fmt.Errorf("%s: no column %q (columns: %s); choose one with --file-column", path, fileCol, strings.Join(head, ", "))
+	}
+	labelCol := opt.LabelColumn
+	li, ok := col[labelCol]
+	if labelCol == "" {
+		labelCol = "label"
+		li, ok = col[labelCol]
+		for _, alt := range labelColumnFallbacks {
+			if ok {
+				break
+			}
+			labelCol = alt
+			li, ok = col[alt]
+		}
+	}
+	if !ok {
+		return nil, fmt.Errorf("%s: no label column %q (columns: %s); choose one with --label-column", path, opt.LabelColumn, strings.Join(head, ", "))
+	}
+	idi, hasID := -1, false
+	for _, c := range []string{opt.IDColumn, "id", "objid", "galaxy_id"} {
+		if i, ok := col[c]; ok && c != "" {
+			idi, hasID = i, true
+			break
+		}
+	}
+	if opt.IDColumn != "" && (!hasID || head[idi] != opt.IDColumn) {
+		return nil, fmt.Errorf("%s: no id column %q (columns: %s)", path, opt.IDColumn, strings.Join(head, ", "))
+	}
+	raw := &Raw{Path: path, H: cutout.Size, W: cutout.Size, C: 3}
+	switch labelCol {
+	case "gz1_class":
+		raw.Space = "gz1"
+	case "galaxy10_class":
+		raw.Space = "galaxy10"
+	}
+	dir := filepath.Dir(path)
+	for line := 2; ; line++ {
+		rec, err := r.Read()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", path, err)
+		}
+		if fi >= len(rec) || li >= len(rec) {
+			return nil, fmt.Errorf("%s: line %d: too few fields", path, line)
+		}
+		code, err := strconv.Atoi(strings.TrimSpace(rec[li]))
+		if err != nil || code < 0 {
+			return nil, fmt.Errorf("%s: line %d: label %q is not a class code", path, line, rec[li])
+		}
+		file := rec[fi]
+		if !filepath.IsAbs(file) {
+			file = filepath.Join(dir, file)
+		}
+		raw.Files = append(raw.Files, file)
+		raw.Codes = append(raw.Codes, code)
+		if hasID {
+			id, err := strconv.ParseInt(strings.TrimSpace(rec[idi]), 10, 64)
+			if err != nil {
+				return nil, fmt.Errorf("%s: line %d: id %q is not an integer", path, line, rec[idi])
+			}
+			raw.IDs = append(raw.IDs, id)
+		}
+	}
+	raw.N = len(raw.Files)
+	if raw.N == 0 {
+		return nil, fmt.Errorf("%s: the catalog lists no files", path)
+	}
+	raw.Pixels = make([]uint8, raw.N*raw.H*raw.W*raw.C)
+	if err := prepareFiles(raw); err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return raw, nil
+}
+
+// prepareFiles decodes and prepares every cutout of a catalog, in parallel
+// over the cores; the first error (in catalog order) wins.
+func prepareFiles(raw *Raw) error {
+	errs := make([]error, raw.N)
+	next := make(chan int)
+	var wg sync.WaitGroup
+	for w := 0; w < runtime.GOMAXPROCS(0); w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range next {
+				img, err := cutout.DecodeFile(raw.Files[i], cutout.Limits{})
+				if err != nil {
+					errs[i] = err
+					continue
+				}
+				copy(raw.Image(i), cutout.Prepare(img))
+			}
+		}()
+	}
+	for i := 0; i < raw.N; i++ {
+		next <- i
+	}
+	close(next)
+	wg.Wait()
+	for _, err := range errs {
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}

@@ -1,0 +1,48 @@
+package cli
+
+import (
+	"encoding/json"
+	"fmt"
+	"runtime"
+
+	"github.com/spf13/cobra"
+
+	"galaxy/bench"
+)
+
+func newBenchCmd(env Env) *cobra.Command {
+	var (
+		asJSON bool
+		rounds int
+	)
+	cmd := &cobra.Command{
+		Use:   "bench [--json] [--rounds R]",
+		Short: "Measure the speed figures of the numerical core and the models (medians)",
+		Long: `bench times the seed network at the assignment's sizes (n = 4761 inputs, d = 100
+hidden units, k = 5 classes) on synthetic images: the median time of one SGD step at
+batch 1 over R rounds of 500 steps, and of one batched forward pass over 2000 images.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if rounds < 1 {
+				return fmt.Errorf("--rounds %d: need at least 1", rounds)
+			}
+			res := map[string]float64{
+				"seed_step_batch1_ms":  bench.SeedStepBatch1(rounds),
+				"seed_forward_2000_ms": bench.SeedForward(2000, rounds),
+			}
+			if asJSON {
+				enc := json.NewEncoder(env.Stdout)
+				enc.SetIndent("", "  ")
+				return enc.Encode(res)
+			}
+			fmt.Fprintf(env.Stdout, "galaxy bench: medians of %d rounds, GOMAXPROCS %d, %s/%s\n\n", rounds, runtime.GOMAXPROCS(0), runtime.GOOS, runtime.GOARCH)
+			fmt.Fprintf(env.Stdout, "%-46s %10s\n", "figure", "value")
+			fmt.Fprintf(env.Stdout, "%-46s %7.4f ms\n", "seed network SGD step, batch 1", res["seed_step_batch1_ms"])
+			fmt.Fprintf(env.Stdout, "%-46s %7.3f ms\n", "seed network forward, 2000 images", res["seed_forward_2000_ms"])
+			return nil
+		},
+	}
+	cmd.Flags().BoolVar(&asJSON, "json", false, "print one JSON object")
+	cmd.Flags().IntVar(&rounds, "rounds", 15, "timed rounds per figure")
+	return cmd
+}

@@ -1,0 +1,231 @@
+package cli
+
+import (
+	"context"
+	"encoding/csv"
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"strconv"
+	"syscall"
+	"time"
+
+	"github.com/schollz/progressbar/v3"
+	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
+
+	"galaxy/internal/atomicfile"
+	"galaxy/model"
+	"galaxy/model/seed"
+	"galaxy/plot"
+	"galaxy/train"
+)
+
+type trainFlags struct {
+	df        dataFlags
+	arch      string
+	hidden    int
+	steps     int
+	lr        float64
+	evalEvery int
+	batch     int
+	seed      uint64
+	out       string
+}
+
+func newTrainCmd(env Env) *cobra.Command {
+	var f trainFlags
+	cmd := &cobra.Command{
+		Use:   "train --data FILE [--scheme S] [--channels g] [--steps 100000] [--out DIR]",
+		Short: "Train a classifier and write the model, its learning curve and plots",
+		Long: `train fits a model to the training split and records, every --eval-every steps, the
+test accuracy and loss. The default model is the course assignment's network,
+sigmoid(W2 tanh(W1 v + b1) + b2), trained by stochastic gradient descent on one
+random training image per step.
+
+It writes into --out (each file atomically): model (for eval, predict, serve),
+curve.csv (step, train loss, test loss, test accuracy), accuracy.png/.svg (test
+accuracy against step), loss.png/.svg, and metrics.json (final figures, seed, flags,
+wall time). Ctrl-C stops cleanly and still writes what was learned.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
+			defer stop()
+			return runTrain(ctx, env, &f, cmd)
+		},
+	}
+	f.df.register(cmd, "g")
+	fl := cmd.Flags()
+	fl.StringVar(&f.arch, "model", model.ArchSeed, "model: seed-mlp (the assignment's network)")
+	fl.IntVar(&f.hidden, "hidden", 100, "hidden units d of the seed network")
+	fl.IntVar(&f.steps, "steps", 100000, "SGD steps")
+	fl.Float64Var(&f.lr, "lr", 0.001, "learning rate")
+	fl.IntVar(&f.evalEvery, "eval-every", 2000, "evaluate the test split every this many steps")
+	fl.IntVar(&f.batch, "batch", 1, "images per step")
+	fl.Uint64Var(&f.seed, "seed", 1, "random seed (initialisation and the draw of images)")
+	fl.StringVar(&f.out, "out", "run", "output folder")
+	return cmd
+}
+
+func runTrain(ctx context.Context, env Env, f *trainFlags, cmd *cobra.Command) error {
+	if f.arch != model.ArchSeed {
+		return fmt.Errorf("--model %q: unknown model (known: %s)", f.arch, model.ArchSeed)
+	}
+	if f.hidden < 1 {
+		return fmt.Errorf("--hidden %d: need at least 1 hidden unit", f.hidden)
+	}
+	if f.batch != 1 {
+		return fmt.Errorf("--batch %d: this model trains one image per step (--batch 1)", f.batch)
+	}
+	cfg := train.Config{Steps: f.steps, LR: float32(f.lr), EvalEvery: f.evalEvery, Seed: f.seed}
+	if err := cfg.Check(); err != nil {
+		return err
+	}
+	if f.lr > 1e6 {
+		return fmt.Errorf("--lr %v: the learning rate is absurdly large", f.lr)
+	}
+	if err := os.MkdirAll(f.out, 0o755); err != nil {
+		return fmt.Errorf("output folder: %w", err)
+	}
+	raw, ds, err := f.df.load(env.Stderr)
+	if err != nil {
+		return err
+	}
+	if ds.Train.Len() == 0 || ds.Test.Len() == 0 {
+		return fmt.Errorf("%s: the split has %d training and %d test images; need both", raw.Path, ds.Train.Len(), ds.Test.Len())
+	}
+	rng := train.NewRand(f.seed)
+	net, err := seed.New(ds.Dim(), f.hidden, ds.Scheme.K(), rng)
+	if err != nil {
+		return err
+	}
+	m := model.NewSeed(net, ds, f.df.channels, raw.C)
+	m.Meta.Info["data"] = raw.Path
+	m.Meta.Info["seed"] = strconv.FormatUint(f.seed, 10)
+	m.Meta.Info["split_seed"] = strconv.FormatUint(f.df.splitSeed, 10)
+	m.Meta.Info["test_frac"] = strconv.FormatFloat(f.df.testFrac, 'g', -1, 64)
+	fmt.Fprintf(env.Stderr, "training %s (n=%d, d=%d, k=%d) on %d images, testing on %d: %d steps, lr %g, seed %d\n",
+		f.arch, ds.Dim(), f.hidden, ds.Scheme.K(), ds.Train.Len(), ds.Test.Len(), f.steps, f.lr, f.seed)
+
+	obs, finish := progress(env.Stderr, f.steps)
+	start := time.Now()
+	res, err := train.SGD(ctx, net, ds.Train, ds.Test, cfg, rng, obs)
+	finish()
+	if err != nil {
+		return err
+	}
+	wall := time.Since(start)
+	last := res.Curve[len(res.Curve)-1]
+	if res.Interrupted {
+		fmt.Fprintf(env.Stderr, "interrupted after %d steps: writing what was learned\n", res.Steps)
+	}
+	m.Meta.Info["steps"] = strconv.Itoa(res.Steps)
+	if err := m.Save(filepath.Join(f.out, "model")); err != nil {
+		return err
+	}
+	if err := writeCurve(filepath.Join(f.out, "curve.csv"), res.Curve); err != nil {
+		return err
+	}
+	if err := plotCurves(f.out, res.Curve, ds.MajorityAccuracy(ds.Test), f.arch, ds.Scheme.Name); err != nil {
+		return err
+	}
+	metrics := map[string]any{
+		"model": f.arch, "data": raw.Path, "scheme": ds.Scheme.Name, "channels": f.df.channels,
+		"n_train": ds.Train.Len(), "n_test": ds.Test.Len(), "dim": ds.Dim(),
+		"seed": f.seed, "split_seed": f.df.splitSeed, "test_frac": f.df.testFrac,
+		"steps": res.Steps, "interrupted": res.Interrupted,
+		"flags":              flagValues(cmd),
+		"test_accuracy":      last.TestAccuracy,
+		"test_loss":          last.TestLoss,
+		"train_loss":         last.TrainLoss,
+		"best_test_accuracy": bestAccuracy(res.Curve),
+		"majority_accuracy":  ds.MajorityAccuracy(ds.Test),
+		"wall_seconds":       wall.Seconds(),
+		"step_ms":            float64(res.StepTime) / 1e6,
+	}
+	if err := writeJSON(filepath.Join(f.out, "metrics.json"), metrics); err != nil {
+		return err
+	}
+	fmt.Fprintf(env.Stdout, "test accuracy %.4f (majority class %.4f) after %d steps in %.1fs; wrote %s\n",
+		last.TestAccuracy, ds.MajorityAccuracy(ds.Test), res.Steps, wall.Seconds(), f.out)
+	return nil
+}
+
+// progress returns an observer that draws a progress bar on a terminal and
+// prints plain lines at each evaluation otherwise.
+func progress(w io.Writer, steps int) (train.Observer, func()) {
+	if !isTerminal(w) {
+		return train.Observer{Eval: func(p train.Point) {
+			fmt.Fprintf(w, "step %d: train loss %.4f, test loss %.4f, test accuracy %.4f\n", p.Step, p.TrainLoss, p.TestLoss, p.TestAccuracy)
+		}}, func() {}
+	}
+	bar := progressbar.NewOptions(steps, progressbar.OptionSetWriter(w), progressbar.OptionShowIts(),
+		progressbar.OptionSetItsString("steps"), progressbar.OptionThrottle(100*time.Millisecond),
+		progressbar.OptionShowCount(), progressbar.OptionSetWidth(30), progressbar.OptionSetPredictTime(true))
+	done := 0
+	return train.Observer{
+			Step: func(step int) { bar.Add(step - done); done = step },
+			Eval: func(p train.Point) { bar.Describe(fmt.Sprintf("test acc %.4f", p.TestAccuracy)) },
+		}, func() {
+			bar.Finish()
+			fmt.Fprintln(w)
+		}
+}
+
+func bestAccuracy(c []train.Point) float64 {
+	b := 0.0
+	for _, p := range c {
+		b = max(b, p.TestAccuracy)
+	}
+	return b
+}
+
+func flagValues(cmd *cobra.Command) map[string]string {
+	out := map[string]string{}
+	cmd.Flags().VisitAll(func(f *pflag.Flag) { out[f.Name] = f.Value.String() })
+	return out
+}
+
+func writeCurve(path string, curve []train.Point) error {
+	return atomicfile.Write(path, func(w io.Writer) error {
+		cw := csv.NewWriter(w)
+		cw.Write([]string{"step", "train_loss", "test_loss", "test_accuracy"})
+		for _, p := range curve {
+			cw.Write([]string{strconv.Itoa(p.Step), ff(p.TrainLoss), ff(p.TestLoss), ff(p.TestAccuracy)})
+		}
+		cw.Flush()
+		return cw.Error()
+	})
+}
+
+func ff(v float64) string { return strconv.FormatFloat(v, 'g', 8, 64) }
+
+func writeJSON(path string, v any) error {
+	b, err := json.MarshalIndent(v, "", "  ")
+	if err != nil {
+		return err
+	}
+	return atomicfile.WriteBytes(path, append(b, '\n'))
+}
+
+func plotCurves(dir string, curve []train.Point, majority float64, arch, sch string) error {
+	var x, acc, tr, te []float64
+	for _, p := range curve {
+		x = append(x, float64(p.Step))
+		acc = append(acc, p.TestAccuracy)
+		tr = append(tr, p.TrainLoss)
+		te = append(te, p.TestLoss)
+	}
+	a := plot.Chart{Title: fmt.Sprintf("Test accuracy of %s (%s)", arch, sch), XLabel: "step", YLabel: "test accuracy",
+		Series: []plot.Series{{Name: "test accuracy", X: x, Y: acc}}, YMin: 0, YMax: 1,
+		Baseline: majority, BaselineName: fmt.Sprintf("majority class (%.3f)", majority)}
+	if err := a.Save(filepath.Join(dir, "accuracy")); err != nil {
+		return err
+	}
+	l := plot.Chart{Title: fmt.Sprintf("Loss of %s (%s)", arch, sch), XLabel: "step", YLabel: "summed binary cross-entropy",
+		Series: []plot.Series{{Name: "train (mean since last point)", X: x, Y: tr}, {Name: "test", X: x, Y: te}}}
+	return l.Save(filepath.Join(dir, "loss"))
+}

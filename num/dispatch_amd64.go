@@ -1,0 +1,136 @@
+//go:build amd64 && !purego
+
+package num
+
+import "golang.org/x/sys/cpu"
+
+var (
+	hasAVX2   = cpu.X86.HasAVX2 && cpu.X86.HasFMA
+	hasAVX512 = hasAVX2 && cpu.X86.HasAVX512F
+)
+
+var avx2Kernels = kernelSet{
+	name:    "avx2",
+	dot:     dotAVX2,
+	axpy:    axpyAVX2,
+	axpyDot: axpyDotAVX2,
+	dot4:    dot4AVX2,
+	axpy4:   axpy4AVX2,
+	scale:   scaleAVX2,
+	add:     addAVX2,
+	sum:     sumAVX2,
+	gemm: gemmKernel{mr: 6, nr: 16, mc: 144, kc: 256, nc: 2048, kern: sgemm6x16AVX2,
+		transpose: transposeGeneric, panelCopy: panelCopyGeneric},
+}
+
+var avx512Kernels = kernelSet{
+	name:    "avx512",
+	dot:     dotAVX512,
+	axpy:    axpyAVX512,
+	axpyDot: axpyDotAVX512,
+	dot4:    dot4AVX512,
+	axpy4:   axpy4AVX512,
+	scale:   scaleAVX512,
+	add:     addAVX512,
+	sum:     sumAVX512,
+	gemm: gemmKernel{mr: 8, nr: 32, mc: 96, kc: 256, nc: 2048, kern: sgemmKernel8x32AVX512, inPlaceB: true,
+		transpose: transpose16AVX512, panelCopy: panelCopyAVX512},
+}
+
+func init() {
+	switch {
+	case hasAVX512:
+		impl = avx512Kernels
+	case hasAVX2:
+		impl = avx2Kernels
+	default:
+		impl = genericKernels
+	}
+}
+
+// kernelSets returns every implementation this CPU can run, the portable
+// one first.
+func kernelSets() []*kernelSet {
+	s := []*kernelSet{&genericKernels}
+	if hasAVX2 {
+		s = append(s, &avx2Kernels)
+	}
+	if hasAVX512 {
+		s = append(s, &avx512Kernels)
+	}
+	return s
+}
+
+// Assembly kernels (kernels_amd64.s, gemm_amd64.s). They trust the lengths
+// the kernelSet methods checked; see the matching kernelSet fields.
+
+//go:noescape
+func dotAVX2(x, y []float32) float32
+
+//go:noescape
+func axpyAVX2(alpha float32, x, y []float32)
+
+//go:noescape
+func axpyDotAVX2(alpha float32, x, y, z []float32) float32
+
+//go:noescape
+func dot4AVX2(a []float32, lda int, x, y []float32)
+
+//go:noescape
+func axpy4AVX2(c, a []float32, lda int, y []float32)
+
+//go:noescape
+func scaleAVX2(alpha float32, x []float32)
+
+//go:noescape
+func addAVX2(dst, x []float32)
+
+//go:noescape
+func sumAVX2(x []float32) float32
+
+//go:noescape
+func sgemmKernel6x16AVX2(kc int, a, b, c []float32, ldc int, beta float32, load bool)
+
+// sgemm6x16AVX2 is the AVX2 gemmKernel.kern: edge tiles go through a buffer.
+func sgemm6x16AVX2(kc int, a, b, c []float32, ldc int, beta float32, load bool, rows, cols, _ int) {
+	if rows == 6 && cols == 16 {
+		sgemmKernel6x16AVX2(kc, a, b, c, ldc, beta, load)
+		return
+	}
+	var tile [6 * 16]float32
+	sgemmKernel6x16AVX2(kc, a, b, tile[:], 16, 0, false)
+	mergeTile(tile[:], 16, c, ldc, beta, load, rows, cols)
+}
+
+//go:noescape
+func dotAVX512(x, y []float32) float32
+
+//go:noescape
+func axpyAVX512(alpha float32, x, y []float32)
+
+//go:noescape
+func axpyDotAVX512(alpha float32, x, y, z []float32) float32
+
+//go:noescape
+func dot4AVX512(a []float32, lda int, x, y []float32)
+
+//go:noescape
+func axpy4AVX512(c, a []float32, lda int, y []float32)
+
+//go:noescape
+func scaleAVX512(alpha float32, x []float32)
+
+//go:noescape
+func addAVX512(dst, x []float32)
+
+//go:noescape
+func sumAVX512(x []float32) float32
+
+//go:noescape
+func transpose16AVX512(src []float32, ld, rows, cols int, alpha float32, dst []float32, dstStride int)
+
+//go:noescape
+func panelCopyAVX512(src []float32, ld, rows, cols int, alpha float32, dst []float32, dstStride, width int)
+
+//go:noescape
+func sgemmKernel8x32AVX512(kc int, a, b, c []float32, ldc int, beta float32, load bool, rows, cols, ldb int)

@@ -1,0 +1,267 @@
+package num
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"testing"
+)
+
+var gemmSizes = []int{1, 2, 3, 5, 7, 8, 9, 15, 16, 17, 31, 33, 64, 65, 100, 127, 129}
+
+// gemmTriples returns the (m, n, k) triples Gemm is tested on: every triple
+// of the small sizes, every size in each position against a few others, and
+// a deterministic random sample of the rest.
+func gemmTriples(short bool) [][3]int {
+	seen := map[[3]int]bool{}
+	var out [][3]int
+	add := func(m, n, k int) {
+		t := [3]int{m, n, k}
+		if !seen[t] {
+			seen[t] = true
+			out = append(out, t)
+		}
+	}
+	small := []int{1, 2, 3, 5, 8, 9, 17}
+	if !short {
+		small = gemmSizes[:10]
+	}
+	for _, m := range small {
+		for _, n := range small {
+			for _, k := range small {
+				add(m, n, k)
+			}
+		}
+	}
+	for _, v := range gemmSizes {
+		for _, w := range []int{1, 7, 33, 129} {
+			add(v, w, 17)
+			add(w, v, 9)
+			add(17, w, v)
+			add(v, v, w)
+		}
+	}
+	r := rand.New(rand.NewPCG(11, 12))
+	extra := 200
+	if short {
+		extra = 40
+	}
+	for i := 0; i < extra; i++ {
+		add(gemmSizes[r.IntN(len(gemmSizes))], gemmSizes[r.IntN(len(gemmSizes))], gemmSizes[r.IntN(len(gemmSizes))])
+	}
+	return out
+}
+
+type alphaBeta struct{ alpha, beta float32 }
+
+var gemmAlphaBeta = []alphaBeta{{1, 0}, {0.5, 1}, {-1.5, 0.25}, {2, 0}, {1, -1}, {0, 0.5}, {0, 0}}
+
+// checkGemm runs ks.Gemm on random matrices with padded leading dimensions
+// and compares with a float64 reference.
+func checkGemm(t *testing.T, ks *kernelSet, r *rand.Rand, tA, tB bool, m, n, k int, ab alphaBeta) {
+	t.Helper()
+	checkGemmWith(t, ks.Gemm, r, tA, tB, m, n, k, ab)
+}
+
+type gemmFunc = func(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int)
+
+func checkGemmWith(t *testing.T, gemm gemmFunc, r *rand.Rand, tA, tB bool, m, n, k int, ab alphaBeta) {
+	t.Helper()
+	ar, ac := m, k
+	if tA {
+		ar, ac = k, m
+	}
+	br, bc := k, n
+	if tB {
+		br, bc = n, k
+	}
+	a, lda, oka := guardedMatrix(r, ar, ac, 1+r.IntN(4))
+	b, ldb, okb := guardedMatrix(r, br, bc, 1+r.IntN(4))
+	c, ldc, okc := guardedMatrix(r, m, n, 1+r.IntN(4))
+	if ab.beta == 0 {
+		for i := 0; i < m; i++ {
+			for j := 0; j < n; j++ {
+				c[i*ldc+j] = float32(math.NaN())
+			}
+		}
+	}
+	// Float64 copies of op(A) (m×k) and op(B)ᵀ (n×k), so that every
+	// reference element is a contiguous dot product.
+	fa := make([]float64, m*k)
+	fb := make([]float64, n*k)
+	for i := 0; i < m; i++ {
+		for p := 0; p < k; p++ {
+			if tA {
+				fa[i*k+p] = float64(a[p*lda+i])
+			} else {
+				fa[i*k+p] = float64(a[i*lda+p])
+			}
+		}
+	}
+	for j := 0; j < n; j++ {
+		for p := 0; p < k; p++ {
+			if tB {
+				fb[j*k+p] = float64(b[j*ldb+p])
+			} else {
+				fb[j*k+p] = float64(b[p*ldb+j])
+			}
+		}
+	}
+	ref := make([]float64, m*n)
+	scale := make([]float64, m*n)
+	al := float64(ab.alpha)
+	for i := 0; i < m; i++ {
+		ra := fa[i*k : i*k+k]
+		for j := 0; j < n; j++ {
+			rb := fb[j*k : j*k+k]
+			var s, sa float64
+			for p, x := range ra {
+				v := x * rb[p]
+				s += v
+				sa += math.Abs(v)
+			}
+			ref[i*n+j] = al * s
+			scale[i*n+j] = math.Abs(al) * sa
+			if ab.beta != 0 {
+				cv := float64(ab.beta) * float64(c[i*ldc+j])
+				ref[i*n+j] += cv
+				scale[i*n+j] += math.Abs(cv)
+			}
+		}
+	}
+	gemm(tA, tB, m, n, k, ab.alpha, a, lda, b, ldb, ab.beta, c, ldc)
+	bad := 0
+	for i := 0; i < m; i++ {
+		for j := 0; j < n; j++ {
+			got := float64(c[i*ldc+j])
+			want := ref[i*n+j]
+			if d := math.Abs(got - want); !(d <= tol(k, scale[i*n+j])) {
+				if bad < 3 {
+					t.Errorf("Gemm(%v,%v) m=%d n=%d k=%d alpha=%v beta=%v: C[%d,%d] = %v, want %v (err %g, tol %g)",
+						tA, tB, m, n, k, ab.alpha, ab.beta, i, j, got, want, d, tol(k, scale[i*n+j]))
+				}
+				bad++
+			}
+		}
+	}
+	if bad > 3 {
+		t.Errorf("Gemm(%v,%v) m=%d n=%d k=%d: %d elements wrong", tA, tB, m, n, k, bad)
+	}
+	if !oka() || !okb() || !okc() {
+		t.Errorf("Gemm(%v,%v) m=%d n=%d k=%d: guard or padding elements changed", tA, tB, m, n, k)
+	}
+}
+
+func TestGemm(t *testing.T) {
+	triples := gemmTriples(testing.Short() || raceEnabled)
+	forEachSet(t, func(t *testing.T, ks *kernelSet) {
+		for tc := 0; tc < 4; tc++ {
+			tA, tB := tc&1 != 0, tc&2 != 0
+			t.Run(fmt.Sprintf("transA=%v,transB=%v", tA, tB), func(t *testing.T) {
+				t.Parallel()
+				r := newRand(uint64(100 + tc))
+				for i, s := range triples {
+					checkGemm(t, ks, r, tA, tB, s[0], s[1], s[2], gemmAlphaBeta[i%len(gemmAlphaBeta)])
+					if t.Failed() {
+						return
+					}
+				}
+			})
+		}
+	})
+}
+
+// TestGemmAlphaBeta runs every alpha/beta combination on sizes that take the
+// edge, full-tile, multi-block and parallel paths.
+func TestGemmAlphaBeta(t *testing.T) {
+	forEachSet(t, func(t *testing.T, ks *kernelSet) {
+		r := newRand(200)
+		for _, s := range [][3]int{{1, 1, 1}, {12, 32, 3}, {13, 33, 300}, {129, 100, 65}, {200, 150, 530}} {
+			for tc := 0; tc < 4; tc++ {
+				for i, ab := range gemmAlphaBeta {
+					if s[0] == 200 && i%3 != tc%3 && (testing.Short() || raceEnabled) {
+						continue // the largest size takes every combination only without -short and -race
+					}
+					checkGemm(t, ks, r, tc&1 != 0, tc&2 != 0, s[0], s[1], s[2], ab)
+				}
+			}
+		}
+	})
+}
+
+// TestGemmLarge covers several mc/nc/kc blocks and the parallel split in
+// both directions.
+func TestGemmLarge(t *testing.T) {
+	if testing.Short() {
+		t.Skip("large Gemm in -short")
+	}
+	forEachSet(t, func(t *testing.T, ks *kernelSet) {
+		r := newRand(300)
+		for _, s := range [][3]int{{300, 37, 260}, {37, 2100, 40}, {259, 271, 513}} {
+			checkGemm(t, ks, r, false, false, s[0], s[1], s[2], alphaBeta{1.5, 0.5})
+			checkGemm(t, ks, r, true, true, s[0], s[1], s[2], alphaBeta{-1, 0})
+		}
+	})
+}
+
+func TestGemmZeroSizes(t *testing.T) {
+	forEachSet(t, func(t *testing.T, ks *kernelSet) {
+		c := []float32{1, 2, 3, 4}
+		ks.Gemm(false, false, 0, 2, 3, 1, nil, 3, make([]float32, 6), 2, 0, nil, 2)
+		ks.Gemm(false, false, 2, 0, 3, 1, make([]float32, 6), 3, nil, 1, 0, nil, 1)
+		// k == 0: C = beta*C, and beta == 0 clears it without reading.
+		ks.Gemm(false, false, 2, 2, 0, 1, nil, 1, nil, 2, 2, c, 2)
+		if c[0] != 2 || c[3] != 8 {
+			t.Errorf("k=0 beta=2: C = %v", c)
+		}
+		nan := float32(math.NaN())
+		c = []float32{nan, nan, nan, nan}
+		ks.Gemm(true, true, 2, 2, 0, 1, nil, 2, nil, 1, 0, c, 2)
+		for _, v := range c {
+			if v != 0 {
+				t.Errorf("k=0 beta=0: C = %v, want zeros", c)
+				break
+			}
+		}
+	})
+}
+
+// TestGemmPublic checks that the exported Gemm is the active set's.
+func TestGemmPublic(t *testing.T) {
+	r := newRand(400)
+	m, n, k := 20, 30, 40
+	a, b := randVec(r, m*k), randVec(r, k*n)
+	c1, c2 := make([]float32, m*n), make([]float32, m*n)
+	Gemm(false, false, m, n, k, 1, a, k, b, n, 0, c1, n)
+	impl.Gemm(false, false, m, n, k, 1, a, k, b, n, 0, c2, n)
+	for i := range c1 {
+		if c1[i] != c2[i] {
+			t.Fatalf("Gemm differs from the active set at %d", i)
+		}
+	}
+}
+
+// TestGemmPaths calls the serial and parallel drivers directly, whatever
+// GOMAXPROCS is, on sizes with several blocks in every dimension.
+func TestGemmPaths(t *testing.T) {
+	sizes := [][3]int{{1, 1, 1}, {5, 3, 2}, {13, 33, 7}, {100, 65, 300}, {37, 2100, 20}, {250, 17, 9}}
+	forEachSet(t, func(t *testing.T, ks *kernelSet) {
+		g := &ks.gemm
+		r := newRand(600)
+		serial := func(tA, tB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
+			g.serial(tA, tB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+		}
+		for _, workers := range []int{1, 2, 3, 8} {
+			par := func(tA, tB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
+				g.parallel(workers, tA, tB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+			}
+			for i, s := range sizes {
+				ab := gemmAlphaBeta[i%4]
+				checkGemmWith(t, par, r, i%2 == 0, i%3 == 0, s[0], s[1], s[2], ab)
+			}
+		}
+		for i, s := range sizes {
+			checkGemmWith(t, serial, r, i%2 == 1, i%3 == 1, s[0], s[1], s[2], gemmAlphaBeta[i%4])
+		}
+	})
+}

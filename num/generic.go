@@ -1,0 +1,258 @@
+package num
+
+// Portable Go kernels. They are used on architectures without assembly, on
+// CPUs that lack the needed features and under the "purego" build tag, and are
+// always tested. Loops keep several independent accumulators so that the
+// compiler can overlap the floating-point latencies.
+
+var genericKernels = kernelSet{
+	name:    "generic",
+	dot:     dotGeneric,
+	axpy:    axpyGeneric,
+	axpyDot: axpyDotGeneric,
+	dot4:    dot4Generic,
+	axpy4:   axpy4Generic,
+	scale:   scaleGeneric,
+	add:     addGeneric,
+	sum:     sumGeneric,
+	gemm: gemmKernel{mr: 4, nr: 4, mc: 128, kc: 256, nc: 1024, kern: sgemmKernelGeneric,
+		transpose: transposeGeneric, panelCopy: panelCopyGeneric},
+}
+
+func dotGeneric(x, y []float32) float32 {
+	y = y[:len(x)]
+	var s0, s1, s2, s3, s4, s5, s6, s7 float32
+	i := 0
+	for ; i+8 <= len(x); i += 8 {
+		xs, ys := x[i:i+8:i+8], y[i:i+8:i+8]
+		s0 += xs[0] * ys[0]
+		s1 += xs[1] * ys[1]
+		s2 += xs[2] * ys[2]
+		s3 += xs[3] * ys[3]
+		s4 += xs[4] * ys[4]
+		s5 += xs[5] * ys[5]
+		s6 += xs[6] * ys[6]
+		s7 += xs[7] * ys[7]
+	}
+	for ; i < len(x); i++ {
+		s0 += x[i] * y[i]
+	}
+	return ((s0 + s1) + (s2 + s3)) + ((s4 + s5) + (s6 + s7))
+}
+
+func axpyGeneric(alpha float32, x, y []float32) {
+	y = y[:len(x)]
+	i := 0
+	for ; i+8 <= len(x); i += 8 {
+		xs, ys := x[i:i+8:i+8], y[i:i+8:i+8]
+		ys[0] += alpha * xs[0]
+		ys[1] += alpha * xs[1]
+		ys[2] += alpha * xs[2]
+		ys[3] += alpha * xs[3]
+		ys[4] += alpha * xs[4]
+		ys[5] += alpha * xs[5]
+		ys[6] += alpha * xs[6]
+		ys[7] += alpha * xs[7]
+	}
+	for ; i < len(x); i++ {
+		y[i] += alpha * x[i]
+	}
+}
+
+func axpyDotGeneric(alpha float32, x, y, z []float32) float32 {
+	y = y[:len(x)]
+	z = z[:len(x)]
+	var s0, s1, s2, s3 float32
+	i := 0
+	for ; i+4 <= len(x); i += 4 {
+		xs, ys, zs := x[i:i+4:i+4], y[i:i+4:i+4], z[i:i+4:i+4]
+		y0 := ys[0] + alpha*xs[0]
+		y1 := ys[1] + alpha*xs[1]
+		y2 := ys[2] + alpha*xs[2]
+		y3 := ys[3] + alpha*xs[3]
+		ys[0], ys[1], ys[2], ys[3] = y0, y1, y2, y3
+		s0 += y0 * zs[0]
+		s1 += y1 * zs[1]
+		s2 += y2 * zs[2]
+		s3 += y3 * zs[3]
+	}
+	for ; i < len(x); i++ {
+		v := y[i] + alpha*x[i]
+		y[i] = v
+		s0 += v * z[i]
+	}
+	return (s0 + s1) + (s2 + s3)
+}
+
+func dot4Generic(a []float32, lda int, x, y []float32) {
+	n := len(x)
+	a0 := a[:n]
+	a1 := a[lda : lda+n]
+	a2 := a[2*lda : 2*lda+n]
+	a3 := a[3*lda : 3*lda+n]
+	var s0, s1, s2, s3, t0, t1, t2, t3 float32
+	j := 0
+	for ; j+2 <= n; j += 2 {
+		x0, x1 := x[j], x[j+1]
+		s0 += a0[j] * x0
+		s1 += a1[j] * x0
+		s2 += a2[j] * x0
+		s3 += a3[j] * x0
+		t0 += a0[j+1] * x1
+		t1 += a1[j+1] * x1
+		t2 += a2[j+1] * x1
+		t3 += a3[j+1] * x1
+	}
+	if j < n {
+		x0 := x[j]
+		s0 += a0[j] * x0
+		s1 += a1[j] * x0
+		s2 += a2[j] * x0
+		s3 += a3[j] * x0
+	}
+	y = y[:4]
+	y[0], y[1], y[2], y[3] = s0+t0, s1+t1, s2+t2, s3+t3
+}
+
+func axpy4Generic(c, a []float32, lda int, y []float32) {
+	n := len(y)
+	a0 := a[:n]
+	a1 := a[lda : lda+n]
+	a2 := a[2*lda : 2*lda+n]
+	a3 := a[3*lda : 3*lda+n]
+	c0, c1, c2, c3 := c[0], c[1], c[2], c[3]
+	for j := range y {
+		y[j] += (c0*a0[j] + c1*a1[j]) + (c2*a2[j] + c3*a3[j])
+	}
+}
+
+func scaleGeneric(alpha float32, x []float32) {
+	i := 0
+	for ; i+8 <= len(x); i += 8 {
+		xs := x[i : i+8 : i+8]
+		xs[0] *= alpha
+		xs[1] *= alpha
+		xs[2] *= alpha
+		xs[3] *= alpha
+		xs[4] *= alpha
+		xs[5] *= alpha
+		xs[6] *= alpha
+		xs[7] *= alpha
+	}
+	for ; i < len(x); i++ {
+		x[i] *= alpha
+	}
+}
+
+func addGeneric(dst, x []float32) {
+	x = x[:len(dst)]
+	i := 0
+	for ; i+8 <= len(dst); i += 8 {
+		ds, xs := dst[i:i+8:i+8], x[i:i+8:i+8]
+		ds[0] += xs[0]
+		ds[1] += xs[1]
+		ds[2] += xs[2]
+		ds[3] += xs[3]
+		ds[4] += xs[4]
+		ds[5] += xs[5]
+		ds[6] += xs[6]
+		ds[7] += xs[7]
+	}
+	for ; i < len(dst); i++ {
+		dst[i] += x[i]
+	}
+}
+
+func sumGeneric(x []float32) float32 {
+	var s0, s1, s2, s3, s4, s5, s6, s7 float32
+	i := 0
+	for ; i+8 <= len(x); i += 8 {
+		xs := x[i : i+8 : i+8]
+		s0 += xs[0]
+		s1 += xs[1]
+		s2 += xs[2]
+		s3 += xs[3]
+		s4 += xs[4]
+		s5 += xs[5]
+		s6 += xs[6]
+		s7 += xs[7]
+	}
+	for ; i < len(x); i++ {
+		s0 += x[i]
+	}
+	return ((s0 + s1) + (s2 + s3)) + ((s4 + s5) + (s6 + s7))
+}
+
+// sgemmKernelGeneric is the portable 4×4 gemmKernel.kern.
+func sgemmKernelGeneric(kc int, a, b, c []float32, ldc int, beta float32, load bool, rows, cols, _ int) {
+	if rows < 4 || cols < 4 {
+		var tile [4 * 4]float32
+		sgemmTile4x4(kc, a, b, tile[:], 4, 0, false)
+		mergeTile(tile[:], 4, c, ldc, beta, load, rows, cols)
+		return
+	}
+	sgemmTile4x4(kc, a, b, c, ldc, beta, load)
+}
+
+// sgemmTile4x4 computes the whole 4×4 tile: with ab the product of the packed
+// panels a (kc×4) and b (kc×4), it stores c[i*ldc+j] = ab[i][j] (load false)
+// or ab[i][j] + beta*c[i*ldc+j].
+func sgemmTile4x4(kc int, a, b, c []float32, ldc int, beta float32, load bool) {
+	var c00, c01, c02, c03 float32
+	var c10, c11, c12, c13 float32
+	var c20, c21, c22, c23 float32
+	var c30, c31, c32, c33 float32
+	a = a[:4*kc]
+	b = b[:4*kc]
+	for p := 0; p < kc; p++ {
+		ap := a[4*p : 4*p+4 : 4*p+4]
+		bp := b[4*p : 4*p+4 : 4*p+4]
+		b0, b1, b2, b3 := bp[0], bp[1], bp[2], bp[3]
+		a0 := ap[0]
+		c00 += a0 * b0
+		c01 += a0 * b1
+		c02 += a0 * b2
+		c03 += a0 * b3
+		a1 := ap[1]
+		c10 += a1 * b0
+		c11 += a1 * b1
+		c12 += a1 * b2
+		c13 += a1 * b3
+		a2 := ap[2]
+		c20 += a2 * b0
+		c21 += a2 * b1
+		c22 += a2 * b2
+		c23 += a2 * b3
+		a3 := ap[3]
+		c30 += a3 * b0
+		c31 += a3 * b1
+		c32 += a3 * b2
+		c33 += a3 * b3
+	}
+	r0 := c[0:4:4]
+	r1 := c[ldc : ldc+4 : ldc+4]
+	r2 := c[2*ldc : 2*ldc+4 : 2*ldc+4]
+	r3 := c[3*ldc : 3*ldc+4 : 3*ldc+4]
+	if load {
+		c00 += beta * r0[0]
+		c01 += beta * r0[1]
+		c02 += beta * r0[2]
+		c03 += beta * r0[3]
+		c10 += beta * r1[0]
+		c11 += beta * r1[1]
+		c12 += beta * r1[2]
+		c13 += beta * r1[3]
+		c20 += beta * r2[0]
+		c21 += beta * r2[1]
+		c22 += beta * r2[2]
+		c23 += beta * r2[3]
+		c30 += beta * r3[0]
+		c31 += beta * r3[1]
+		c32 += beta * r3[2]
+		c33 += beta * r3[3]
+	}
+	r0[0], r0[1], r0[2], r0[3] = c00, c01, c02, c03
+	r1[0], r1[1], r1[2], r1[3] = c10, c11, c12, c13
+	r2[0], r2[1], r2[2], r2[3] = c20, c21, c22, c23
+	r3[0], r3[1], r3[2], r3[3] = c30, c31, c32, c33
+}

@@ -1,0 +1,498 @@
+package num
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"strings"
+	"testing"
+)
+
+// eps32 is float32's machine epsilon (2^-23).
+const eps32 = 1.0 / (1 << 23)
+
+// errConst is the constant in every error bound tol = errConst*sqrt(k+1)*eps32*scale,
+// where scale is the sum of the magnitudes of the terms that were added.
+const errConst = 4
+
+var vecSizes = []int{0, 1, 3, 7, 15, 16, 17, 31, 33, 63, 64, 65, 100, 257, 4761}
+
+func newRand(seed uint64) *rand.Rand { return rand.New(rand.NewPCG(seed, 0x9e3779b97f4a7c15)) }
+
+func randVec(r *rand.Rand, n int) []float32 {
+	v := make([]float32, n)
+	for i := range v {
+		v[i] = float32(r.Float64()*2 - 1)
+	}
+	return v
+}
+
+// guarded returns a slice of length n (capacity n) inside a larger buffer
+// whose other elements are NaN, and a function that reports whether the
+// guard elements are still untouched.
+func guarded(r *rand.Rand, n int) ([]float32, func() bool) {
+	const g = 37
+	buf := make([]float32, n+2*g)
+	for i := range buf {
+		buf[i] = float32(math.NaN())
+	}
+	s := buf[g : g+n : g+n]
+	copy(s, randVec(r, n))
+	return s, func() bool {
+		for i := 0; i < g; i++ {
+			if !math.IsNaN(float64(buf[i])) || !math.IsNaN(float64(buf[g+n+i])) {
+				return false
+			}
+		}
+		return true
+	}
+}
+
+func tol(k int, scale float64) float64 {
+	return errConst*math.Sqrt(float64(k+1))*eps32*scale + 1e-30
+}
+
+// forEachSet runs f on every implementation this CPU can run.
+func forEachSet(t *testing.T, f func(t *testing.T, ks *kernelSet)) {
+	for _, ks := range kernelSets() {
+		t.Run(ks.name, func(t *testing.T) { f(t, ks) })
+	}
+}
+
+func TestKernelSets(t *testing.T) {
+	sets := kernelSets()
+	if sets[0].name != "generic" {
+		t.Fatalf("first set is %q, want generic", sets[0].name)
+	}
+	found := false
+	for _, s := range sets {
+		if s.name == impl.name {
+			found = true
+		}
+	}
+	if !found {
+		t.Fatalf("active implementation %q is not among the tested sets", impl.name)
+	}
+	t.Logf("active implementation: %s; tested: %d sets", impl.name, len(sets))
+}
+
+func TestDot(t *testing.T) {
+	forEachSet(t, func(t *testing.T, ks *kernelSet) {
+		r := newRand(1)
+		for _, n := range vecSizes {
+			x, okx := guarded(r, n)
+			y, oky := guarded(r, n)
+			var ref, scale float64
+			for i := range x {
+				ref += float64(x[i]) * float64(y[i])
+				scale += math.Abs(float64(x[i]) * float64(y[i]))
+			}
+			got := ks.Dot(x, y)
+			if d := math.Abs(float64(got) - ref); !(d <= tol(n, scale)) {
+				t.Errorf("n=%d: Dot = %v, want %v (err %g > %g)", n, got, ref, d, tol(n, scale))
+			}
+			if !okx() || !oky() {
+				t.Errorf("n=%d: guard elements changed", n)
+			}
+		}
+	})
+}
+
+func TestSum(t *testing.T) {
+	forEachSet(t, func(t *testing.T, ks *kernelSet) {
+		r := newRand(2)
+		for _, n := range vecSizes {
+			x, ok := guarded(r, n)
+			var ref, scale float64
+			for _, v := range x {
+				ref += float64(v)
+				scale += math.Abs(float64(v))
+			}
+			got := ks.Sum(x)
+			if d := math.Abs(float64(got) - ref); !(d <= tol(n, scale)) {
+				t.Errorf("n=%d: Sum = %v, want %v", n, got, ref)
+			}
+			if !ok() {
+				t.Errorf("n=%d: guard elements changed", n)
+			}
+		}
+	})
+}
+
+// checkVec compares got with a float64 reference element by element; scale[i]
+// is the sum of magnitudes that went into element i, k the number of terms.
+func checkVec(t *testing.T, what string, got []float32, ref, scale []float64, k int) {
+	t.Helper()
+	bad := 0
+	for i := range got {
+		if d := math.Abs(float64(got[i]) - ref[i]); !(d <= tol(k, scale[i])) {
+			if bad < 5 {
+				t.Errorf("%s: [%d] = %v, want %v (err %g)", what, i, got[i], ref[i], d)
+			}
+			bad++
+		}
+	}
+	if bad > 5 {
+		t.Errorf("%s: %d elements wrong in all", what, bad)
+	}
+}
+
+func TestAxpy(t *testing.T) {
+	forEachSet(t, func(t *testing.T, ks *kernelSet) {
+		r := newRand(3)
+		for _, n := range vecSizes {
+			for _, alpha := range []float32{0, 1, -0.75} {
+				x, okx := guarded(r, n)
+				y, oky := guarded(r, n)
+				ref := make([]float64, n)
+				scale := make([]float64, n)
+				for i := range x {
+					p := float64(alpha) * float64(x[i])
+					ref[i] = float64(y[i]) + p
+					scale[i] = math.Abs(float64(y[i])) + math.Abs(p)
+				}
+				ks.Axpy(alpha, x, y)
+				checkVec(t, fmt.Sprintf("Axpy n=%d alpha=%v", n, alpha), y, ref, scale, 1)
+				if !okx() || !oky() {
+					t.Errorf("n=%d: guard elements changed", n)
+				}
+			}
+		}
+	})
+}
+
+func TestAxpyDot(t *testing.T) {
+	forEachSet(t, func(t *testing.T, ks *kernelSet) {
+		r := newRand(4)
+		for _, n := range vecSizes {
+			x, okx := guarded(r, n)
+			y, oky := guarded(r, n)
+			z, okz := guarded(r, n)
+			const alpha = -0.3
+			ref := make([]float64, n)
+			scale := make([]float64, n)
+			var dref, dscale float64
+			for i := range x {
+				p := alpha * float64(x[i])
+				ref[i] = float64(y[i]) + p
+				scale[i] = math.Abs(float64(y[i])) + math.Abs(p)
+				dref += ref[i] * float64(z[i])
+				dscale += scale[i] * math.Abs(float64(z[i]))
+			}
+			got := ks.AxpyDot(alpha, x, y, z)
+			checkVec(t, fmt.Sprintf("AxpyDot y n=%d", n), y, ref, scale, 1)
+			if d := math.Abs(float64(got) - dref); !(d <= tol(n, dscale)) {
+				t.Errorf("n=%d: AxpyDot = %v, want %v", n, got, dref)
+			}
+			if !okx() || !oky() || !okz() {
+				t.Errorf("n=%d: guard elements changed", n)
+			}
+		}
+	})
+}
+
+func TestScaleAdd(t *testing.T) {
+	forEachSet(t, func(t *testing.T, ks *kernelSet) {
+		r := newRand(5)
+		for _, n := range vecSizes {
+			x, okx := guarded(r, n)
+			ref := make([]float64, n)
+			scale := make([]float64, n)
+			for i, v := range x {
+				ref[i] = 1.5 * float64(v)
+				scale[i] = math.Abs(ref[i])
+			}
+			ks.Scale(1.5, x)
+			checkVec(t, fmt.Sprintf("Scale n=%d", n), x, ref, scale, 1)
+
+			dst, okd := guarded(r, n)
+			for i := range x {
+				ref[i] = float64(dst[i]) + float64(x[i])
+				scale[i] = math.Abs(float64(dst[i])) + math.Abs(float64(x[i]))
+			}
+			ks.Add(dst, x)
+			checkVec(t, fmt.Sprintf("Add n=%d", n), dst, ref, scale, 1)
+			if !okx() || !okd() {
+				t.Errorf("n=%d: guard elements changed", n)
+			}
+		}
+	})
+}
+
+// matSizes are (m, n) pairs for the matrix-vector kernels.
+func matSizes() [][2]int {
+	var s [][2]int
+	for _, m := range []int{0, 1, 3, 4, 5, 7, 8, 9, 17, 100} {
+		for _, n := range vecSizes {
+			s = append(s, [2]int{m, n})
+		}
+	}
+	return s
+}
+
+// guardedMatrix returns an m×n matrix with leading dimension n+pad inside a
+// NaN-guarded buffer; the padding inside the matrix is NaN too.
+func guardedMatrix(r *rand.Rand, m, n, pad int) ([]float32, int, func() bool) {
+	lda := n + pad
+	size := 0
+	if m > 0 {
+		size = (m-1)*lda + n
+	}
+	a, ok := guarded(r, size)
+	for i := 0; i < m; i++ {
+		for j := n; j < lda && i*lda+j < size; j++ {
+			a[i*lda+j] = float32(math.NaN())
+		}
+	}
+	check := func() bool {
+		if !ok() {
+			return false
+		}
+		for i := 0; i < m; i++ {
+			for j := n; j < lda && i*lda+j < size; j++ {
+				if !math.IsNaN(float64(a[i*lda+j])) {
+					return false
+				}
+			}
+		}
+		return true
+	}
+	return a, lda, check
+}
+
+func TestGemv(t *testing.T) {
+	forEachSet(t, func(t *testing.T, ks *kernelSet) {
+		r := newRand(6)
+		for _, mn := range matSizes() {
+			m, n := mn[0], mn[1]
+			a, lda, oka := guardedMatrix(r, m, n, 3)
+			x, okx := guarded(r, n)
+			y, oky := guarded(r, m)
+			ref := make([]float64, m)
+			scale := make([]float64, m)
+			for i := 0; i < m; i++ {
+				for j := 0; j < n; j++ {
+					p := float64(a[i*lda+j]) * float64(x[j])
+					ref[i] += p
+					scale[i] += math.Abs(p)
+				}
+			}
+			ks.Gemv(m, n, a, lda, x, y)
+			checkVec(t, fmt.Sprintf("Gemv %dx%d", m, n), y, ref, scale, n)
+			if !oka() || !okx() || !oky() {
+				t.Errorf("%dx%d: guard elements changed", m, n)
+			}
+		}
+	})
+}
+
+func TestGemvT(t *testing.T) {
+	forEachSet(t, func(t *testing.T, ks *kernelSet) {
+		r := newRand(7)
+		for _, mn := range matSizes() {
+			m, n := mn[0], mn[1]
+			a, lda, oka := guardedMatrix(r, m, n, 5)
+			x, okx := guarded(r, m)
+			y, oky := guarded(r, n)
+			const alpha = 0.7
+			ref := make([]float64, n)
+			scale := make([]float64, n)
+			for j := 0; j < n; j++ {
+				ref[j] = float64(y[j])
+				scale[j] = math.Abs(float64(y[j]))
+				for i := 0; i < m; i++ {
+					p := alpha * float64(a[i*lda+j]) * float64(x[i])
+					ref[j] += p
+					scale[j] += math.Abs(p)
+				}
+			}
+			ks.GemvT(m, n, alpha, a, lda, x, y)
+			checkVec(t, fmt.Sprintf("GemvT %dx%d", m, n), y, ref, scale, m)
+			if !oka() || !okx() || !oky() {
+				t.Errorf("%dx%d: guard elements changed", m, n)
+			}
+		}
+	})
+}
+
+func TestGer(t *testing.T) {
+	forEachSet(t, func(t *testing.T, ks *kernelSet) {
+		r := newRand(8)
+		for _, mn := range matSizes() {
+			m, n := mn[0], mn[1]
+			a, lda, oka := guardedMatrix(r, m, n, 2)
+			x, okx := guarded(r, m)
+			y, oky := guarded(r, n)
+			const alpha = -1.25
+			var got []float32
+			var ref, scale []float64
+			for i := 0; i < m; i++ {
+				for j := 0; j < n; j++ {
+					p := alpha * float64(x[i]) * float64(y[j])
+					ref = append(ref, float64(a[i*lda+j])+p)
+					scale = append(scale, math.Abs(float64(a[i*lda+j]))+math.Abs(p))
+				}
+			}
+			ks.Ger(m, n, alpha, x, y, a, lda)
+			for i := 0; i < m; i++ {
+				got = append(got, a[i*lda:i*lda+n]...)
+			}
+			checkVec(t, fmt.Sprintf("Ger %dx%d", m, n), got, ref, scale, 2)
+			if !oka() || !okx() || !oky() {
+				t.Errorf("%dx%d: guard elements changed", m, n)
+			}
+		}
+	})
+}
+
+func TestMaxIndex(t *testing.T) {
+	nan := float32(math.NaN())
+	for _, c := range []struct {
+		x    []float32
+		want int
+	}{
+		{nil, -1},
+		{[]float32{3}, 0},
+		{[]float32{1, 5, 2, 5}, 1},
+		{[]float32{-3, -1, -2}, 1},
+		{[]float32{nan, 1, 2}, 2},
+		{[]float32{1, nan, 0}, 0},
+		{[]float32{nan, nan}, 0},
+		{[]float32{float32(math.Inf(-1)), -1e30}, 1},
+	} {
+		if got := MaxIndex(c.x); got != c.want {
+			t.Errorf("MaxIndex(%v) = %d, want %d", c.x, got, c.want)
+		}
+	}
+	r := newRand(9)
+	for _, n := range vecSizes[1:] {
+		x := randVec(r, n)
+		want := 0
+		for i, v := range x {
+			if v > x[want] {
+				want = i
+			}
+		}
+		if got := MaxIndex(x); got != want {
+			t.Errorf("n=%d: MaxIndex = %d, want %d", n, got, want)
+		}
+	}
+}
+
+// mustPanic checks that f panics with a message that starts with "num.".
+func mustPanic(t *testing.T, what string, f func()) {
+	t.Helper()
+	defer func() {
+		t.Helper()
+		r := recover()
+		if r == nil {
+			t.Errorf("%s: no panic", what)
+			return
+		}
+		if s, ok := r.(string); !ok || !strings.HasPrefix(s, "num.") {
+			t.Errorf("%s: panic %v, want a message starting with num.", what, r)
+		}
+	}()
+	f()
+}
+
+func TestPanics(t *testing.T) {
+	forEachSet(t, func(t *testing.T, ks *kernelSet) {
+		a := make([]float32, 100)
+		mustPanic(t, "Dot", func() { ks.Dot(a[:3], a[:4]) })
+		mustPanic(t, "Axpy", func() { ks.Axpy(1, a[:3], a[:2]) })
+		mustPanic(t, "AxpyDot y", func() { ks.AxpyDot(1, a[:3], a[:2], a[:3]) })
+		mustPanic(t, "AxpyDot z", func() { ks.AxpyDot(1, a[:3], a[:3], a[:2]) })
+		mustPanic(t, "Add", func() { ks.Add(a[:3], a[:2]) })
+		mustPanic(t, "Gemv a", func() { ks.Gemv(10, 10, a[:99], 10, a, a) })
+		mustPanic(t, "Gemv lda", func() { ks.Gemv(2, 10, a, 9, a, a) })
+		mustPanic(t, "Gemv x", func() { ks.Gemv(5, 10, a, 10, a[:9], a) })
+		mustPanic(t, "Gemv y", func() { ks.Gemv(5, 10, a, 10, a, a[:4]) })
+		mustPanic(t, "Gemv neg", func() { ks.Gemv(-1, 10, a, 10, a, a) })
+		mustPanic(t, "GemvT a", func() { ks.GemvT(10, 10, 1, a[:95], 10, a, a) })
+		mustPanic(t, "GemvT x", func() { ks.GemvT(10, 10, 1, a, 10, a[:9], a) })
+		mustPanic(t, "GemvT y", func() { ks.GemvT(10, 10, 1, a, 10, a, a[:9]) })
+		mustPanic(t, "Ger a", func() { ks.Ger(10, 10, 1, a, a, a[:91], 10) })
+		mustPanic(t, "Ger x", func() { ks.Ger(10, 10, 1, a[:9], a, a, 10) })
+		mustPanic(t, "Ger y", func() { ks.Ger(10, 10, 1, a, a[:9], a, 10) })
+		mustPanic(t, "Ger lda", func() { ks.Ger(1, 10, 1, a, a, a, 0) })
+		mustPanic(t, "Gemm neg", func() { ks.Gemm(false, false, 1, -1, 1, 1, a, 1, a, 1, 0, a, 1) })
+		mustPanic(t, "Gemm a", func() { ks.Gemm(false, false, 10, 5, 10, 1, a[:99], 10, a, 5, 0, a, 5) })
+		mustPanic(t, "Gemm aT", func() { ks.Gemm(true, false, 10, 5, 10, 1, a[:99], 10, a, 5, 0, a, 5) })
+		mustPanic(t, "Gemm lda", func() { ks.Gemm(false, false, 2, 5, 10, 1, a, 9, a, 5, 0, a, 5) })
+		mustPanic(t, "Gemm ldaT", func() { ks.Gemm(true, false, 10, 5, 2, 1, a, 9, a, 5, 0, a, 5) })
+		mustPanic(t, "Gemm b", func() { ks.Gemm(false, false, 5, 10, 10, 1, a, 10, a[:99], 10, 0, a, 10) })
+		mustPanic(t, "Gemm bT", func() { ks.Gemm(false, true, 5, 10, 10, 1, a, 10, a[:99], 10, 0, a, 10) })
+		mustPanic(t, "Gemm c", func() { ks.Gemm(false, false, 10, 10, 5, 1, a, 5, a, 10, 0, a[:99], 10) })
+		mustPanic(t, "Gemm ldc", func() { ks.Gemm(false, false, 2, 10, 5, 1, a, 5, a, 10, 0, a, 9) })
+		mustPanic(t, "Gemm overflow", func() { ks.Gemm(false, false, math.MaxInt/2, 10, 5, 1, a, 5, a, 10, 0, a, 10) })
+	})
+	mustPanic(t, "Dot public", func() { Dot(make([]float32, 2), nil) })
+}
+
+func TestEmptyAndZero(t *testing.T) {
+	forEachSet(t, func(t *testing.T, ks *kernelSet) {
+		if ks.Dot(nil, nil) != 0 || ks.Sum(nil) != 0 || ks.AxpyDot(2, nil, nil, nil) != 0 {
+			t.Error("empty reductions are not 0")
+		}
+		ks.Axpy(1, nil, nil)
+		ks.Scale(2, nil)
+		ks.Add(nil, nil)
+		// Gemv with n == 0 zeroes y; m == 0 touches nothing.
+		y := []float32{1, 2, 3}
+		ks.Gemv(3, 0, nil, 1, nil, y)
+		if y[0] != 0 || y[1] != 0 || y[2] != 0 {
+			t.Errorf("Gemv n=0: y = %v, want zeros", y)
+		}
+		ks.Gemv(0, 5, nil, 5, make([]float32, 5), nil)
+		ks.GemvT(0, 5, 1, nil, 5, nil, make([]float32, 5))
+		ks.Ger(0, 5, 1, nil, make([]float32, 5), nil, 5)
+	})
+}
+
+func TestParallel(t *testing.T) {
+	for _, n := range []int{0, 1, 2, 3, 7, 100, 1001} {
+		for _, grain := range []int{0, 1, 3, 50, 2000} {
+			hits := make([]int32, n)
+			calls := 0
+			Parallel(n, grain, func(lo, hi int) {
+				if lo >= hi || lo < 0 || hi > n {
+					t.Errorf("n=%d grain=%d: bad range [%d,%d)", n, grain, lo, hi)
+					return
+				}
+				for i := lo; i < hi; i++ {
+					hits[i]++ // ranges are disjoint, so no race
+				}
+			})
+			_ = calls
+			for i, h := range hits {
+				if h != 1 {
+					t.Fatalf("n=%d grain=%d: index %d covered %d times", n, grain, i, h)
+				}
+			}
+		}
+	}
+	// Below 2*grain, fn runs inline exactly once.
+	calls := 0
+	Parallel(10, 6, func(lo, hi int) {
+		calls++
+		if lo != 0 || hi != 10 {
+			t.Errorf("inline call got [%d,%d)", lo, hi)
+		}
+	})
+	if calls != 1 {
+		t.Errorf("inline: %d calls", calls)
+	}
+	// A panic in any range reaches the caller.
+	defer func() {
+		if r := recover(); r != "boom" {
+			t.Errorf("recovered %v, want boom", r)
+		}
+	}()
+	Parallel(1000, 1, func(lo, hi int) {
+		if hi == 1000 {
+			panic("boom")
+		}
+	})
+	t.Error("Parallel did not panic")
+}

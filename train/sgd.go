@@ -1,0 +1,143 @@
+// Package train owns the training loops: stochastic gradient descent for the
+// assignment's network, with test accuracy and loss recorded along the way
+// (the curve the assignment plots), stopping cleanly when its context is
+// cancelled.
+package train
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"time"
+
+	"galaxy/data"
+	"galaxy/eval"
+	"galaxy/model"
+	"galaxy/model/seed"
+)
+
+// Config holds the SGD settings.
+type Config struct {
+	Steps     int     // number of steps
+	LR        float32 // learning rate
+	EvalEvery int     // evaluate the test split every this many steps (and after the last)
+	Seed      uint64  // seeds initialisation and the draw of images
+}
+
+// Check reports settings that cannot train.
+func (c Config) Check() error {
+	switch {
+	case c.Steps < 1:
+		return fmt.Errorf("--steps %d: need at least 1 step", c.Steps)
+	case !(c.LR > 0) || math.IsInf(float64(c.LR), 0):
+		return fmt.Errorf("--lr %v: the learning rate must be a positive number", c.LR)
+	case c.EvalEvery < 1:
+		return fmt.Errorf("--eval-every %d: must be at least 1", c.EvalEvery)
+	}
+	return nil
+}
+
+// Point is one row of the learning curve.
+type Point struct {
+	Step         int     `json:"step"`
+	TrainLoss    float64 `json:"train_loss"` // mean loss of the steps since the previous point
+	TestLoss     float64 `json:"test_loss"`  // mean summed BCE over the test split
+	TestAccuracy float64 `json:"test_accuracy"`
+}
+
+// Result is what a run did.
+type Result struct {
+	Curve       []Point
+	Steps       int  // steps taken
+	Interrupted bool // stopped by its context before Steps
+	StepTime    time.Duration
+}
+
+// Observer hears about progress; either field may be nil.
+type Observer struct {
+	Step func(step int) // called every 1000 steps
+	Eval func(p Point)  // called at every evaluation
+}
+
+// NewRand returns the random source a run with this seed uses.
+func NewRand(seed uint64) *rand.Rand { return rand.New(rand.NewPCG(seed, 0x5eed)) }
+
+// SGD trains net on train by stochastic gradient descent, one image drawn at
+// random (with replacement) per step, evaluating on test every EvalEvery
+// steps. rng draws the images. When ctx is cancelled it stops after the
+// current step and returns what it has, with Interrupted set.
+func SGD(ctx context.Context, net *seed.Net, train, test *data.Split, cfg Config, rng *rand.Rand, obs Observer) (*Result, error) {
+	if err := cfg.Check(); err != nil {
+		return nil, err
+	}
+	if train.Len() == 0 {
+		return nil, fmt.Errorf("the training split is empty")
+	}
+	n, _, _ := net.Sizes()
+	if train.Dim() != n {
+		return nil, fmt.Errorf("images have %d values, the network takes %d", train.Dim(), n)
+	}
+	x := train.Matrix()
+	res := &Result{}
+	var lossSum float64
+	var lossN int
+	evaluate := func(step int) {
+		p := Point{Step: step, TrainLoss: lossSum / float64(max(lossN, 1))}
+		p.TestLoss, p.TestAccuracy = Evaluate(net, test)
+		res.Curve = append(res.Curve, p)
+		lossSum, lossN = 0, 0
+		if obs.Eval != nil {
+			obs.Eval(p)
+		}
+	}
+	start := time.Now()
+	for step := 1; step <= cfg.Steps; step++ {
+		i := rng.IntN(train.Len())
+		lossSum += float64(net.Step(x[i*n:(i+1)*n], train.Labels[i], cfg.LR))
+		lossN++
+		res.Steps = step
+		if step%cfg.EvalEvery == 0 || step == cfg.Steps {
+			evaluate(step)
+		}
+		if step%1000 == 0 {
+			if obs.Step != nil {
+				obs.Step(step)
+			}
+			if ctx.Err() != nil {
+				res.Interrupted = step < cfg.Steps
+				break
+			}
+		}
+	}
+	if res.Interrupted && (len(res.Curve) == 0 || res.Curve[len(res.Curve)-1].Step != res.Steps) {
+		evaluate(res.Steps)
+	}
+	res.StepTime = time.Since(start) / time.Duration(max(res.Steps, 1))
+	return res, nil
+}
+
+// Evaluate returns the mean summed binary cross-entropy and the accuracy of
+// net on the split s, scored in batches as galaxy eval scores it.
+func Evaluate(net *seed.Net, s *data.Split) (loss, acc float64) {
+	if s.Len() == 0 {
+		return 0, 0
+	}
+	_, _, k := net.Sizes()
+	z := model.BatchLogits(net, s, k)
+	correct := 0
+	for i, y := range s.Labels {
+		row := z[i*k : (i+1)*k]
+		for c, v := range row {
+			t := float32(0)
+			if c == y {
+				t = 1
+			}
+			loss += float64(seed.BCE(v, t))
+		}
+		if eval.Argmax(row) == y {
+			correct++
+		}
+	}
+	return loss / float64(s.Len()), float64(correct) / float64(s.Len())
+}
