@@ -6,10 +6,12 @@ package bench
 
 import (
 	"math/rand/v2"
+	"runtime"
 	"sort"
 	"time"
 
 	"galaxy/model/seed"
+	"galaxy/num"
 )
 
 // Seed network sizes of the assignment: 69x69 g-band images, 100 hidden
@@ -67,6 +69,9 @@ func seedData(m int) (*seed.Net, []float32, []int) {
 func SeedStepBatch1(rounds int) float64 {
 	const imgs, steps = 64, 500
 	net, x, y := seedData(imgs)
+	team := num.NewTeam(runtime.GOMAXPROCS(0))
+	defer team.Close()
+	net.SetTeam(team)
 	rng := rand.New(rand.NewPCG(3, 4))
 	return Rounds(rounds, steps, func() {
 		for s := 0; s < steps; s++ {
@@ -82,4 +87,35 @@ func SeedForward(m, rounds int) float64 {
 	net, x, _ := seedData(m)
 	out := make([]float32, m*SeedK)
 	return Rounds(rounds, 1, func() { net.Logits(x, m, out) })
+}
+
+// SeedStepBatch returns the median time of one mini-batch step of the seed
+// network at batch b in the given mode, in milliseconds.
+func SeedStepBatch(b int, mode seed.Mode, rounds int) float64 {
+	const imgs = 256
+	net, x, y := seedData(imgs)
+	rng := rand.New(rand.NewPCG(5, 6))
+	xb, yb := make([]float32, b*SeedN), make([]int, b)
+	steps := max(2, 2000/b)
+	return Rounds(rounds, steps, func() {
+		for s := 0; s < steps; s++ {
+			for r := range yb {
+				i := rng.IntN(imgs)
+				copy(xb[r*SeedN:(r+1)*SeedN], x[i*SeedN:(i+1)*SeedN])
+				yb[r] = y[i]
+			}
+			net.StepBatch(xb, yb, 0.001, mode)
+		}
+	})
+}
+
+// SgemmGflops returns the median GFLOP/s of num.Gemm for an s x s x s product.
+func SgemmGflops(s, rounds int) float64 {
+	a, b, c := make([]float32, s*s), make([]float32, s*s), make([]float32, s*s)
+	rng := rand.New(rand.NewPCG(7, 8))
+	for i := range a {
+		a[i], b[i] = rng.Float32(), rng.Float32()
+	}
+	ms := Rounds(rounds, 1, func() { num.Gemm(false, false, s, s, s, 1, a, s, b, s, 0, c, s) })
+	return 2 * float64(s) * float64(s) * float64(s) / (ms / 1e3) / 1e9
 }

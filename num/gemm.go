@@ -1,6 +1,7 @@
 package num
 
 import (
+	"math/bits"
 	"runtime"
 	"sync"
 	"sync/atomic"
@@ -41,7 +42,7 @@ type gemmKernel struct {
 // gemmParallelMin is the smallest m*n*k for which Gemm splits the work over
 // several goroutines; below it the goroutine start and join costs more than
 // it saves.
-const gemmParallelMin = 96 * 96 * 96
+const gemmParallelMin = 160 * 160 * 160
 
 // Gemm computes C = alpha*op(A)*op(B) + beta*C with row-major matrices, where
 // op(X) is X, or Xᵀ when the matching trans flag is set; op(A) is m×k, op(B)
@@ -168,7 +169,7 @@ func (g *gemmKernel) serial(transA, transB bool, m, n, k int, alpha float32, a [
 	kc := blockSize(k, g.kc, 1)
 	mc := min(g.mc, (m+mr-1)/mr*mr)
 	nc := min(g.nc, (n+nr-1)/nr*nr)
-	inPlace := g.bInPlace(transB, m)
+	inPlace := g.bInPlace(transB, m, ldb)
 
 	w := getWork(g, mc*kc)
 	var bp []float32
@@ -200,9 +201,11 @@ func (g *gemmKernel) serial(transA, transB bool, m, n, k int, alpha float32, a [
 // C, so copying it costs more than the packed layout saves.
 const gemmInPlaceMaxM = 64
 
-// bInPlace reports whether B is read in place rather than packed.
-func (g *gemmKernel) bInPlace(transB bool, m int) bool {
-	return g.inPlaceB && !transB && m <= gemmInPlaceMaxM
+// bInPlace reports whether B is read in place rather than packed. A leading
+// dimension that is a multiple of 64 floats is avoided: its rows would fall
+// into a few L1 sets and evict each other.
+func (g *gemmKernel) bInPlace(transB bool, m, ldb int) bool {
+	return g.inPlaceB && !transB && m <= gemmInPlaceMaxM && bits.TrailingZeros(uint(ldb)) < 6
 }
 
 // bPanels locates the column panels of B for one k chunk: panel q starts at
@@ -279,7 +282,7 @@ func (g *gemmKernel) parallel(workers int, transA, transB bool, m, n, k int, alp
 	rb := min(g.mc, max(mr, (m+3*workers-1)/(3*workers)+mr-1)/mr*mr)
 	rowBlocks := (m + rb - 1) / rb
 
-	inPlace := g.bInPlace(transB, m)
+	inPlace := g.bInPlace(transB, m, ldb)
 	w0 := gemmPool.Get().(*gemmWork)
 	defer gemmPool.Put(w0)
 	for jc := 0; jc < n; jc += nc {

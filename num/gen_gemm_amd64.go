@@ -9,6 +9,7 @@ import (
 	"bytes"
 	"fmt"
 	"os"
+	"strings"
 )
 
 var out bytes.Buffer
@@ -37,6 +38,9 @@ func main() {
 
 const unroll = 4
 
+// bPrefetchRows is how many k steps ahead the AVX-512 kernel prefetches B.
+const bPrefetchRows = 24
+
 // kernel512 is the AVX-512 mr×32 kernel (mr <= 12). Step p of B is read at
 // b[p*ldb : p*ldb+cols] (ldb = 32 for a packed panel, or the leading
 // dimension of B read in place) with masked loads, and only the first rows
@@ -59,6 +63,7 @@ func kernel512(mr int) {
 	w("\tMOVQ ldb+112(FP), R10")
 	w("\tSHLQ $2, R10")
 	w("\tLEAQ (R10)(R10*2), R11")
+	w("\tIMUL3Q $%d, R10, R13", bPrefetchRows)
 	w("\tMOVQ CX, BX")
 	w("\tMOVQ cols+104(FP), CX")
 	w("\tMOVQ $1, AX")
@@ -93,6 +98,13 @@ func kernel512(mr int) {
 	w("\tJB %srem", p)
 	w("%sloop:", p)
 	w("\tPREFETCHT0 %d(SI)", 4*mr*4+256)
+	// B read in place has a stride the hardware prefetchers miss: fetch
+	// the rows bPrefetchRows steps ahead.
+	w("\tLEAQ (DI)(R13*1), R14")
+	for u := 0; u < 4; u++ {
+		w("\tPREFETCHT0 %s", strings.Replace(bAddr[u], "DI", "R14", 1))
+		w("\tPREFETCHT0 64%s", strings.Replace(bAddr[u], "DI", "R14", 1))
+	}
 	for u := 0; u < 4; u++ {
 		step(u)
 	}

@@ -19,9 +19,10 @@
 //
 // Gemm follows Goto/BLIS: op(B) and alpha*op(A) are packed into panels
 // (buffers reused through a sync.Pool) and a register-tile micro-kernel
-// (AVX-512 12×32, AVX2 6×16, portable 4×4) multiplies them. Products of at
-// least about 96³ multiply-adds are spread over GOMAXPROCS goroutines, which
-// take pieces of the work from a shared counter.
+// (AVX-512 8×32, AVX2 6×16, portable 4×4) multiplies them; a non-transposed
+// B is read in place instead when C has few rows. Products of at least 160³
+// multiply-adds are spread over GOMAXPROCS goroutines, which take pieces of
+// the work from a shared counter.
 //
 // The build tag "openblas" (with cgo and libopenblas-dev installed) adds
 // OpenBLASGemm and its benchmark, to compare Gemm with OpenBLAS.

@@ -6,13 +6,14 @@ import (
 	"strings"
 )
 
-// attribute is a decoded attribute message.
+// attribute is a decoded attribute message. err says why its datatype or
+// dataspace could not be decoded; other attributes stay usable.
 type attribute struct {
-	name  string
-	dt    datatype
-	dims  []uint64
-	data  []byte
-	dtErr error // why the datatype could not be decoded
+	name string
+	dt   datatype
+	dims []uint64
+	data []byte
+	err  error
 }
 
 func (f *File) parseAttribute(b []byte) (attribute, error) {
@@ -45,16 +46,21 @@ func (f *File) parseAttribute(b []byte) (attribute, error) {
 	a.name = cstring(name)
 	a.data = d.b[d.p:]
 	if flags&1 != 0 {
-		a.dt, a.dtErr = f.sharedDatatype(dtRaw, 0)
+		a.dt, a.err = f.sharedDatatype(dtRaw, 0)
 	} else {
-		a.dt, _, a.dtErr = parseDatatype(dtRaw)
+		a.dt, _, a.err = parseDatatype(dtRaw)
+	}
+	if a.err != nil {
+		return a, nil
 	}
 	if flags&2 != 0 {
-		return a, errors.New("shared dataspace not supported")
+		a.err = errors.New("shared dataspace not supported")
+		return a, nil
 	}
 	space, err := f.parseDataspace(dsRaw)
 	if err != nil {
-		return a, err
+		a.err = err
+		return a, nil
 	}
 	a.dims = space.dims
 	if space.null {
@@ -160,8 +166,8 @@ func (f *File) attrStrings(name string) ([]string, error) {
 }
 
 func (f *File) decodeStrings(a attribute) ([]string, error) {
-	if a.dtErr != nil {
-		return nil, a.dtErr
+	if a.err != nil {
+		return nil, a.err
 	}
 	n := uint64(1)
 	for _, d := range a.dims {

@@ -70,10 +70,7 @@ func TestFixtures(t *testing.T) {
 			for dsName, w := range want.Datasets {
 				t.Run(dsName, func(t *testing.T) { checkDataset(t, f, dsName, w) })
 			}
-			for attr, w := range want.Attrs {
-				if attr != "class_names" && attr != "fixed_names" && attr != "one_vlen" && attr != "source" {
-					continue
-				}
+			for attr, w := range want.Attrs { // the root's string attributes
 				got, err := f.AttrStrings(attr)
 				if err != nil {
 					t.Errorf("AttrStrings(%q): %v", attr, err)

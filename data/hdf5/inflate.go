@@ -67,15 +67,19 @@ type bitReader struct {
 	nbit uint
 }
 
-// refill makes at least 56 bits available, padding with zeros past the end.
+// refill makes at least 56 bits available (never more than 63), padding
+// with zeros past the end.
 func (br *bitReader) refill() {
+	if br.nbit >= 56 {
+		return
+	}
 	if br.pos+8 <= len(br.src) {
 		br.buf |= binary.LittleEndian.Uint64(br.src[br.pos:]) << br.nbit
 		br.pos += int(63-br.nbit) >> 3
 		br.nbit |= 56
 		return
 	}
-	for br.nbit <= 56 {
+	for br.nbit < 56 {
 		if br.pos < len(br.src) {
 			br.buf |= uint64(br.src[br.pos]) << br.nbit
 		}
@@ -172,7 +176,7 @@ func (z *inflater) block(dst []byte, o int, br *bitReader, lit, dist []uint32) (
 				pos += int(63-nbit) >> 3
 				nbit |= 56
 			} else {
-				for nbit <= 56 {
+				for nbit < 56 {
 					if pos < len(src) {
 						buf |= uint64(src[pos]) << nbit
 					}

@@ -238,13 +238,12 @@ const (
 
 // Chunk index types (layout message version 4; idxBTree1 for older ones).
 const (
-	idxBTree1    = 0
-	idxSingle    = 1
-	idxImplicit  = 2
-	idxFixed     = 3
-	idxExtensib  = 4
-	idxBTree2    = 5
-	idxTypeCount = 6
+	idxBTree1   = 0
+	idxSingle   = 1
+	idxImplicit = 2
+	idxFixed    = 3
+	idxExtensib = 4
+	idxBTree2   = 5
 )
 
 var indexNames = [...]string{"v1 B-tree", "single chunk", "implicit", "fixed array", "extensible array", "v2 B-tree"}

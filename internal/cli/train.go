@@ -32,6 +32,7 @@ type trainFlags struct {
 	lr        float64
 	evalEvery int
 	batch     int
+	batchMode string
 	seed      uint64
 	out       string
 }
@@ -64,7 +65,8 @@ wall time). Ctrl-C stops cleanly and still writes what was learned.`,
 	fl.IntVar(&f.steps, "steps", 100000, "SGD steps")
 	fl.Float64Var(&f.lr, "lr", 0.001, "learning rate")
 	fl.IntVar(&f.evalEvery, "eval-every", 2000, "evaluate the test split every this many steps")
-	fl.IntVar(&f.batch, "batch", 1, "images per step")
+	fl.IntVar(&f.batch, "batch", 1, "images per step: the mean gradient over this many random images")
+	fl.StringVar(&f.batchMode, "batch-mode", "vector", "vector (the whole batch as matrix products) or loop (one image at a time, the reference)")
 	fl.Uint64Var(&f.seed, "seed", 1, "random seed (initialisation and the draw of images)")
 	fl.StringVar(&f.out, "out", "run", "output folder")
 	return cmd
@@ -77,10 +79,14 @@ func runTrain(ctx context.Context, env Env, f *trainFlags, cmd *cobra.Command) e
 	if f.hidden < 1 {
 		return fmt.Errorf("--hidden %d: need at least 1 hidden unit", f.hidden)
 	}
-	if f.batch != 1 {
-		return fmt.Errorf("--batch %d: this model trains one image per step (--batch 1)", f.batch)
+	if f.batch < 1 {
+		return fmt.Errorf("--batch %d: need at least 1 image per step", f.batch)
 	}
-	cfg := train.Config{Steps: f.steps, LR: float32(f.lr), EvalEvery: f.evalEvery, Seed: f.seed}
+	mode, err := seed.ParseMode(f.batchMode)
+	if err != nil {
+		return fmt.Errorf("--batch-mode: %w", err)
+	}
+	cfg := train.Config{Steps: f.steps, LR: float32(f.lr), EvalEvery: f.evalEvery, Seed: f.seed, Batch: f.batch, Mode: mode}
 	if err := cfg.Check(); err != nil {
 		return err
 	}
@@ -107,8 +113,8 @@ func runTrain(ctx context.Context, env Env, f *trainFlags, cmd *cobra.Command) e
 	m.Meta.Info["seed"] = strconv.FormatUint(f.seed, 10)
 	m.Meta.Info["split_seed"] = strconv.FormatUint(f.df.splitSeed, 10)
 	m.Meta.Info["test_frac"] = strconv.FormatFloat(f.df.testFrac, 'g', -1, 64)
-	fmt.Fprintf(env.Stderr, "training %s (n=%d, d=%d, k=%d) on %d images, testing on %d: %d steps, lr %g, seed %d\n",
-		f.arch, ds.Dim(), f.hidden, ds.Scheme.K(), ds.Train.Len(), ds.Test.Len(), f.steps, f.lr, f.seed)
+	fmt.Fprintf(env.Stderr, "training %s (n=%d, d=%d, k=%d) on %d images, testing on %d: %d steps of batch %d (%s), lr %g, seed %d\n",
+		f.arch, ds.Dim(), f.hidden, ds.Scheme.K(), ds.Train.Len(), ds.Test.Len(), f.steps, f.batch, mode, f.lr, f.seed)
 
 	obs, finish := progress(env.Stderr, f.steps)
 	start := time.Now()

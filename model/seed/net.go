@@ -26,6 +26,14 @@ type Net struct {
 	coef    []float32
 	pv      []float32
 	pending bool
+
+	// Optional team that shares the rows of W1 in Step; cur is the image
+	// of the step in progress, rows the method value the team runs.
+	team *num.Team
+	cur  []float32
+	rows func(worker int)
+
+	bs batchScratch // mini-batch scratch (batch.go)
 }
 
 // New returns a network for n inputs, d hidden units and k classes,
@@ -45,9 +53,16 @@ func FromParams(p *Params[float32]) (*Net, error) {
 		return nil, err
 	}
 	d, k := p.D, p.K
-	return &Net{p: *p, h: make([]float32, d), z: make([]float32, k), dz: make([]float32, k),
-		du: make([]float32, d), coef: make([]float32, d)}, nil
+	m := &Net{p: *p, h: make([]float32, d), z: make([]float32, k), dz: make([]float32, k),
+		du: make([]float32, d), coef: make([]float32, d)}
+	m.rows = m.hiddenRows
+	return m, nil
 }
+
+// SetTeam lets Step share the rows of W1 among the members of t (nil: the
+// calling goroutine alone). Results are the same either way: each row is
+// computed by one member, in the same order of operations.
+func (m *Net) SetTeam(t *num.Team) { m.team = t }
 
 // Params returns the network's parameters with every update applied. The
 // slices are the network's own: read them, do not keep them across steps.
@@ -76,18 +91,13 @@ func (m *Net) flush() {
 // update of W1 reads it).
 func (m *Net) Step(v []float32, y int, lr float32) float32 {
 	p := &m.p
-	n, d := p.N, p.D
-	// Forward, hidden layer: u = W1 v + b1 (applying the previous step's
-	// W1 update on the way), h = tanh(u).
-	for i := 0; i < d; i++ {
-		row := p.W1[i*n : (i+1)*n]
-		var u float32
-		if m.pending {
-			u = num.AxpyDot(m.coef[i], m.pv, row, v)
-		} else {
-			u = num.Dot(row, v)
-		}
-		m.h[i] = float32(math.Tanh(float64(u + p.B1[i])))
+	// Forward, hidden layer: u = W1 v + b1, h = tanh(u), applying the
+	// previous step's W1 update on the way.
+	m.cur = v
+	if m.team != nil && m.team.Size() > 1 {
+		m.team.Run(m.rows)
+	} else {
+		m.hiddenRows(0)
 	}
 	m.pending = false
 	loss := m.outputStep(y, lr)
@@ -99,6 +109,28 @@ func (m *Net) Step(v []float32, y int, lr float32) float32 {
 	m.pv = v
 	m.pending = true
 	return loss
+}
+
+// hiddenRows computes the hidden units of member w's share of the rows.
+func (m *Net) hiddenRows(w int) {
+	p := &m.p
+	n, d := p.N, p.D
+	lo, hi := 0, d
+	if m.team != nil {
+		t := m.team.Size()
+		lo, hi = w*d/t, (w+1)*d/t
+	}
+	v := m.cur
+	for i := lo; i < hi; i++ {
+		row := p.W1[i*n : (i+1)*n]
+		var u float32
+		if m.pending {
+			u = num.AxpyDot(m.coef[i], m.pv, row, v)
+		} else {
+			u = num.Dot(row, v)
+		}
+		m.h[i] = float32(math.Tanh(float64(u + p.B1[i])))
+	}
 }
 
 // outputStep finishes a step from m.h: output layer, loss, dz, du, and the

@@ -185,3 +185,96 @@ func TestNewRejectsBadSizes(t *testing.T) {
 		}
 	}
 }
+
+// TestBatchModesAgree: the vectorised batch gradient equals the per-image
+// loop's to float32 rounding, and both equal the float64 reference.
+func TestBatchModesAgree(t *testing.T) {
+	const n, d, k = 257, 13, 5
+	rng := rand.New(rand.NewPCG(9, 9))
+	for _, b := range []int{1, 2, 7, 10, 33} {
+		net, _ := New(n, d, k, rng)
+		x := make([]float32, b*n)
+		for i := range x {
+			x[i] = float32(rng.IntN(256)) / 256
+		}
+		ys := make([]int, b)
+		for i := range ys {
+			ys[i] = rng.IntN(k)
+		}
+		gv, gl := NewParams[float32](n, d, k), NewParams[float32](n, d, k)
+		lv := net.BatchGrad(x, ys, Vector, gv)
+		ll := net.BatchGrad(x, ys, Loop, gl)
+		// float64 reference: mean of per-image gradients.
+		p := net.Params()
+		ref := NewParams[float64](n, d, k)
+		_, rb := ref.Blocks()
+		_, pb := p.Blocks()
+		for i := range rb {
+			for j := range rb[i] {
+				rb[i][j] = float64(pb[i][j])
+			}
+		}
+		g64 := NewParams[float64](n, d, k)
+		var l64 float64
+		for r := 0; r < b; r++ {
+			v := make([]float64, n)
+			for j := range v {
+				v[j] = float64(x[r*n+j])
+			}
+			l64 += ref.Grad(v, ys[r], g64)
+		}
+		l64 /= float64(b)
+		if math.Abs(float64(lv)-l64) > 1e-5*l64 || math.Abs(float64(ll)-l64) > 1e-5*l64 {
+			t.Errorf("b=%d: losses vector %v loop %v reference %v", b, lv, ll, l64)
+		}
+		names, vb := gv.Blocks()
+		_, lb := gl.Blocks()
+		_, r64 := g64.Blocks()
+		for i := range vb {
+			scale := 0.0
+			for j := range r64[i] {
+				scale = math.Max(scale, math.Abs(r64[i][j]/float64(b)))
+			}
+			for j := range vb[i] {
+				want := r64[i][j] / float64(b)
+				if math.Abs(float64(vb[i][j])-float64(lb[i][j])) > 1e-5*scale+1e-7 ||
+					math.Abs(float64(vb[i][j])-want) > 1e-5*scale+1e-7 {
+					t.Fatalf("b=%d %s[%d]: vector %v loop %v reference %v", b, names[i], j, vb[i][j], lb[i][j], want)
+				}
+			}
+		}
+	}
+}
+
+// TestStepBatchMovesAlongGradient: a vector step equals params - lr·grad.
+func TestStepBatchMovesAlongGradient(t *testing.T) {
+	const n, d, k, b = 50, 7, 3, 6
+	rng := rand.New(rand.NewPCG(4, 4))
+	for _, mode := range []Mode{Vector, Loop} {
+		net, _ := New(n, d, k, rng)
+		x := make([]float32, b*n)
+		for i := range x {
+			x[i] = rng.Float32()
+		}
+		ys := []int{0, 1, 2, 0, 1, 2}
+		g := NewParams[float32](n, d, k)
+		net.BatchGrad(x, ys, Vector, g)
+		before := NewParams[float32](n, d, k)
+		_, bb := before.Blocks()
+		_, pb := net.Params().Blocks()
+		for i := range bb {
+			copy(bb[i], pb[i])
+		}
+		net.StepBatch(x, ys, 0.5, mode)
+		_, after := net.Params().Blocks()
+		_, gb := g.Blocks()
+		for i := range bb {
+			for j := range bb[i] {
+				want := bb[i][j] - 0.5*gb[i][j]
+				if math.Abs(float64(after[i][j]-want)) > 1e-5 {
+					t.Fatalf("%v block %d[%d]: %v, want %v", mode, i, j, after[i][j], want)
+				}
+			}
+		}
+	}
+}
