@@ -79,12 +79,61 @@ func (ks *kernelSet) Gemm(transA, transB bool, m, n, k int, alpha float32, a []f
 		scaleMatrix(m, n, beta, c, ldc)
 		return
 	}
+	if m == 1 && (!transA || lda == 1) {
+		ks.gemmRow(transB, n, k, alpha, a[:k], b, ldb, beta, c[:n])
+		return
+	}
+	if n == 1 && !transA && (transB || ldb == 1) {
+		ks.gemmCol(m, k, alpha, a, lda, b[:k], beta, c, ldc)
+		return
+	}
 	g := &ks.gemm
 	if workers := runtime.GOMAXPROCS(0); workers > 1 && float64(m)*float64(n)*float64(k) >= gemmParallelMin {
 		g.parallel(workers, transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
 		return
 	}
 	g.serial(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+}
+
+// gemmRow computes the one-row product c = alpha*x*op(B) + beta*c with the
+// matrix-vector kernels (x and c contiguous, len(x) = k, len(c) = n).
+func (ks *kernelSet) gemmRow(transB bool, n, k int, alpha float32, x, b []float32, ldb int, beta float32, c []float32) {
+	if !transB {
+		// c = beta*c, then c += alpha*Bᵀx.
+		scaleMatrix(1, n, beta, c, n)
+		ks.GemvT(k, n, alpha, b, ldb, x, c)
+		return
+	}
+	// B is n×k: c[j] = alpha*dot(B[j,:], x) + beta*c[j], in chunks.
+	var t [64]float32
+	for j0 := 0; j0 < n; j0 += len(t) {
+		nb := min(len(t), n-j0)
+		ks.Gemv(nb, k, b[j0*ldb:], ldb, x, t[:nb])
+		combine(c[j0:j0+nb], t[:nb], 1, alpha, beta)
+	}
+}
+
+// gemmCol computes the one-column product c = alpha*A*y + beta*c (A m×k
+// not transposed, y contiguous, c with stride ldc).
+func (ks *kernelSet) gemmCol(m, k int, alpha float32, a []float32, lda int, y []float32, beta float32, c []float32, ldc int) {
+	var t [64]float32
+	for i0 := 0; i0 < m; i0 += len(t) {
+		mb := min(len(t), m-i0)
+		ks.Gemv(mb, k, a[i0*lda:], lda, y, t[:mb])
+		combine(c[i0*ldc:], t[:mb], ldc, alpha, beta)
+	}
+}
+
+// combine stores c[i*ldc] = alpha*t[i] + beta*c[i*ldc], not reading c when
+// beta is 0.
+func combine(c, t []float32, ldc int, alpha, beta float32) {
+	for i, v := range t {
+		if beta == 0 {
+			c[i*ldc] = alpha * v
+		} else {
+			c[i*ldc] = alpha*v + beta*c[i*ldc]
+		}
+	}
 }
 
 //go:noinline

@@ -9,7 +9,8 @@ import (
 
 var gemmSizes = []int{1, 2, 3, 5, 7, 8, 9, 15, 16, 17, 31, 33, 64, 65, 100, 127, 129}
 
-// gemmTriples returns the (m, n, k) triples Gemm is tested on: every triple
+// gemmTriples returns the (m, n, k) triples Gemm is tested on: the whole
+// cartesian product of gemmSizes, or with short (-short, -race) every triple
 // of the small sizes, every size in each position against a few others, and
 // a deterministic random sample of the rest.
 func gemmTriples(short bool) [][3]int {
@@ -22,10 +23,17 @@ func gemmTriples(short bool) [][3]int {
 			out = append(out, t)
 		}
 	}
-	small := []int{1, 2, 3, 5, 8, 9, 17}
 	if !short {
-		small = gemmSizes[:10]
+		for _, m := range gemmSizes {
+			for _, n := range gemmSizes {
+				for _, k := range gemmSizes {
+					add(m, n, k)
+				}
+			}
+		}
+		return out
 	}
+	small := []int{1, 2, 3, 5, 8, 9, 17}
 	for _, m := range small {
 		for _, n := range small {
 			for _, k := range small {
@@ -42,11 +50,7 @@ func gemmTriples(short bool) [][3]int {
 		}
 	}
 	r := rand.New(rand.NewPCG(11, 12))
-	extra := 200
-	if short {
-		extra = 40
-	}
-	for i := 0; i < extra; i++ {
+	for i := 0; i < 40; i++ {
 		add(gemmSizes[r.IntN(len(gemmSizes))], gemmSizes[r.IntN(len(gemmSizes))], gemmSizes[r.IntN(len(gemmSizes))])
 	}
 	return out
@@ -67,6 +71,13 @@ type gemmFunc = func(transA, transB bool, m, n, k int, alpha float32, a []float3
 
 func checkGemmWith(t *testing.T, gemm gemmFunc, r *rand.Rand, tA, tB bool, m, n, k int, ab alphaBeta) {
 	t.Helper()
+	checkGemmPad(t, gemm, r, tA, tB, m, n, k, ab, func() int { return 1 + r.IntN(4) })
+}
+
+// checkGemmPad is checkGemmWith with the leading dimensions' padding chosen
+// by pad.
+func checkGemmPad(t *testing.T, gemm gemmFunc, r *rand.Rand, tA, tB bool, m, n, k int, ab alphaBeta, pad func() int) {
+	t.Helper()
 	ar, ac := m, k
 	if tA {
 		ar, ac = k, m
@@ -75,9 +86,9 @@ func checkGemmWith(t *testing.T, gemm gemmFunc, r *rand.Rand, tA, tB bool, m, n,
 	if tB {
 		br, bc = n, k
 	}
-	a, lda, oka := guardedMatrix(r, ar, ac, 1+r.IntN(4))
-	b, ldb, okb := guardedMatrix(r, br, bc, 1+r.IntN(4))
-	c, ldc, okc := guardedMatrix(r, m, n, 1+r.IntN(4))
+	a, lda, oka := guardedMatrix(r, ar, ac, pad())
+	b, ldb, okb := guardedMatrix(r, br, bc, pad())
+	c, ldc, okc := guardedMatrix(r, m, n, pad())
 	if ab.beta == 0 {
 		for i := 0; i < m; i++ {
 			for j := 0; j < n; j++ {
@@ -262,6 +273,23 @@ func TestGemmPaths(t *testing.T) {
 		}
 		for i, s := range sizes {
 			checkGemmWith(t, serial, r, i%2 == 1, i%3 == 1, s[0], s[1], s[2], gemmAlphaBeta[i%4])
+		}
+	})
+}
+
+// TestGemmVectorShapes covers the one-row and one-column products, which
+// use the matrix-vector kernels, with tight and padded leading dimensions.
+func TestGemmVectorShapes(t *testing.T) {
+	forEachSet(t, func(t *testing.T, ks *kernelSet) {
+		r := newRand(700)
+		for _, p := range []int{0, 3} {
+			pad := func() int { return p }
+			for tc := 0; tc < 4; tc++ {
+				tA, tB := tc&1 != 0, tc&2 != 0
+				for i, s := range [][3]int{{1, 1, 1}, {1, 100, 33}, {1, 129, 7}, {100, 1, 33}, {129, 1, 65}, {1, 1, 300}, {2, 1, 5}, {1, 2, 5}} {
+					checkGemmPad(t, ks.Gemm, r, tA, tB, s[0], s[1], s[2], gemmAlphaBeta[(i+tc)%len(gemmAlphaBeta)], pad)
+				}
+			}
 		}
 	})
 }

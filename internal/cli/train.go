@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -225,8 +226,13 @@ func plotCurves(dir string, curve []train.Point, majority float64, arch, sch str
 		tr = append(tr, p.TrainLoss)
 		te = append(te, p.TestLoss)
 	}
+	lo, hi := majority, majority
+	for _, v := range acc {
+		lo, hi = min(lo, v), max(hi, v)
+	}
 	a := plot.Chart{Title: fmt.Sprintf("Test accuracy of %s (%s)", arch, sch), XLabel: "step", YLabel: "test accuracy",
-		Series: []plot.Series{{Name: "test accuracy", X: x, Y: acc}}, YMin: 0, YMax: 1,
+		Series: []plot.Series{{Name: "test accuracy", X: x, Y: acc}},
+		YMin:   max(0, math.Floor((lo-0.02)*20)/20), YMax: min(1, math.Ceil((hi+0.02)*20)/20),
 		Baseline: majority, BaselineName: fmt.Sprintf("majority class (%.3f)", majority)}
 	if err := a.Save(filepath.Join(dir, "accuracy")); err != nil {
 		return err
