@@ -157,3 +157,73 @@ func (a *Array) Int64s() ([]int64, error) {
 	}
 	return out, nil
 }
+
+// SwapBytes reverses, in place, the bytes of each size-byte element of b:
+// big-endian data becomes little-endian (sizes other than 2, 4 and 8 are
+// left alone).
+func SwapBytes(b []byte, size int) {
+	switch size {
+	case 2:
+		for i := 0; i+1 < len(b); i += 2 {
+			binary.LittleEndian.PutUint16(b[i:], binary.BigEndian.Uint16(b[i:]))
+		}
+	case 4:
+		for i := 0; i+3 < len(b); i += 4 {
+			binary.LittleEndian.PutUint32(b[i:], binary.BigEndian.Uint32(b[i:]))
+		}
+	case 8:
+		for i := 0; i+7 < len(b); i += 8 {
+			binary.LittleEndian.PutUint64(b[i:], binary.BigEndian.Uint64(b[i:]))
+		}
+	}
+}
+
+// FortranToC writes to dst (as long as src) the C-order copy of the
+// Fortran-order data src of the given shape, with elements of size bytes.
+// Arrays of fewer than two dimensions are the same in both orders.
+func FortranToC(dst, src []byte, shape []int, size int) {
+	nd := len(shape)
+	if nd < 2 || len(src) == 0 {
+		copy(dst, src)
+		return
+	}
+	// stride[k]: bytes between consecutive indices along axis k in src.
+	stride := make([]int, nd)
+	s := size
+	for k := range nd {
+		stride[k] = s
+		s *= shape[k]
+	}
+	idx := make([]int, nd-1)
+	inner, istride := shape[nd-1], stride[nd-1]
+	off := 0 // src offset of the current row (index nd-1 == 0)
+	for d := 0; d < len(dst); {
+		so := off
+		if size == 1 {
+			for range inner {
+				dst[d] = src[so]
+				d++
+				so += istride
+			}
+		} else {
+			for range inner {
+				copy(dst[d:d+size], src[so:so+size])
+				d += size
+				so += istride
+			}
+		}
+		k := nd - 2
+		for ; k >= 0; k-- {
+			idx[k]++
+			off += stride[k]
+			if idx[k] < shape[k] {
+				break
+			}
+			off -= stride[k] * shape[k]
+			idx[k] = 0
+		}
+		if k < 0 {
+			break
+		}
+	}
+}

@@ -138,10 +138,12 @@ func read(r io.Reader, avail int64) (*array.Array, error) {
 		return nil, fmt.Errorf("reading data: %w", err)
 	}
 	if h.bigEndian {
-		swapInPlace(data, h.dtype.Size())
+		array.SwapBytes(data, h.dtype.Size())
 	}
 	if h.fortran {
-		data = fortranToC(data, h.shape, h.dtype.Size())
+		c := make([]byte, len(data))
+		array.FortranToC(c, data, h.shape, h.dtype.Size())
+		data = c
 	}
 	return &array.Array{Shape: h.shape, DType: h.dtype, Data: data}, nil
 }
@@ -298,73 +300,4 @@ func dataSize(shape []int, t array.DType) (int, error) {
 		n *= d
 	}
 	return n, nil
-}
-
-// swapInPlace reverses the bytes of each size-byte element of b.
-func swapInPlace(b []byte, size int) {
-	switch size {
-	case 2:
-		for i := 0; i+1 < len(b); i += 2 {
-			binary.LittleEndian.PutUint16(b[i:], binary.BigEndian.Uint16(b[i:]))
-		}
-	case 4:
-		for i := 0; i+3 < len(b); i += 4 {
-			binary.LittleEndian.PutUint32(b[i:], binary.BigEndian.Uint32(b[i:]))
-		}
-	case 8:
-		for i := 0; i+7 < len(b); i += 8 {
-			binary.LittleEndian.PutUint64(b[i:], binary.BigEndian.Uint64(b[i:]))
-		}
-	}
-}
-
-// fortranToC returns the C-order copy of the Fortran-order data src of the
-// given shape with elements of size bytes. Arrays of fewer than two
-// dimensions, or with no elements, are the same in both orders.
-func fortranToC(src []byte, shape []int, size int) []byte {
-	nd := len(shape)
-	if nd < 2 || len(src) == 0 {
-		return src
-	}
-	dst := make([]byte, len(src))
-	// stride[k]: bytes between consecutive indices along axis k in src.
-	stride := make([]int, nd)
-	s := size
-	for k := range nd {
-		stride[k] = s
-		s *= shape[k]
-	}
-	idx := make([]int, nd-1)
-	inner, istride := shape[nd-1], stride[nd-1]
-	off := 0 // src offset of the current row (index nd-1 == 0)
-	for d := 0; d < len(dst); {
-		so := off
-		if size == 1 {
-			for range inner {
-				dst[d] = src[so]
-				d++
-				so += istride
-			}
-		} else {
-			for range inner {
-				copy(dst[d:d+size], src[so:so+size])
-				d += size
-				so += istride
-			}
-		}
-		k := nd - 2
-		for ; k >= 0; k-- {
-			idx[k]++
-			off += stride[k]
-			if idx[k] < shape[k] {
-				break
-			}
-			off -= stride[k] * shape[k]
-			idx[k] = 0
-		}
-		if k < 0 {
-			break
-		}
-	}
-	return dst
 }

@@ -175,7 +175,8 @@ func TestFortranToC(t *testing.T) {
 				}
 			}
 		}
-		got := fortranToC(src, shape, size)
+		got := make([]byte, len(src))
+		array.FortranToC(got, src, shape, size)
 		for i := range got {
 			if got[i] != byte(i) {
 				t.Fatalf("size %d: byte %d is %d", size, i, got[i])

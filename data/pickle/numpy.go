@@ -1,7 +1,6 @@
 package pickle
 
 import (
-	"encoding/binary"
 	"errors"
 	"fmt"
 	"math"
@@ -338,7 +337,7 @@ func (m *machine) makeArray(shape []int, dt *dtype, fortran bool, raw any) (*arr
 		if err != nil {
 			return nil, err
 		}
-		fortranToC(dst, data, shape, size)
+		array.FortranToC(dst, data, shape, size)
 		data, owned = dst, true
 	}
 	if dt.bigEndian() && n > 0 {
@@ -350,7 +349,7 @@ func (m *machine) makeArray(shape []int, dt *dtype, fortran bool, raw any) (*arr
 			copy(dst, data)
 			data = dst
 		}
-		swapInPlace(data, size)
+		array.SwapBytes(data, size)
 	}
 	return &array.Array{Shape: shape, DType: dt.dt, Data: data}, nil
 }
@@ -376,7 +375,7 @@ func (m *machine) scalar(args []any) (any, error) {
 	le := make([]byte, size)
 	copy(le, data)
 	if dt.bigEndian() {
-		swapInPlace(le, size)
+		array.SwapBytes(le, size)
 	}
 	a := &array.Array{DType: dt.dt, Data: le}
 	switch dt.dt {
@@ -446,58 +445,4 @@ func (m *machine) encode(args []any) (any, error) {
 		return b, nil
 	}
 	return nil, fmt.Errorf("_codecs.encode to %s is not supported (only latin-1 and utf-8)", strconv.Quote(printable(enc)))
-}
-
-// swapInPlace reverses the bytes of each size-byte element of b.
-func swapInPlace(b []byte, size int) {
-	switch size {
-	case 2:
-		for i := 0; i+1 < len(b); i += 2 {
-			binary.LittleEndian.PutUint16(b[i:], binary.BigEndian.Uint16(b[i:]))
-		}
-	case 4:
-		for i := 0; i+3 < len(b); i += 4 {
-			binary.LittleEndian.PutUint32(b[i:], binary.BigEndian.Uint32(b[i:]))
-		}
-	case 8:
-		for i := 0; i+7 < len(b); i += 8 {
-			binary.LittleEndian.PutUint64(b[i:], binary.BigEndian.Uint64(b[i:]))
-		}
-	}
-}
-
-// fortranToC writes to dst the C-order copy of the Fortran-order data src
-// of the given shape (at least 2 dimensions) with elements of size bytes.
-func fortranToC(dst, src []byte, shape []int, size int) {
-	nd := len(shape)
-	stride := make([]int, nd) // bytes between neighbours along each axis in src
-	s := size
-	for k := range nd {
-		stride[k] = s
-		s *= shape[k]
-	}
-	idx := make([]int, nd-1)
-	inner, istride := shape[nd-1], stride[nd-1]
-	off := 0
-	for d := 0; d < len(dst); {
-		so := off
-		for range inner {
-			copy(dst[d:d+size], src[so:so+size])
-			d += size
-			so += istride
-		}
-		k := nd - 2
-		for ; k >= 0; k-- {
-			idx[k]++
-			off += stride[k]
-			if idx[k] < shape[k] {
-				break
-			}
-			off -= stride[k] * shape[k]
-			idx[k] = 0
-		}
-		if k < 0 {
-			break
-		}
-	}
 }
