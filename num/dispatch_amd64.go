@@ -33,7 +33,11 @@ var avx512Kernels = kernelSet{
 	scale:   scaleAVX512,
 	add:     addAVX512,
 	sum:     sumAVX512,
-	gemm: gemmKernel{mr: 8, nr: 32, mc: 96, kc: 256, nc: 2048, kern: sgemmKernel8x32AVX512, inPlaceB: true,
+	gemm: gemmKernel{mr: 12, nr: 32, mc: 192, kc: 256, nc: 2048, kern: sgemmKernel12x32AVX512, inPlaceB: true,
+		transpose: transpose16AVX512, panelCopy: panelCopyAVX512},
+	// 8 rows waste less than 12 on the few, usually multiple-of-8 rows of
+	// small-m products (channels of a convolution).
+	gemmSmall: gemmKernel{mr: 8, nr: 32, mc: 64, kc: 256, nc: 2048, kern: sgemmKernel8x32AVX512, inPlaceB: true,
 		transpose: transpose16AVX512, panelCopy: panelCopyAVX512},
 }
 
@@ -131,6 +135,9 @@ func transpose16AVX512(src []float32, ld, rows, cols int, alpha float32, dst []f
 
 //go:noescape
 func panelCopyAVX512(src []float32, ld, rows, cols int, alpha float32, dst []float32, dstStride, width int)
+
+//go:noescape
+func sgemmKernel12x32AVX512(kc int, a, b, c []float32, ldc int, beta float32, load bool, rows, cols, ldb int)
 
 //go:noescape
 func sgemmKernel8x32AVX512(kc int, a, b, c []float32, ldc int, beta float32, load bool, rows, cols, ldb int)

@@ -255,26 +255,31 @@ func TestGemmPublic(t *testing.T) {
 // TestGemmPaths calls the serial and parallel drivers directly, whatever
 // GOMAXPROCS is, on sizes with several blocks in every dimension.
 func TestGemmPaths(t *testing.T) {
-	sizes := [][3]int{{1, 1, 1}, {5, 3, 2}, {13, 33, 7}, {100, 65, 300}, {37, 2100, 20}, {250, 17, 9}}
 	forEachSet(t, func(t *testing.T, ks *kernelSet) {
-		g := &ks.gemm
-		r := newRand(600)
-		serial := func(tA, tB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
-			g.serial(tA, tB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
-		}
-		for _, workers := range []int{1, 2, 3, 8} {
-			par := func(tA, tB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
-				g.parallel(workers, tA, tB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
-			}
-			for i, s := range sizes {
-				ab := gemmAlphaBeta[i%4]
-				checkGemmWith(t, par, r, i%2 == 0, i%3 == 0, s[0], s[1], s[2], ab)
-			}
-		}
-		for i, s := range sizes {
-			checkGemmWith(t, serial, r, i%2 == 1, i%3 == 1, s[0], s[1], s[2], gemmAlphaBeta[i%4])
+		testGemmPaths(t, &ks.gemm)
+		if ks.gemmSmall.kern != nil {
+			t.Run("small", func(t *testing.T) { testGemmPaths(t, &ks.gemmSmall) })
 		}
 	})
+}
+
+func testGemmPaths(t *testing.T, g *gemmKernel) {
+	sizes := [][3]int{{1, 1, 1}, {5, 3, 2}, {13, 33, 7}, {100, 65, 300}, {37, 2100, 20}, {250, 17, 9}, {64, 700, 33}}
+	r := newRand(600)
+	serial := func(tA, tB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
+		g.serial(tA, tB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+	}
+	for _, workers := range []int{1, 2, 3, 8} {
+		par := func(tA, tB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
+			g.parallel(workers, tA, tB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+		}
+		for i, s := range sizes {
+			checkGemmWith(t, par, r, i%2 == 0, i%3 == 0, s[0], s[1], s[2], gemmAlphaBeta[i%4])
+		}
+	}
+	for i, s := range sizes {
+		checkGemmWith(t, serial, r, i%2 == 1, i%3 == 1, s[0], s[1], s[2], gemmAlphaBeta[i%4])
+	}
 }
 
 // TestGemmVectorShapes covers the one-row and one-column products, which

@@ -27,6 +27,7 @@ func main() {
 	w("// (gemmKernel.kern, .transpose, .panelCopy). a is a packed kc×MR panel")
 	w("// (MR values per step), b a packed kc×NR panel (NR values per step).")
 	kernel512(8)
+	kernel512(12)
 	kernel256()
 	transpose16()
 	panelCopy()

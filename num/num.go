@@ -19,10 +19,11 @@
 //
 // Gemm follows Goto/BLIS: op(B) and alpha*op(A) are packed into panels
 // (buffers reused through a sync.Pool) and a register-tile micro-kernel
-// (AVX-512 8×32, AVX2 6×16, portable 4×4) multiplies them; a non-transposed
-// B is read in place instead when C has few rows. Products of at least 160³
-// multiply-adds are spread over GOMAXPROCS goroutines, which take pieces of
-// the work from a shared counter.
+// (AVX-512 12×32, or 8×32 for at most 64 rows; AVX2 6×16; portable 4×4)
+// multiplies them; a non-transposed B is read in place instead when C has
+// few rows, and one-row or one-column products use the matrix-vector
+// kernels. Products of at least 240³ multiply-adds are spread over
+// GOMAXPROCS goroutines, which take pieces of the work from a shared counter.
 //
 // The build tag "openblas" (with cgo and libopenblas-dev installed) adds
 // OpenBLASGemm and its benchmark, to compare Gemm with OpenBLAS.
@@ -70,8 +71,9 @@ type kernelSet struct {
 	// sum returns sum x[i].
 	sum func(x []float32) float32
 
-	// gemm is the micro-kernel and blocking of Gemm.
-	gemm gemmKernel
+	// gemm is the micro-kernel and blocking of Gemm; gemmSmall, if its kern
+	// is set, replaces it for products of at most gemmSmallM rows.
+	gemm, gemmSmall gemmKernel
 }
 
 // impl is the implementation chosen at init. It is never written after init.

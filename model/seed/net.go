@@ -31,7 +31,7 @@ type Net struct {
 	// of the step in progress, rows the method value the team runs.
 	team *num.Team
 	cur  []float32
-	rows func(worker int)
+	rows func(lo, hi int)
 
 	bs batchScratch // mini-batch scratch (batch.go)
 }
@@ -61,7 +61,7 @@ func FromParams(p *Params[float32]) (*Net, error) {
 
 // SetTeam lets Step share the rows of W1 among the members of t (nil: the
 // calling goroutine alone). Results are the same either way: each row is
-// computed by one member, in the same order of operations.
+// computed whole by one member, with the same operations.
 func (m *Net) SetTeam(t *num.Team) { m.team = t }
 
 // Params returns the network's parameters with every update applied. The
@@ -94,10 +94,10 @@ func (m *Net) Step(v []float32, y int, lr float32) float32 {
 	// Forward, hidden layer: u = W1 v + b1, h = tanh(u), applying the
 	// previous step's W1 update on the way.
 	m.cur = v
-	if m.team != nil && m.team.Size() > 1 {
-		m.team.Run(m.rows)
+	if m.team != nil {
+		m.team.For(p.D, rowChunk, m.rows)
 	} else {
-		m.hiddenRows(0)
+		m.hiddenRows(0, p.D)
 	}
 	m.pending = false
 	loss := m.outputStep(y, lr)
@@ -111,15 +111,13 @@ func (m *Net) Step(v []float32, y int, lr float32) float32 {
 	return loss
 }
 
-// hiddenRows computes the hidden units of member w's share of the rows.
-func (m *Net) hiddenRows(w int) {
+// rowChunk is how many rows of W1 a team member takes at a time.
+const rowChunk = 10
+
+// hiddenRows computes hidden units [lo, hi) of the step in progress.
+func (m *Net) hiddenRows(lo, hi int) {
 	p := &m.p
-	n, d := p.N, p.D
-	lo, hi := 0, d
-	if m.team != nil {
-		t := m.team.Size()
-		lo, hi = w*d/t, (w+1)*d/t
-	}
+	n := p.N
 	v := m.cur
 	for i := lo; i < hi; i++ {
 		row := p.W1[i*n : (i+1)*n]
