@@ -1,8 +1,13 @@
 // Package eval measures a classifier: accuracy, balanced accuracy (mean
 // per-class recall), top-k accuracy, per-class precision, recall and F1, the
-// confusion matrix, and the majority-class baseline to read them against.
-// Every figure comes from class scores and true labels alone, so the same
-// code serves galaxy eval, train, and the reports.
+// confusion matrix (counts and row-normalised), and the majority-class
+// baseline to read them against (Compute); what it gets wrong: the mistakes,
+// whether the second choice was right, the rank of the true class, the most
+// confused class pairs, the most confident mistakes (Predict, Summarise,
+// Worst); and calibration: expected calibration error over confidence bins,
+// the data of a reliability diagram (Calibrate). Every figure comes from
+// class scores, probabilities and true labels alone, so the same code serves
+// galaxy eval, train, errors and the reports.
 package eval
 
 import (
@@ -19,12 +24,15 @@ type Metrics struct {
 	TopK             []float64 `json:"top_k"` // TopK[j] = fraction whose true class is among the j+1 best
 	MeanLoss         float64   `json:"mean_loss,omitempty"`
 	Confusion        [][]int   `json:"confusion"` // Confusion[true][predicted]
-	Classes          []string  `json:"classes"`
-	Precision        []float64 `json:"precision"`
-	Recall           []float64 `json:"recall"`
-	F1               []float64 `json:"f1"`
-	Support          []int     `json:"support"`
-	MajorityAccuracy float64   `json:"majority_accuracy"`
+	// ConfusionNorm is Confusion with each row divided by its sum (the
+	// diagonal is per-class recall).
+	ConfusionNorm    [][]float64 `json:"confusion_normalised"`
+	Classes          []string    `json:"classes"`
+	Precision        []float64   `json:"precision"`
+	Recall           []float64   `json:"recall"`
+	F1               []float64   `json:"f1"`
+	Support          []int       `json:"support"`
+	MajorityAccuracy float64     `json:"majority_accuracy"`
 }
 
 // Ranks returns, for each image, the classes ordered from highest score to
@@ -84,6 +92,7 @@ func Compute(scores []float32, labels []int, classes []string, majority int) (*M
 			}
 		}
 	}
+	m.ConfusionNorm = RowNormalised(m.Confusion)
 	if m.N == 0 {
 		return m, nil
 	}

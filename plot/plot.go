@@ -1,10 +1,12 @@
-// Package plot draws the project's charts with gonum/plot: the learning
-// curve the assignment asks for (test accuracy against step) and the loss
-// curves, as PNG and SVG, titled and labelled.
+// Package plot draws the project's charts with gonum/plot, as PNG and SVG,
+// titled and labelled: the learning curve the assignment asks for (test
+// accuracy against step) and the loss curves (Chart); the confusion matrix
+// as a heat map, the reliability diagram of calibration, top-k accuracy, and
+// one image's class probabilities (Confusion, Reliability, TopK,
+// Probabilities). Classes are named, never numbered.
 package plot
 
 import (
-	"bytes"
 	"fmt"
 	"image/color"
 	"io"
@@ -12,8 +14,6 @@ import (
 	gplot "gonum.org/v1/plot"
 	"gonum.org/v1/plot/plotter"
 	"gonum.org/v1/plot/vg"
-
-	"galaxy/internal/atomicfile"
 )
 
 // Series is one line of a chart.
@@ -32,6 +32,9 @@ type Chart struct {
 	// majority-class accuracy) when BaselineName is not empty.
 	Baseline     float64
 	BaselineName string
+	// LegendTop puts the legend in the top right corner instead of the
+	// bottom right (for curves that fall, such as losses).
+	LegendTop bool
 }
 
 var palette = []color.RGBA{
@@ -40,10 +43,7 @@ var palette = []color.RGBA{
 }
 
 func (c Chart) build() (*gplot.Plot, error) {
-	p := gplot.New()
-	p.Title.Text = c.Title
-	p.X.Label.Text = c.XLabel
-	p.Y.Label.Text = c.YLabel
+	p := newPlot(c.Title, c.XLabel, c.YLabel)
 	p.Add(plotter.NewGrid())
 	xmin, xmax := 0.0, 1.0
 	for i, s := range c.Series {
@@ -79,40 +79,42 @@ func (c Chart) build() (*gplot.Plot, error) {
 		p.Add(base)
 		p.Legend.Add(c.BaselineName, base)
 	}
-	p.Legend.Top = false
+	p.Legend.Top = c.LegendTop
 	p.Legend.Left = false
 	p.Legend.YOffs = vg.Points(8)
+	if c.LegendTop {
+		p.Legend.YOffs = -vg.Points(4)
+	}
 	if c.YMax > c.YMin {
 		p.Y.Min, p.Y.Max = c.YMin, c.YMax
 	}
 	return p, nil
 }
 
+// Figure returns the chart as a 6x4 inch figure.
+func (c Chart) Figure() (*Figure, error) {
+	p, err := c.build()
+	if err != nil {
+		return nil, err
+	}
+	return &Figure{Plot: p, W: 6 * vg.Inch, H: 4 * vg.Inch}, nil
+}
+
 // Write renders the chart in the format named by ext ("png" or "svg") at
 // 6x4 inches.
 func (c Chart) Write(w io.Writer, ext string) error {
-	p, err := c.build()
+	f, err := c.Figure()
 	if err != nil {
 		return err
 	}
-	wt, err := p.WriterTo(6*vg.Inch, 4*vg.Inch, ext)
-	if err != nil {
-		return fmt.Errorf("plot %q: %w", c.Title, err)
-	}
-	_, err = wt.WriteTo(w)
-	return err
+	return f.Write(w, ext)
 }
 
 // Save writes the chart to base+".png" and base+".svg", each atomically.
 func (c Chart) Save(base string) error {
-	for _, ext := range []string{"png", "svg"} {
-		var buf bytes.Buffer
-		if err := c.Write(&buf, ext); err != nil {
-			return err
-		}
-		if err := atomicfile.WriteBytes(base+"."+ext, buf.Bytes()); err != nil {
-			return err
-		}
+	f, err := c.Figure()
+	if err != nil {
+		return err
 	}
-	return nil
+	return f.Save(base)
 }

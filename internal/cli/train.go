@@ -36,6 +36,7 @@ type trainFlags struct {
 	batchMode string
 	seed      uint64
 	out       string
+	report    bool // --report: also write out/report.html (report.go)
 }
 
 func newTrainCmd(env Env) *cobra.Command {
@@ -70,6 +71,7 @@ wall time). Ctrl-C stops cleanly and still writes what was learned.`,
 	fl.StringVar(&f.batchMode, "batch-mode", "vector", "vector (the whole batch as matrix products) or loop (one image at a time, the reference)")
 	fl.Uint64Var(&f.seed, "seed", 1, "random seed (initialisation and the draw of images)")
 	fl.StringVar(&f.out, "out", "run", "output folder")
+	fl.BoolVar(&f.report, "report", false, "at the end, also write report.html: the run's HTML report (see galaxy report)")
 	return cmd
 }
 
@@ -158,6 +160,9 @@ func runTrain(ctx context.Context, env Env, f *trainFlags, cmd *cobra.Command) e
 	}
 	fmt.Fprintf(env.Stdout, "test accuracy %.4f (majority class %.4f) after %d steps in %.1fs; wrote %s\n",
 		last.TestAccuracy, ds.MajorityAccuracy(ds.Test), res.Steps, wall.Seconds(), f.out)
+	if f.report { // --report (report.go)
+		return runReport(env, f.out, ds)
+	}
 	return nil
 }
 
