@@ -35,7 +35,7 @@ the saved models.`,
 	root.SetOut(env.Stdout)
 	root.SetErr(env.Stderr)
 	root.CompletionOptions.DisableDefaultCmd = true
-	root.AddCommand(newInfoCmd(env), newShowCmd(env), newTrainCmd(env), newEvalCmd(env), newBenchCmd(env), newInspectCmd(env), newErrorsCmd(env), newReportCmd(env))
+	root.AddCommand(newInfoCmd(env), newShowCmd(env), newTrainCmd(env), newEvalCmd(env), newBenchCmd(env), newInspectCmd(env), newErrorsCmd(env), newReportCmd(env), newSynthCmd(env), newFetchCmd(env))
 	return root
 }
 
@@ -65,7 +65,7 @@ type dataFlags struct {
 
 func (f *dataFlags) register(cmd *cobra.Command, channelsDefault string) {
 	fl := cmd.Flags()
-	fl.StringVar(&f.path, "data", "", "data file: .h5 (Galaxy10 layout), .pkl[.gz] (course tuple), .npz/.npy, or a .csv catalog of cutouts")
+	fl.StringVar(&f.path, "data", "", "data file: .h5 (Galaxy10 layout), .pkl[.gz] (course tuple), .npz/.npy, or a .csv catalog of cutouts; or a name: "+dataNames()+" (synth: built-in synthetic galaxies; the others are downloaded once into the cache)")
 	fl.StringVar(&f.scheme, "scheme", "", "class scheme: "+schemeList()+" (default: the file's own; morph4 for Galaxy Zoo 1 files)")
 	fl.StringVar(&f.channels, "channels", channelsDefault, "channels: all, g, r, i (bands of an SDSS i,r,g composite), or indices like 0,2")
 	fl.Float64Var(&f.testFrac, "test-frac", data.DefaultTestFrac, "fraction of each class held out for testing (files with their own split keep it)")
@@ -90,13 +90,13 @@ func schemeList() string {
 // read and dropped to log.
 func (f *dataFlags) load(log io.Writer) (*data.Raw, *data.Dataset, error) {
 	if f.path == "" {
-		return nil, nil, fmt.Errorf("no data file: give --data FILE")
+		return nil, nil, fmt.Errorf("no data file: give --data FILE (or --data synth, --data galaxy10)")
 	}
-	raw, err := data.Load(f.path, data.LoadOptions{Labels: f.labels, FileColumn: f.fileColumn, LabelColumn: f.labelColumn})
+	raw, err := f.read(log) // fetch.go: files, synth, galaxy10, ...
 	if err != nil {
 		return nil, nil, err
 	}
-	ds, err := data.Prepare(raw, data.Options{Scheme: f.scheme, Channels: f.channels, TestFrac: f.testFrac, SplitSeed: f.splitSeed})
+	ds, err := data.Prepare(raw, data.Options{Scheme: f.schemeFor(raw), Channels: f.channels, TestFrac: f.testFrac, SplitSeed: f.splitSeed})
 	if err != nil {
 		return nil, nil, err
 	}

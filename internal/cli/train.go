@@ -18,6 +18,7 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
+	"galaxy/data/synth"
 	"galaxy/internal/atomicfile"
 	"galaxy/model"
 	"galaxy/model/seed"
@@ -42,12 +43,13 @@ type trainFlags struct {
 func newTrainCmd(env Env) *cobra.Command {
 	var f trainFlags
 	cmd := &cobra.Command{
-		Use:   "train --data FILE [--scheme S] [--channels g] [--steps 100000] [--out DIR]",
+		Use:   "train [--data FILE] [--scheme S] [--channels g] [--steps 100000] [--out DIR]",
 		Short: "Train a classifier and write the model, its learning curve and plots",
 		Long: `train fits a model to the training split and records, every --eval-every steps, the
 test accuracy and loss. The default model is the course assignment's network,
 sigmoid(W2 tanh(W1 v + b1) + b2), trained by stochastic gradient descent on one
-random training image per step.
+random training image per step. Without --data it trains on the built-in synthetic
+galaxies (6000 of the course's five classes; see galaxy synth).
 
 It writes into --out (each file atomically): model (for eval, predict, serve),
 curve.csv (step, train loss, test loss, test accuracy), accuracy.png/.svg (test
@@ -98,6 +100,10 @@ func runTrain(ctx context.Context, env Env, f *trainFlags, cmd *cobra.Command) e
 	}
 	if err := os.MkdirAll(f.out, 0o755); err != nil {
 		return fmt.Errorf("output folder: %w", err)
+	}
+	if f.df.path == "" { // no --data: the built-in synthetic galaxies (synth.go)
+		f.df.path = synth.BuiltinName
+		fmt.Fprintf(env.Stderr, "no --data: training on %d built-in synthetic galaxies (classes of course5, seed %d); for real galaxies give --data galaxy10 (downloads 210 MB once) or --data FILE\n", synth.DefaultN, synth.DefaultSeed)
 	}
 	raw, ds, err := f.df.load(env.Stderr)
 	if err != nil {

@@ -1,0 +1,226 @@
+package synth
+
+import (
+	"bytes"
+	"math"
+	"math/rand/v2"
+	"path/filepath"
+	"runtime"
+	"slices"
+	"sort"
+	"testing"
+
+	"galaxy/data"
+	"galaxy/data/hdf5"
+)
+
+func TestDeterministic(t *testing.T) {
+	opt := Options{Scheme: "galaxy10", N: 60, Seed: 42}
+	a, err := Generate(opt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	prev := runtime.GOMAXPROCS(1) // one worker must give the same bytes
+	b, err := Generate(opt)
+	runtime.GOMAXPROCS(prev)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(a.Pixels, b.Pixels) || !slices.Equal(a.Codes, b.Codes) {
+		t.Fatal("same seed, different sets")
+	}
+	opt.Seed = 43
+	c, _ := Generate(opt)
+	if bytes.Equal(a.Pixels, c.Pixels) {
+		t.Fatal("different seeds, same images")
+	}
+	// A galaxy depends on (seed, index) only: a longer set starts the same.
+	opt.Seed, opt.N = 42, 90
+	d, _ := Generate(opt)
+	for i := range 60 {
+		if d.Codes[i] == a.Codes[i] && !bytes.Equal(d.Image(i), a.Image(i)) {
+			t.Fatalf("image %d of class %d differs between sets of 60 and 90", i, a.Codes[i])
+		}
+	}
+}
+
+func TestBalanceAndScheme(t *testing.T) {
+	for _, tc := range []struct {
+		scheme string
+		n      int
+		codes  []int
+	}{
+		{"course5", 103, []int{0, 1, 2, 4, 7}},
+		{"galaxy10", 57, []int{0, 1, 2, 3, 4, 5, 6, 7, 8, 9}},
+	} {
+		raw, err := Generate(Options{Scheme: tc.scheme, N: tc.n, Seed: 1})
+		if err != nil {
+			t.Fatal(err)
+		}
+		count := map[int]int{}
+		for _, c := range raw.Codes {
+			count[c]++
+		}
+		var keys []int
+		for c, k := range count {
+			keys = append(keys, c)
+			if lo := tc.n / len(tc.codes); k < lo || k > lo+1 {
+				t.Errorf("%s: class %d has %d of %d galaxies", tc.scheme, c, k, tc.n)
+			}
+		}
+		sort.Ints(keys)
+		if !slices.Equal(keys, tc.codes) {
+			t.Errorf("%s: codes %v, want %v", tc.scheme, keys, tc.codes)
+		}
+		if raw.Space != "galaxy10" || raw.H != Size || raw.W != Size || raw.C != 3 || len(raw.Pixels) != tc.n*Size*Size*3 {
+			t.Errorf("%s: raw %+v", tc.scheme, raw)
+		}
+		ds, err := data.Prepare(raw, data.Options{Scheme: tc.scheme, Channels: "g", TestFrac: data.DefaultTestFrac, SplitSeed: data.DefaultSplitSeed})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if ds.DroppedCount() != 0 || ds.All.Len() != tc.n {
+			t.Errorf("%s: Prepare dropped %d", tc.scheme, ds.DroppedCount())
+		}
+	}
+}
+
+// TestPixelStatistics checks that the cutouts look like SDSS composites:
+// dark sky, bright cores, red smooth galaxies and blue spirals.
+func TestPixelStatistics(t *testing.T) {
+	raw, err := Generate(Options{Scheme: "course5", N: 200, Seed: 3})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var sky, core []float64
+	gi := map[int][2]float64{} // class -> summed g and i light above the sky
+	for i := range raw.N {
+		img := raw.Image(i)
+		var corner []int
+		for y := range 6 {
+			for x := range 6 {
+				corner = append(corner, int(img[(y*Size+x)*3+1]))
+			}
+		}
+		sort.Ints(corner)
+		skyV := float64(corner[len(corner)/2])
+		sky = append(sky, skyV)
+		mx := 0
+		for y := 30; y < 39; y++ {
+			for x := 30; x < 39; x++ {
+				mx = max(mx, int(img[(y*Size+x)*3]))
+			}
+		}
+		core = append(core, float64(mx))
+		s := gi[raw.Codes[i]]
+		for p := 0; p < Size*Size; p++ {
+			s[0] += float64(img[3*p+2]) - skyV
+			s[1] += float64(img[3*p]) - skyV
+		}
+		gi[raw.Codes[i]] = s
+	}
+	sort.Float64s(sky)
+	sort.Float64s(core)
+	if m := sky[len(sky)/2]; m < 2 || m > 12 {
+		t.Errorf("median sky %v, want dark (2..12)", m)
+	}
+	if m := core[len(core)/2]; m < 120 || m > 255 {
+		t.Errorf("median core (i band) %v, want 120..255", m)
+	}
+	smooth := gi[1][0] / gi[1][1]
+	spiral := gi[7][0] / gi[7][1]
+	if !(smooth < 0.85 && spiral > smooth+0.1) {
+		t.Errorf("g/i light: smooth round %.2f, tight spiral %.2f; want red ellipticals, bluer spirals", smooth, spiral)
+	}
+}
+
+func TestErrors(t *testing.T) {
+	for _, opt := range []Options{{Scheme: "nope", N: 10}, {Scheme: "course5", N: 0}, {Scheme: "course5", N: -1}, {Scheme: "galaxy10", N: MaxN + 1}} {
+		if _, err := Generate(opt); err == nil {
+			t.Errorf("%+v accepted", opt)
+		}
+	}
+	rng := rand.New(rand.NewPCG(1, 1))
+	if err := Render(make([]byte, 10), 1, rng); err == nil {
+		t.Error("short destination accepted")
+	}
+	if err := Render(make([]byte, Size*Size*3), 10, rng); err == nil {
+		t.Error("class 10 accepted")
+	}
+	dst := make([]byte, Size*Size*3)
+	if err := Render(dst, 7, rng); err != nil || bytes.Count(dst, []byte{0}) == len(dst) {
+		t.Errorf("Render: %v", err)
+	}
+}
+
+func TestWriteFileAndMontage(t *testing.T) {
+	raw, err := Generate(Options{Scheme: "course5", N: 30, Seed: 5})
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(t.TempDir(), "s.h5")
+	if err := WriteFile(path, raw, "test"); err != nil {
+		t.Fatal(err)
+	}
+	back, err := data.Load(path, data.LoadOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if back.Space != "galaxy10" || !bytes.Equal(back.Pixels, raw.Pixels) || !slices.Equal(back.Codes, raw.Codes) {
+		t.Fatalf("read back %d images in %s space", back.N, back.Space)
+	}
+	f, err := hdf5.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	names, err := f.AttrStrings("class_names")
+	f.Close()
+	if err != nil || len(names) != 10 || names[7] != "Disk, face-on, tight spiral" {
+		t.Errorf("class_names %q, %v", names, err)
+	}
+	img, err := Montage(raw, 4, 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if b := img.Bounds(); b.Dx() < 4*Size*2 || b.Dy() < 5*Size*2 {
+		t.Errorf("montage %v", b)
+	}
+	if _, err := Montage(raw, 0, 2); err == nil {
+		t.Error("0 per class accepted")
+	}
+}
+
+func TestSoftening(t *testing.T) {
+	for _, c := range [][3]float64{{2, 1000, 200}, {3, 150, 170}, {1.5, 8000, 235}} {
+		s := softening(c[0], c[1], c[2])
+		if got := c[0] * s * math.Asinh(c[1]/s); got < c[2]-0.5 || got > c[2]+0.5 {
+			t.Errorf("softening%v = %v gives %v", c, s, got)
+		}
+	}
+	if s := softening(1, 50, 200); s < 1e5 {
+		t.Errorf("faint peak: softening %v, want the linear limit", s)
+	}
+}
+
+// BenchmarkGenerate reports galaxies per second of the parallel generator.
+func BenchmarkGenerate(b *testing.B) {
+	n := 0
+	for b.Loop() {
+		if _, err := Generate(Options{Scheme: "course5", N: 1000, Seed: uint64(n)}); err != nil {
+			b.Fatal(err)
+		}
+		n += 1000
+	}
+	b.ReportMetric(float64(n)/b.Elapsed().Seconds(), "galaxies/s")
+}
+
+// BenchmarkRender is one galaxy on one core.
+func BenchmarkRender(b *testing.B) {
+	var g renderer
+	dst := make([]byte, Size*Size*3)
+	i := 0
+	for b.Loop() {
+		g.render(dst, []int{0, 1, 2, 4, 7}[i%5], stream(1, i))
+		i++
+	}
+}
