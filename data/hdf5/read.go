@@ -160,11 +160,15 @@ func (f *File) readChunked(ds *dataset, out []byte, limit uint64) error {
 		}
 		return nil
 	}
+	// Chunks are claimed in order, so every chunk before a failing one has
+	// been claimed and runs to its end: keeping the error of the lowest
+	// index reports the first bad chunk in file order, whatever the timing.
 	var (
 		next     atomic.Int64
 		stop     atomic.Bool
 		mu       sync.Mutex
 		firstErr error
+		errIdx   = len(chunks)
 		wg       sync.WaitGroup
 	)
 	for range workers {
@@ -179,8 +183,8 @@ func (f *File) readChunked(ds *dataset, out []byte, limit uint64) error {
 				}
 				if err := r.chunk(chunks[i]); err != nil {
 					mu.Lock()
-					if firstErr == nil {
-						firstErr = f.chunkErr(chunks[i], err)
+					if i < errIdx {
+						errIdx, firstErr = i, f.chunkErr(chunks[i], err)
 					}
 					mu.Unlock()
 					stop.Store(true)
