@@ -2,8 +2,8 @@
 // library. Mostly it reads: opening a file, finding its datasets and decoding
 // a whole dataset into an array.Array (C order, little-endian elements), fast
 // enough for the Galaxy10-style image files (uint8 images of shape
-// (N, H, W, C), labels and ids) that the training code loads. Create writes
-// the same layout (write.go): a small, plain subset that h5py and this reader
+// (N, H, W, C), labels and ids) that the training code loads. WriteFile
+// writes the same layout: a small, plain subset that h5py and this reader
 // both read, for the synthetic data sets.
 //
 // Supported subset of HDF5:
