@@ -1,0 +1,293 @@
+// Package predict classifies new galaxy images with a saved model: it lists
+// the inputs (image files, folders, catalog CSVs), prepares each image the
+// way the model's training data was prepared, scores them in batches and
+// writes one output row per input, in input order, streaming.
+package predict
+
+import (
+	"bytes"
+	"encoding/csv"
+	"errors"
+	"fmt"
+	"image"
+	"io"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+
+	"galaxy/data/cutout"
+	"galaxy/data/fits"
+	"galaxy/model"
+)
+
+// Item is one input: the file to read, its id and the file as the user
+// named it (in the catalog or on the command line).
+type Item struct {
+	ID   string
+	File string // as written in the catalog or given
+	Path string // where to read it
+}
+
+// CatalogOptions name a catalog's columns.
+type CatalogOptions struct {
+	FileColumn string // default "file"
+	IDColumn   string // default: id, objid or galaxy_id when present, else the file's base name
+}
+
+// imageExts are the file names a folder is searched for.
+var imageExts = []string{".jpg", ".jpeg", ".png", ".fits", ".fit", ".fts"}
+
+// IsCatalog reports whether path names a catalog CSV.
+func IsCatalog(path string) bool { return strings.EqualFold(filepath.Ext(path), ".csv") }
+
+// baseID is a file's name without folder and extension.
+func baseID(p string) string {
+	b := filepath.Base(p)
+	return strings.TrimSuffix(b, filepath.Ext(b))
+}
+
+// Inputs returns an iterator over the items named by args, in order: a
+// catalog CSV yields its rows (paths relative to the catalog's folder), a
+// folder its image files (by name, not recursive), anything else is taken
+// as an image file (if it is missing, its row says so). The iterator stops
+// at the first command-level error (an unreadable catalog or folder), which
+// it returns through *err.
+func Inputs(args []string, opt CatalogOptions, errp *error) func(yield func(Item) bool) {
+	return func(yield func(Item) bool) {
+		for _, a := range args {
+			fi, statErr := os.Stat(a)
+			switch {
+			case statErr == nil && fi.IsDir():
+				ents, err := os.ReadDir(a)
+				if err != nil {
+					*errp = err
+					return
+				}
+				var names []string
+				for _, e := range ents {
+					if !e.IsDir() && slices.Contains(imageExts, strings.ToLower(filepath.Ext(e.Name()))) {
+						names = append(names, e.Name())
+					}
+				}
+				slices.Sort(names)
+				for _, n := range names {
+					p := filepath.Join(a, n)
+					if !yield(Item{ID: baseID(n), File: p, Path: p}) {
+						return
+					}
+				}
+			case IsCatalog(a):
+				if err := catalog(a, opt, yield); err != nil {
+					if !errors.Is(err, errStop) {
+						*errp = err
+					}
+					return
+				}
+			default:
+				if !yield(Item{ID: baseID(a), File: a, Path: a}) {
+					return
+				}
+			}
+		}
+	}
+}
+
+var errStop = errors.New("stop")
+
+// catalogColumns finds the file and id columns of a catalog header.
+func catalogColumns(path string, head []string, opt CatalogOptions) (fi, idi int, err error) {
+	col := map[string]int{}
+	for i, h := range head {
+		col[strings.TrimSpace(strings.TrimPrefix(h, "\ufeff"))] = i
+	}
+	fc := opt.FileColumn
+	if fc == "" {
+		fc = "file"
+	}
+	fi, ok := col[fc]
+	if !ok {
+		return 0, 0, fmt.Errorf("%s: no column %q (columns: %s); choose one with --file-column", path, fc, strings.Join(head, ", "))
+	}
+	idi = -1
+	if opt.IDColumn != "" {
+		if idi, ok = col[opt.IDColumn]; !ok {
+			return 0, 0, fmt.Errorf("%s: no id column %q (columns: %s)", path, opt.IDColumn, strings.Join(head, ", "))
+		}
+	} else {
+		for _, c := range []string{"id", "objid", "galaxy_id"} {
+			if i, ok := col[c]; ok {
+				idi = i
+				break
+			}
+		}
+	}
+	return fi, idi, nil
+}
+
+func catalog(path string, opt CatalogOptions, yield func(Item) bool) error {
+	f, err := os.Open(path)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	r := csv.NewReader(f)
+	r.ReuseRecord = true
+	r.FieldsPerRecord = -1
+	head, err := r.Read()
+	if err != nil {
+		return fmt.Errorf("%s: read header: %w", path, err)
+	}
+	fi, idi, err := catalogColumns(path, slices.Clone(head), opt)
+	if err != nil {
+		return err
+	}
+	dir := filepath.Dir(path)
+	for {
+		rec, err := r.Read()
+		if err == io.EOF {
+			return nil
+		}
+		if err != nil {
+			return fmt.Errorf("%s: %w", path, err)
+		}
+		it := Item{}
+		if fi < len(rec) {
+			it.File = strings.TrimSpace(rec[fi])
+		}
+		it.Path = it.File
+		if it.File != "" && !filepath.IsAbs(it.File) {
+			it.Path = filepath.Join(dir, it.File)
+		}
+		if idi >= 0 && idi < len(rec) {
+			it.ID = strings.TrimSpace(rec[idi])
+		} else {
+			it.ID = baseID(it.File)
+		}
+		if !yield(it) {
+			return errStop
+		}
+	}
+}
+
+// Count returns how many items args name, reading catalogs once quickly
+// (for a progress bar); -1 when it cannot tell.
+func Count(args []string, opt CatalogOptions) int {
+	var err error
+	n := 0
+	for range Inputs(args, opt, &err) {
+		n++
+	}
+	if err != nil {
+		return -1
+	}
+	return n
+}
+
+// Preparer turns an image file into the model's input features.
+type Preparer struct {
+	H, W     int
+	Channels []int   // channels of the prepared RGB image, in order
+	Scale    float32 // feature = pixel * Scale
+	Limits   cutout.Limits
+}
+
+// NewPreparer reads what the model expects. Predict prepares images with
+// the Galaxy10 recipe to 69x69x3 (cutout.Prepare); a model whose input is
+// another size or whose source images did not have 3 channels is refused.
+func NewPreparer(m *model.Model, lim cutout.Limits) (*Preparer, error) {
+	in := m.Meta.Input
+	if in.Height != cutout.Size || in.Width != cutout.Size {
+		return nil, fmt.Errorf("the model takes %dx%d images; predict prepares %dx%d cutouts (the Galaxy10 recipe)", in.Height, in.Width, cutout.Size, cutout.Size)
+	}
+	src := in.SourceChannels
+	if src == 0 {
+		src = 3
+	}
+	if src != 3 && src != 1 {
+		return nil, fmt.Errorf("the model was trained on %d-channel images; predict makes RGB (i, r, g) cutouts", src)
+	}
+	ch := in.Channels
+	if src == 1 { // a one-channel file was taken as the g band: channel 2 of RGB
+		ch = []int{2}
+	}
+	for _, c := range ch {
+		if c < 0 || c > 2 {
+			return nil, fmt.Errorf("the model reads channel %d; cutouts have channels 0..2", c)
+		}
+	}
+	return &Preparer{H: in.Height, W: in.Width, Channels: ch, Scale: float32(in.Scale), Limits: lim}, nil
+}
+
+// Dim is the length of one image's features.
+func (p *Preparer) Dim() int { return p.H * p.W * len(p.Channels) }
+
+// Decode reads an image from b: JPEG, PNG or FITS, recognised by content.
+// FITS flux is stretched to 8 bits (see package fits).
+func Decode(b []byte, lim cutout.Limits) (image.Image, error) {
+	if bytes.HasPrefix(b, fits.Magic) {
+		fm, err := fits.Decode(bytes.NewReader(b), fits.Limits{MaxPixels: lim.MaxPixels})
+		if err != nil {
+			return nil, err
+		}
+		return fm.Stretch(), nil
+	}
+	return cutout.Decode(bytes.NewReader(b), lim)
+}
+
+// Features prepares the image in b (a whole file) into dst (len Dim()).
+func (p *Preparer) Features(b []byte, dst []float32) error {
+	img, err := Decode(b, p.Limits)
+	if err != nil {
+		return err
+	}
+	px := cutout.Prepare(img)
+	nc := len(p.Channels)
+	for i := 0; i < p.H*p.W; i++ {
+		for j, c := range p.Channels {
+			dst[i*nc+j] = float32(px[i*3+c]) * p.Scale
+		}
+	}
+	return nil
+}
+
+// FileFeatures reads and prepares the file at path into dst.
+func (p *Preparer) FileFeatures(path string, dst []float32) error {
+	if path == "" {
+		return errors.New("no file named")
+	}
+	b, err := readFile(path, p.Limits)
+	if err != nil {
+		return err
+	}
+	return p.Features(b, dst)
+}
+
+// readFile reads a whole file, refusing files far larger than any image
+// within the pixel limit could be.
+func readFile(path string, lim cutout.Limits) ([]byte, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		return nil, err
+	}
+	if fi.IsDir() {
+		return nil, fmt.Errorf("%s is a folder", path)
+	}
+	maxPix := lim.MaxPixels
+	if maxPix <= 0 {
+		maxPix = cutout.DefaultMaxPixels
+	}
+	if limit := int64(maxPix)*24 + 1<<20; fi.Size() > limit {
+		return nil, fmt.Errorf("%s: file of %d bytes is larger than any image within the %d-pixel limit", path, fi.Size(), maxPix)
+	}
+	b := make([]byte, fi.Size())
+	if _, err := io.ReadFull(f, b); err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return b, nil
+}

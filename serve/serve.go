@@ -1,0 +1,361 @@
+// Package serve is galaxy's HTTP classification service.
+//
+//	POST /v1/classify   one image as the body (JPEG, PNG or FITS), or
+//	                    multipart/form-data with several (any field names)
+//	GET  /v1/model      classes, input, scheme, architecture, version
+//	GET  /healthz       {"status":"ok"}
+//
+// A single image gets {"class", "class_name", "ranked": [{"class", "name",
+// "p"}...]} (classes by decreasing probability); a multipart request gets
+// {"results": [...]}, one per part in order, each that object plus "name"
+// (the part's file name) or {"name", "error"} for a part that could not be
+// read. Errors are JSON {"error": "..."} with a 4xx status: 413 for a body
+// over the limit or an image over the pixel limit (checked from the image
+// header before decoding), 415 for a body that is no image, 422 for a
+// corrupt one, 400 for a bad request, 405 for a wrong method.
+//
+// Images are decoded and prepared on the request's goroutine; the prepared
+// features go to one batching goroutine that scores up to MaxBatch of them
+// at once, waiting at most BatchWait for a batch to fill.
+package serve
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"mime"
+	"mime/multipart"
+	"net"
+	"net/http"
+	"sort"
+	"strings"
+	"time"
+
+	"galaxy/data/cutout"
+	"galaxy/data/fits"
+	"galaxy/model"
+	"galaxy/predict"
+)
+
+// Version is reported by GET /v1/model.
+const Version = "1"
+
+// Options configure a Server. Zero values take the defaults.
+type Options struct {
+	MaxBodyBytes int64         // default 8 MiB
+	MaxPixels    int           // width*height per image, default 4096*4096
+	MaxImages    int           // parts of a multipart request, default 64
+	MaxBatch     int           // images scored together, default 64
+	BatchWait    time.Duration // longest wait for a batch to fill, default 2ms
+	Logger       *slog.Logger  // request logs; default discards
+}
+
+func (o *Options) defaults() {
+	if o.MaxBodyBytes <= 0 {
+		o.MaxBodyBytes = 8 << 20
+	}
+	if o.MaxPixels <= 0 {
+		o.MaxPixels = 4096 * 4096
+	}
+	if o.MaxImages <= 0 {
+		o.MaxImages = 64
+	}
+	if o.MaxBatch <= 0 {
+		o.MaxBatch = 64
+	}
+	if o.BatchWait <= 0 {
+		o.BatchWait = 2 * time.Millisecond
+	}
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
+}
+
+// Server classifies images with a model.
+type Server struct {
+	m    *model.Model
+	prep *predict.Preparer
+	opt  Options
+	reqs chan *request
+	done chan struct{}
+	mux  *http.ServeMux
+}
+
+type request struct {
+	x      []float32
+	logits []float32
+	ready  chan struct{}
+}
+
+// New returns a server for m and starts its batching goroutine; Close stops
+// it.
+func New(m *model.Model, opt Options) (*Server, error) {
+	opt.defaults()
+	prep, err := predict.NewPreparer(m, cutout.Limits{MaxPixels: opt.MaxPixels})
+	if err != nil {
+		return nil, err
+	}
+	s := &Server{m: m, prep: prep, opt: opt, reqs: make(chan *request, 4*opt.MaxBatch), done: make(chan struct{}), mux: http.NewServeMux()}
+	s.mux.HandleFunc("/v1/classify", s.classify)
+	s.mux.HandleFunc("/v1/model", s.modelInfo)
+	s.mux.HandleFunc("/healthz", func(w http.ResponseWriter, r *http.Request) {
+		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+	})
+	go s.batcher()
+	return s, nil
+}
+
+// Close stops the batching goroutine (after the handlers have finished).
+func (s *Server) Close() { close(s.done) }
+
+// batcher scores requests in batches.
+func (s *Server) batcher() {
+	dim, k := s.prep.Dim(), s.m.K()
+	X := make([]float32, s.opt.MaxBatch*dim)
+	out := make([]float32, s.opt.MaxBatch*k)
+	batch := make([]*request, 0, s.opt.MaxBatch)
+	timer := time.NewTimer(time.Hour)
+	timer.Stop()
+	for {
+		select {
+		case <-s.done:
+			return
+		case r := <-s.reqs:
+			batch = append(batch[:0], r)
+			timer.Reset(s.opt.BatchWait)
+		fill:
+			for len(batch) < s.opt.MaxBatch {
+				select {
+				case r := <-s.reqs:
+					batch = append(batch, r)
+				case <-timer.C:
+					break fill
+				}
+			}
+			timer.Stop()
+			for i, r := range batch {
+				copy(X[i*dim:], r.x)
+			}
+			n := len(batch)
+			s.m.Net.Logits(X[:n*dim], n, out[:n*k])
+			for i, r := range batch {
+				r.logits = append([]float32(nil), out[i*k:(i+1)*k]...)
+				close(r.ready)
+			}
+		}
+	}
+}
+
+// Ranked is one class and its probability.
+type Ranked struct {
+	Class int     `json:"class"`
+	Name  string  `json:"name"`
+	P     float32 `json:"p"`
+}
+
+// Result is the classification of one image.
+type Result struct {
+	Name      string   `json:"name,omitempty"`
+	Class     *int     `json:"class,omitempty"`
+	ClassName string   `json:"class_name,omitempty"`
+	Ranked    []Ranked `json:"ranked,omitempty"`
+	Error     string   `json:"error,omitempty"`
+}
+
+// httpError is an error with its status.
+type httpError struct {
+	status int
+	msg    string
+}
+
+func (e *httpError) Error() string { return e.msg }
+
+func statusOf(err error) int {
+	var he *httpError
+	var mb *http.MaxBytesError
+	switch {
+	case errors.As(err, &he):
+		return he.status
+	case errors.As(err, &mb), errors.Is(err, cutout.ErrTooLarge), errors.Is(err, fits.ErrTooLarge):
+		return http.StatusRequestEntityTooLarge
+	case errors.Is(err, cutout.ErrFormat), errors.Is(err, fits.ErrFormat):
+		return http.StatusUnsupportedMediaType
+	case errors.Is(err, cutout.ErrCorrupt), errors.Is(err, fits.ErrCorrupt), errors.Is(err, fits.ErrNoImage):
+		return http.StatusUnprocessableEntity
+	}
+	return http.StatusBadRequest
+}
+
+// score prepares and classifies one image's bytes.
+func (s *Server) score(ctx context.Context, b []byte) (Result, error) {
+	r := &request{x: make([]float32, s.prep.Dim()), ready: make(chan struct{})}
+	if err := s.prep.Features(b, r.x); err != nil {
+		return Result{}, err
+	}
+	select {
+	case s.reqs <- r:
+	case <-ctx.Done():
+		return Result{}, &httpError{http.StatusServiceUnavailable, "request cancelled"}
+	}
+	<-r.ready // the batcher always answers what it took
+	k := s.m.K()
+	probs := make([]float32, k)
+	s.m.Probabilities(r.logits, probs)
+	best := 0
+	for c, z := range r.logits {
+		if z > r.logits[best] {
+			best = c
+		}
+	}
+	res := Result{Class: &best, ClassName: s.m.Meta.Classes[best]}
+	for c, p := range probs {
+		res.Ranked = append(res.Ranked, Ranked{c, s.m.Meta.Classes[c], p})
+	}
+	sort.SliceStable(res.Ranked, func(i, j int) bool { return res.Ranked[i].P > res.Ranked[j].P })
+	return res, nil
+}
+
+func (s *Server) classify(w http.ResponseWriter, r *http.Request) {
+	start := time.Now()
+	status, images := http.StatusOK, 0
+	defer func() {
+		s.opt.Logger.Info("request", "method", r.Method, "path", r.URL.Path, "status", status,
+			"duration_ms", float64(time.Since(start).Microseconds())/1000, "images", images, "remote", r.RemoteAddr)
+	}()
+	fail := func(err error) {
+		status = statusOf(err)
+		writeJSON(w, status, map[string]string{"error": err.Error()})
+	}
+	if r.Method != http.MethodPost {
+		w.Header().Set("Allow", "POST")
+		fail(&httpError{http.StatusMethodNotAllowed, "use POST with an image as the body"})
+		return
+	}
+	body := http.MaxBytesReader(w, r.Body, s.opt.MaxBodyBytes)
+	mt, params, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	if strings.HasPrefix(mt, "multipart/") {
+		mr := multipart.NewReader(body, params["boundary"])
+		var results []Result
+		for {
+			part, err := mr.NextPart()
+			if err == io.EOF {
+				break
+			}
+			if err != nil {
+				fail(fmt.Errorf("read multipart body: %w", err))
+				return
+			}
+			if len(results) >= s.opt.MaxImages {
+				fail(&httpError{http.StatusRequestEntityTooLarge, fmt.Sprintf("more than %d images in one request", s.opt.MaxImages)})
+				return
+			}
+			b, err := io.ReadAll(part)
+			if err != nil {
+				fail(fmt.Errorf("read part %q: %w", part.FileName(), err))
+				return
+			}
+			name := part.FileName()
+			if name == "" {
+				name = part.FormName()
+			}
+			res, err := s.score(r.Context(), b)
+			if err != nil {
+				res = Result{Error: err.Error()}
+			} else {
+				images++
+			}
+			res.Name = name
+			results = append(results, res)
+		}
+		if len(results) == 0 {
+			fail(&httpError{http.StatusBadRequest, "multipart body holds no images"})
+			return
+		}
+		writeJSON(w, status, map[string]any{"results": results})
+		return
+	}
+	b, err := io.ReadAll(body)
+	if err != nil {
+		fail(fmt.Errorf("read body: %w", err))
+		return
+	}
+	res, err := s.score(r.Context(), b)
+	if err != nil {
+		fail(err)
+		return
+	}
+	images = 1
+	writeJSON(w, status, res)
+}
+
+func (s *Server) modelInfo(w http.ResponseWriter, r *http.Request) {
+	in := s.m.Meta.Input
+	writeJSON(w, http.StatusOK, map[string]any{
+		"version": Version,
+		"arch":    s.m.Meta.Arch,
+		"scheme":  s.m.Meta.Scheme,
+		"classes": s.m.Meta.Classes,
+		"input": map[string]any{"height": in.Height, "width": in.Width, "channels": in.Channels,
+			"channel_spec": in.ChannelSpec, "scale": in.Scale,
+			"formats": []string{"image/jpeg", "image/png", "application/fits"}, "max_pixels": s.opt.MaxPixels, "max_body_bytes": s.opt.MaxBodyBytes},
+	})
+}
+
+// ServeHTTP routes requests; /healthz and /v1/model are logged at debug level.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if r.URL.Path != "/v1/classify" {
+		start := time.Now()
+		defer func() {
+			s.opt.Logger.Debug("request", "method", r.Method, "path", r.URL.Path, "duration_ms", float64(time.Since(start).Microseconds())/1000)
+		}()
+		if _, pat := s.mux.Handler(r); pat == "" {
+			writeJSON(w, http.StatusNotFound, map[string]string{"error": "no such endpoint (POST /v1/classify, GET /v1/model, GET /healthz)"})
+			return
+		}
+	}
+	s.mux.ServeHTTP(w, r)
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	json.NewEncoder(w).Encode(v)
+}
+
+// HTTPServer returns an http.Server for s on addr with read, write and idle
+// timeouts.
+func (s *Server) HTTPServer(addr string) *http.Server {
+	return &http.Server{Addr: addr, Handler: s, ReadHeaderTimeout: 5 * time.Second, ReadTimeout: 30 * time.Second,
+		WriteTimeout: 30 * time.Second, IdleTimeout: 120 * time.Second, MaxHeaderBytes: 64 << 10}
+}
+
+// ListenAndServe serves on addr until ctx is done, then shuts down
+// gracefully: no new connections, requests in progress finish (within
+// grace).
+func (s *Server) ListenAndServe(ctx context.Context, addr string, grace time.Duration, ready func(addr string)) error {
+	hs := s.HTTPServer(addr)
+	ln, err := netListen(addr)
+	if err != nil {
+		return err
+	}
+	if ready != nil {
+		ready(ln.Addr().String())
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- hs.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	sctx, cancel := context.WithTimeout(context.Background(), grace)
+	defer cancel()
+	err = hs.Shutdown(sctx)
+	s.Close()
+	return err
+}
+
+func netListen(addr string) (net.Listener, error) { return net.Listen("tcp", addr) }
