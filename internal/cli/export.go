@@ -1,0 +1,69 @@
+package cli
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"galaxy/internal/atomicfile"
+	"galaxy/model"
+	"galaxy/model/onnx"
+)
+
+func newExportCmd(env Env) *cobra.Command {
+	var mpath, format, out string
+	cmd := &cobra.Command{
+		Use:   "export --model M --format onnx --out model.onnx",
+		Short: "Write a saved model as an ONNX file, to run in ONNX Runtime without galaxy",
+		Long: `export writes a saved model in another format. --format onnx (the only one so far)
+writes an ONNX model (IR version 8, opset 13) that ONNX Runtime runs from Python, C++,
+Node.js, ...:
+
+  input  "image"          float32 [N, H, W, C]: raw pixel values 0..255 of the model's
+                          channels, HWC order (the graph scales them by 1/256 itself)
+  output "logits"         float32 [N, K]: the class logits
+  output "scores"         float32 [N, K]: sigmoid(logits) (seed network)
+  output "probabilities"  float32 [N, K]: as galaxy predict reports them, summing to 1
+
+The file's metadata_props hold the class names ("classes", a JSON list in output order),
+the scheme, the channels taken from the source cutouts and the image size. The file is
+written atomically. Architectures: seed-mlp.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if mpath == "" {
+				return fmt.Errorf("no model: give --model M (a model saved by galaxy train)")
+			}
+			if out == "" {
+				return fmt.Errorf("no output file: give --out model.onnx")
+			}
+			if f := strings.ToLower(format); f != "onnx" {
+				return fmt.Errorf("--format %q: the only export format is onnx", format)
+			}
+			m, err := model.Load(mpath)
+			if err != nil {
+				return err
+			}
+			om, err := onnx.Export(m)
+			if err != nil {
+				return fmt.Errorf("%s: %w", mpath, err)
+			}
+			b, err := om.Marshal()
+			if err != nil {
+				return fmt.Errorf("%s: %w", mpath, err)
+			}
+			if err := atomicfile.WriteBytes(out, b); err != nil {
+				return err
+			}
+			in := m.Meta.Input
+			fmt.Fprintf(env.Stdout, "wrote %s: ONNX (IR %d, opset %d), %s, input image [N, %d, %d, %d] raw pixels, %d classes, %d bytes\n",
+				out, om.IRVersion, om.Opset, m.Meta.Arch, in.Height, in.Width, len(in.Channels), m.K(), len(b))
+			return nil
+		},
+	}
+	fl := cmd.Flags()
+	fl.StringVar(&mpath, "model", "", "saved model (galaxy train's run/model)")
+	fl.StringVar(&format, "format", "onnx", "output format: onnx")
+	fl.StringVar(&out, "out", "", "file to write, e.g. model.onnx")
+	return cmd
+}
