@@ -278,15 +278,13 @@ func (d *Dataset) Split(name string) (*Split, error) {
 	return nil, fmt.Errorf("unknown split %q (want train, test or all)", name)
 }
 
-// MajorityAccuracy is the accuracy of always answering the most common class
-// of the training split, measured on s.
-func (d *Dataset) MajorityAccuracy(s *Split) float64 {
-	if s.Len() == 0 {
-		return 0
-	}
+// MajorityClass is the most common class of the training split (of the
+// whole set when there is no training split): what a majority-class guesser
+// answers.
+func (d *Dataset) MajorityClass() int {
 	ref := d.Train
 	if ref.Len() == 0 {
-		ref = s
+		ref = d.All
 	}
 	cnt := ref.Counts(d.Scheme.K())
 	best := 0
@@ -295,7 +293,16 @@ func (d *Dataset) MajorityAccuracy(s *Split) float64 {
 			best = c
 		}
 	}
-	return float64(s.Counts(d.Scheme.K())[best]) / float64(s.Len())
+	return best
+}
+
+// MajorityAccuracy is the accuracy of always answering MajorityClass,
+// measured on s.
+func (d *Dataset) MajorityAccuracy(s *Split) float64 {
+	if s.Len() == 0 {
+		return 0
+	}
+	return float64(s.Counts(d.Scheme.K())[d.MajorityClass()]) / float64(s.Len())
 }
 
 // stratify splits the kept images class by class: each class's images are

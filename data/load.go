@@ -316,6 +316,38 @@ func fromArrays(path string, img, lab *array.Array) (*Raw, error) {
 	return raw, nil
 }
 
+// CatalogColumns finds the columns of a catalog's header: all of them by
+// name (a UTF-8 byte-order mark and spaces trimmed), the file column
+// (fileColumn, default "file") and the id column (idColumn, else the first of
+// id, objid and galaxy_id; -1 when there is none). A missing file column, or
+// a missing idColumn that was asked for, is an error naming path and the
+// columns there are.
+func CatalogColumns(path string, head []string, fileColumn, idColumn string) (cols map[string]int, file, id int, err error) {
+	cols = map[string]int{}
+	for i, h := range head {
+		cols[strings.TrimSpace(strings.TrimPrefix(h, "\ufeff"))] = i
+	}
+	if fileColumn == "" {
+		fileColumn = "file"
+	}
+	file, ok := cols[fileColumn]
+	if !ok {
+		return nil, 0, 0, fmt.Errorf("%s: no column %q (columns: %s); choose one with --file-column", path, fileColumn, strings.Join(head, ", "))
+	}
+	if idColumn != "" {
+		if id, ok = cols[idColumn]; !ok {
+			return nil, 0, 0, fmt.Errorf("%s: no id column %q (columns: %s)", path, idColumn, strings.Join(head, ", "))
+		}
+		return cols, file, id, nil
+	}
+	for _, c := range []string{"id", "objid", "galaxy_id"} {
+		if i, ok := cols[c]; ok {
+			return cols, file, i, nil
+		}
+	}
+	return cols, file, -1, nil
+}
+
 // labelColumnFallbacks are tried, in order, when a catalog has no "label" column.
 var labelColumnFallbacks = []string{"gz1_class", "galaxy10_class", "class", "ans"}
 
@@ -333,18 +365,11 @@ func loadCatalog(path string, opt LoadOptions) (*Raw, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%s: read header: %w", path, err)
 	}
-	col := map[string]int{}
-	for i, h := range head {
-		col[strings.TrimSpace(strings.TrimPrefix(h, "\ufeff"))] = i
+	col, fi, idi, err := CatalogColumns(path, head, opt.FileColumn, opt.IDColumn)
+	if err != nil {
+		return nil, err
 	}
-	fileCol := opt.FileColumn
-	if fileCol == "" {
-		fileCol = "file"
-	}
-	fi, ok := col[fileCol]
-	if !ok {
-		return nil, fmt.Errorf("%s: no column %q (columns: %s); choose one with --file-column", path, fileCol, strings.Join(head, ", "))
-	}
+	hasID := idi >= 0
 	labelCol := opt.LabelColumn
 	li, ok := col[labelCol]
 	if labelCol == "" {
@@ -360,16 +385,6 @@ func loadCatalog(path string, opt LoadOptions) (*Raw, error) {
 	}
 	if !ok {
 		return nil, fmt.Errorf("%s: no label column %q (columns: %s); choose one with --label-column", path, opt.LabelColumn, strings.Join(head, ", "))
-	}
-	idi, hasID := -1, false
-	for _, c := range []string{opt.IDColumn, "id", "objid", "galaxy_id"} {
-		if i, ok := col[c]; ok && c != "" {
-			idi, hasID = i, true
-			break
-		}
-	}
-	if opt.IDColumn != "" && (!hasID || head[idi] != opt.IDColumn) {
-		return nil, fmt.Errorf("%s: no id column %q (columns: %s)", path, opt.IDColumn, strings.Join(head, ", "))
 	}
 	raw := &Raw{Path: path, H: cutout.Size, W: cutout.Size, C: 3}
 	switch labelCol {

@@ -16,6 +16,7 @@ import (
 	"slices"
 	"strings"
 
+	"galaxy/data"
 	"galaxy/data/cutout"
 	"galaxy/data/fits"
 	"galaxy/model"
@@ -95,36 +96,6 @@ func Inputs(args []string, opt CatalogOptions, errp *error) func(yield func(Item
 
 var errStop = errors.New("stop")
 
-// catalogColumns finds the file and id columns of a catalog header.
-func catalogColumns(path string, head []string, opt CatalogOptions) (fi, idi int, err error) {
-	col := map[string]int{}
-	for i, h := range head {
-		col[strings.TrimSpace(strings.TrimPrefix(h, "\ufeff"))] = i
-	}
-	fc := opt.FileColumn
-	if fc == "" {
-		fc = "file"
-	}
-	fi, ok := col[fc]
-	if !ok {
-		return 0, 0, fmt.Errorf("%s: no column %q (columns: %s); choose one with --file-column", path, fc, strings.Join(head, ", "))
-	}
-	idi = -1
-	if opt.IDColumn != "" {
-		if idi, ok = col[opt.IDColumn]; !ok {
-			return 0, 0, fmt.Errorf("%s: no id column %q (columns: %s)", path, opt.IDColumn, strings.Join(head, ", "))
-		}
-	} else {
-		for _, c := range []string{"id", "objid", "galaxy_id"} {
-			if i, ok := col[c]; ok {
-				idi = i
-				break
-			}
-		}
-	}
-	return fi, idi, nil
-}
-
 func catalog(path string, opt CatalogOptions, yield func(Item) bool) error {
 	f, err := os.Open(path)
 	if err != nil {
@@ -138,7 +109,7 @@ func catalog(path string, opt CatalogOptions, yield func(Item) bool) error {
 	if err != nil {
 		return fmt.Errorf("%s: read header: %w", path, err)
 	}
-	fi, idi, err := catalogColumns(path, slices.Clone(head), opt)
+	_, fi, idi, err := data.CatalogColumns(path, slices.Clone(head), opt.FileColumn, opt.IDColumn)
 	if err != nil {
 		return err
 	}

@@ -51,7 +51,7 @@ func Analyze(m *model.Model, ds *data.Dataset, split string, bins int) (*Analysi
 	a := &Analysis{Model: m, Data: ds, Split: s, SplitName: split}
 	a.Logits = m.LogitSplit(s)
 	a.Probs = Probabilities(m, a.Logits)
-	if a.Metrics, err = eval.Compute(a.Logits, s.Labels, m.Meta.Classes, MajorityClass(ds)); err != nil {
+	if a.Metrics, err = eval.Compute(a.Logits, s.Labels, m.Meta.Classes, ds.MajorityClass()); err != nil {
 		return nil, err
 	}
 	if a.Preds, err = eval.Predict(a.Logits, a.Probs, s.Labels, k); err != nil {
@@ -73,24 +73,6 @@ func Probabilities(m *model.Model, logits []float32) []float32 {
 		m.Probabilities(logits[i:i+k], out[i:i+k])
 	}
 	return out
-}
-
-// MajorityClass is the most common class of the training split (of the
-// whole set when there is no training split): the majority-class guesser's
-// answer.
-func MajorityClass(ds *data.Dataset) int {
-	ref := ds.Train
-	if ref.Len() == 0 {
-		ref = ds.All
-	}
-	cnt := ref.Counts(ds.Scheme.K())
-	best := 0
-	for c := range cnt {
-		if cnt[c] > cnt[best] {
-			best = c
-		}
-	}
-	return best
 }
 
 // One is the model's verdict on a single image.

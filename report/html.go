@@ -194,7 +194,7 @@ func buildPage(run *Run, a *Analysis, opt Options) (*page, error) {
 
 	// Learning curves.
 	if run != nil && len(run.Curve) > 0 {
-		acc, loss := curveCharts(run.Curve, met.MajorityAccuracy, m.Meta.Arch, m.Meta.Scheme)
+		acc, loss := CurveCharts(run.Curve, met.MajorityAccuracy, m.Meta.Arch, m.Meta.Scheme)
 		for _, c := range []struct {
 			ch  plotChart
 			dst **picture
@@ -320,9 +320,9 @@ type plotChart interface {
 	Figure() (*plot.Figure, error)
 }
 
-// curveCharts are the charts galaxy train draws: test accuracy against step
+// CurveCharts are the charts galaxy train draws: test accuracy against step
 // beside the majority-class line, and the losses.
-func curveCharts(curve []train.Point, majority float64, arch, sch string) (plot.Chart, plot.Chart) {
+func CurveCharts(curve []train.Point, majority float64, arch, sch string) (plot.Chart, plot.Chart) {
 	var x, acc, tr, te []float64
 	for _, p := range curve {
 		x = append(x, float64(p.Step))

@@ -55,7 +55,7 @@ default to the model's own; the split is the one training used (same --test-frac
 				return fmt.Errorf("the %s split of %s is empty", split, df.path)
 			}
 			logits := m.LogitSplit(s)
-			majority := majorityClass(ds)
+			majority := ds.MajorityClass()
 			met, err := eval.Compute(logits, s.Labels, m.Meta.Classes, majority)
 			if err != nil {
 				return err
@@ -76,23 +76,6 @@ default to the model's own; the split is the one training used (same --test-frac
 	fl.BoolVar(&asJSON, "json", false, "print one JSON object")
 	cmd.MarkFlagRequired("model")
 	return cmd
-}
-
-// majorityClass is the most common class of the training split (of the
-// whole set when there is no training split).
-func majorityClass(ds *data.Dataset) int {
-	ref := ds.Train
-	if ref.Len() == 0 {
-		ref = ds.All
-	}
-	cnt := ref.Counts(ds.Scheme.K())
-	best := 0
-	for c := range cnt {
-		if cnt[c] > cnt[best] {
-			best = c
-		}
-	}
-	return best
 }
 
 func printMetrics(w io.Writer, m *eval.Metrics, split string) {

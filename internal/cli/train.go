@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"math"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -22,7 +21,7 @@ import (
 	"galaxy/internal/atomicfile"
 	"galaxy/model"
 	"galaxy/model/seed"
-	"galaxy/plot"
+	"galaxy/report"
 	"galaxy/train"
 )
 
@@ -230,25 +229,9 @@ func writeJSON(path string, v any) error {
 }
 
 func plotCurves(dir string, curve []train.Point, majority float64, arch, sch string) error {
-	var x, acc, tr, te []float64
-	for _, p := range curve {
-		x = append(x, float64(p.Step))
-		acc = append(acc, p.TestAccuracy)
-		tr = append(tr, p.TrainLoss)
-		te = append(te, p.TestLoss)
-	}
-	lo, hi := majority, majority
-	for _, v := range acc {
-		lo, hi = min(lo, v), max(hi, v)
-	}
-	a := plot.Chart{Title: fmt.Sprintf("Test accuracy of %s (%s)", arch, sch), XLabel: "step", YLabel: "test accuracy",
-		Series: []plot.Series{{Name: "test accuracy", X: x, Y: acc}},
-		YMin:   max(0, math.Floor((lo-0.02)*20)/20), YMax: min(1, math.Ceil((hi+0.02)*20)/20),
-		Baseline: majority, BaselineName: fmt.Sprintf("majority class (%.3f)", majority)}
-	if err := a.Save(filepath.Join(dir, "accuracy")); err != nil {
+	acc, loss := report.CurveCharts(curve, majority, arch, sch)
+	if err := acc.Save(filepath.Join(dir, "accuracy")); err != nil {
 		return err
 	}
-	l := plot.Chart{Title: fmt.Sprintf("Loss of %s (%s)", arch, sch), XLabel: "step", YLabel: "summed binary cross-entropy",
-		Series: []plot.Series{{Name: "train (mean since last point)", X: x, Y: tr}, {Name: "test", X: x, Y: te}}}
-	return l.Save(filepath.Join(dir, "loss"))
+	return loss.Save(filepath.Join(dir, "loss"))
 }
