@@ -7,17 +7,21 @@ package model
 import (
 	"fmt"
 	"math"
+	"math/rand/v2"
 	"runtime"
 	"sync"
 
 	"galaxy/data"
+	"galaxy/model/cnn"
 	"galaxy/model/modelfile"
 	"galaxy/model/seed"
 )
 
 // Arch names.
 const (
-	ArchSeed = "seed-mlp"
+	ArchSeed   = "seed-mlp"
+	ArchCNN    = "cnn"     // convolutional network, default widths (model/cnn)
+	ArchCNNRef = "cnn-ref" // the reference CNN of speed comparisons (model/cnn)
 )
 
 // Classifier scores images: for b images in x (b x Dim, row-major, scaled
@@ -72,6 +76,10 @@ func (m *Model) Save(path string) error {
 			{Name: "W2", Shape: []int{p.K, p.D}, Data: p.W2},
 			{Name: "b2", Shape: []int{p.K}, Data: p.B2},
 		}
+	case *cnn.Net:
+		for _, p := range net.Tensors() {
+			tensors = append(tensors, modelfile.Tensor{Name: p.Name, Shape: p.Shape, Data: p.W})
+		}
 	default:
 		return fmt.Errorf("save model: architecture %T cannot be saved", m.Net)
 	}
@@ -105,6 +113,19 @@ func Load(path string) (*Model, error) {
 		if m.Net, err = seed.FromParams(p); err != nil {
 			return nil, fmt.Errorf("model %s: %w", path, err)
 		}
+	case ArchCNN, ArchCNNRef:
+		spec, err := cnn.SpecFromHyper(meta.Hyper, len(in.Channels), in.Height, in.Width, len(meta.Classes))
+		if err != nil {
+			return nil, fmt.Errorf("model %s: architecture %q: %w", path, meta.Arch, err)
+		}
+		net, err := cnn.New(spec, rand.New(rand.NewPCG(1, 1)))
+		if err != nil {
+			return nil, fmt.Errorf("model %s: %w", path, err)
+		}
+		if err := net.Load(func(name string, shape ...int) ([]float32, error) { return modelfile.Find(tensors, name, shape...) }); err != nil {
+			return nil, fmt.Errorf("model %s: %w", path, err)
+		}
+		m.Net = net
 	default:
 		return nil, fmt.Errorf("model %s: unknown architecture %q", path, meta.Arch)
 	}

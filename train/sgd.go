@@ -67,7 +67,7 @@ type Observer struct {
 }
 
 // NewRand returns the random source a run with this seed uses.
-func NewRand(seed uint64) *rand.Rand { return rand.New(rand.NewPCG(seed, 0x5eed)) }
+func NewRand(seed uint64) *rand.Rand { return rand.New(NewPCG(seed)) }
 
 // SGD trains net on train by stochastic gradient descent: each step draws
 // Batch images at random (with replacement) and moves the parameters by -LR
@@ -75,6 +75,13 @@ func NewRand(seed uint64) *rand.Rand { return rand.New(rand.NewPCG(seed, 0x5eed)
 // step. It evaluates on test every EvalEvery steps. rng draws the images. When ctx is cancelled it stops after the
 // current step and returns what it has, with Interrupted set.
 func SGD(ctx context.Context, net *seed.Net, train, test *data.Split, cfg Config, rng *rand.Rand, obs Observer) (*Result, error) {
+	return sgd(ctx, net, train, test, cfg, rng, nil, Checkpointing{}, obs)
+}
+
+// sgd is SGD, optionally resumable: with ck.Save set, src must be rng's
+// source; the run starts from ck.From (nil: step 0) and hands ck.Save its
+// state every ck.Every steps, when interrupted, and after the last step.
+func sgd(ctx context.Context, net *seed.Net, train, test *data.Split, cfg Config, rng *rand.Rand, src *rand.PCG, ck Checkpointing, obs Observer) (*Result, error) {
 	if err := cfg.Check(); err != nil {
 		return nil, err
 	}
@@ -89,6 +96,31 @@ func SGD(ctx context.Context, net *seed.Net, train, test *data.Split, cfg Config
 	res := &Result{}
 	var lossSum float64
 	var lossN int
+	first := 1
+	if st := ck.From; st != nil {
+		if st.Step < 0 || st.Step > cfg.Steps {
+			return nil, fmt.Errorf("checkpoint at step %d does not fit a run of %d steps", st.Step, cfg.Steps)
+		}
+		res.Curve = append(res.Curve, st.Curve...)
+		res.Steps = st.Step
+		lossSum, lossN = st.LossSum, st.LossN
+		first = st.Step + 1
+	}
+	save := func(step int) error {
+		if ck.Save == nil {
+			return nil
+		}
+		st := &State{Step: step, Curve: append([]Point(nil), res.Curve...), LossSum: lossSum, LossN: lossN, Done: step == cfg.Steps}
+		b, err := src.MarshalBinary()
+		if err != nil {
+			return fmt.Errorf("checkpoint at step %d: random state: %w", step, err)
+		}
+		st.RNG = b
+		if err := ck.Save(st); err != nil {
+			return fmt.Errorf("checkpoint at step %d: %w", step, err)
+		}
+		return nil
+	}
 	evaluate := func(step int) {
 		p := Point{Step: step, TrainLoss: lossSum / float64(max(lossN, 1))}
 		p.TestLoss, p.TestAccuracy = Evaluate(net, test)
@@ -105,7 +137,7 @@ func SGD(ctx context.Context, net *seed.Net, train, test *data.Split, cfg Config
 	net.SetTeam(team)
 	defer net.SetTeam(nil)
 	start := time.Now()
-	for step := 1; step <= cfg.Steps; step++ {
+	for step := first; step <= cfg.Steps; step++ {
 		if batch == 1 && cfg.Mode == seed.Vector {
 			i := rng.IntN(train.Len())
 			lossSum += float64(net.Step(x[i*n:(i+1)*n], train.Labels[i], cfg.LR))
@@ -122,6 +154,11 @@ func SGD(ctx context.Context, net *seed.Net, train, test *data.Split, cfg Config
 		if step%cfg.EvalEvery == 0 || step == cfg.Steps {
 			evaluate(step)
 		}
+		if step == cfg.Steps || (ck.Every > 0 && step%ck.Every == 0) {
+			if err := save(step); err != nil {
+				return nil, err
+			}
+		}
 		if step%1000 == 0 {
 			if obs.Step != nil {
 				obs.Step(step)
@@ -132,10 +169,20 @@ func SGD(ctx context.Context, net *seed.Net, train, test *data.Split, cfg Config
 			}
 		}
 	}
-	if res.Interrupted && (len(res.Curve) == 0 || res.Curve[len(res.Curve)-1].Step != res.Steps) {
-		evaluate(res.Steps)
+	if res.Interrupted {
+		// The state as it stands, before the closing evaluation below
+		// changes the curve and the loss accumulator, so that a resumed
+		// run continues as if never stopped.
+		if ck.Every <= 0 || res.Steps%ck.Every != 0 {
+			if err := save(res.Steps); err != nil {
+				return nil, err
+			}
+		}
+		if len(res.Curve) == 0 || res.Curve[len(res.Curve)-1].Step != res.Steps {
+			evaluate(res.Steps)
+		}
 	}
-	res.StepTime = time.Since(start) / time.Duration(max(res.Steps, 1))
+	res.StepTime = time.Since(start) / time.Duration(max(res.Steps-first+1, 1))
 	return res, nil
 }
 

@@ -35,6 +35,7 @@ forward pass over 2000 images, and the GFLOP/s of the core's SGEMM for a 1024^3 
 				"seed_forward_2000_ms":  bench.SeedForward(2000, rounds),
 				"sgemm_1024_gflops":     bench.SgemmGflops(1024, rounds),
 			}
+			res["cnn_ref_train_images_per_s"], res["cnn_ref_infer_images_per_s"] = cnnRefThroughput(rounds)
 			if asJSON {
 				enc := json.NewEncoder(env.Stdout)
 				enc.SetIndent("", "  ")
@@ -47,6 +48,8 @@ forward pass over 2000 images, and the GFLOP/s of the core's SGEMM for a 1024^3 
 			fmt.Fprintf(env.Stdout, "%-46s %7.4f ms\n", "seed network SGD step, batch 128 (vector)", res["seed_step_batch128_ms"])
 			fmt.Fprintf(env.Stdout, "%-46s %7.3f ms\n", "seed network forward, 2000 images", res["seed_forward_2000_ms"])
 			fmt.Fprintf(env.Stdout, "%-46s %7.1f GFLOP/s\n", "SGEMM 1024x1024x1024", res["sgemm_1024_gflops"])
+			fmt.Fprintf(env.Stdout, "%-46s %7.1f images/s\n", "cnn-ref training, batch 64 (69x69x3, k=4)", res["cnn_ref_train_images_per_s"])
+			fmt.Fprintf(env.Stdout, "%-46s %7.1f images/s\n", "cnn-ref inference, batch 256", res["cnn_ref_infer_images_per_s"])
 			return nil
 		},
 	}

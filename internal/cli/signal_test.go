@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"bytes"
 	"encoding/json"
 	"os"
 	"os/exec"
@@ -33,7 +32,7 @@ func TestInterruptWritesWhatWasLearned(t *testing.T) {
 	args := []string{"train", "--data", p, "--labels", "gz1", "--steps", "100000000", "--eval-every", "5000", "--hidden", "8", "--out", out}
 	cmd := exec.Command(os.Args[0], "-test.run=^$")
 	cmd.Env = append(os.Environ(), "GALAXY_CLI_CHILD="+strings.Join(args, "\x1f"))
-	var stderr bytes.Buffer
+	var stderr syncBuffer
 	cmd.Stderr = &stderr
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)

@@ -4,8 +4,10 @@ import (
 	"context"
 	"encoding/csv"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
+	"math/rand/v2"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -37,6 +39,11 @@ type trainFlags struct {
 	seed      uint64
 	out       string
 	report    bool // --report: also write out/report.html (report.go)
+
+	checkpointEvery int    // --checkpoint-every: steps between checkpoints (0: off)
+	resume          string // --resume DIR: continue DIR's run from its checkpoint
+
+	cnn cnnFlags // --model cnn, cnn-ref (train_cnn.go)
 }
 
 func newTrainCmd(env Env) *cobra.Command {
@@ -63,7 +70,7 @@ wall time). Ctrl-C stops cleanly and still writes what was learned.`,
 	}
 	f.df.register(cmd, "g")
 	fl := cmd.Flags()
-	fl.StringVar(&f.arch, "model", model.ArchSeed, "model: seed-mlp (the assignment's network)")
+	fl.StringVar(&f.arch, "model", model.ArchSeed, "model: seed-mlp (the assignment's network), cnn (convolutional network: 4 blocks conv3x3-batch norm-ReLU of widths 24,48,96,96, 2x2 max-pool after the first three, global average pool, dropout, dense; all channels, Adam, cosine decay, D4 augmentation, class weights, TTA; see --epochs, --widths) or cnn-ref (the same with widths 32,64,128,128, the reference for speed comparisons)")
 	fl.IntVar(&f.hidden, "hidden", 100, "hidden units d of the seed network")
 	fl.IntVar(&f.steps, "steps", 100000, "SGD steps")
 	fl.Float64Var(&f.lr, "lr", 0.001, "learning rate")
@@ -72,17 +79,36 @@ wall time). Ctrl-C stops cleanly and still writes what was learned.`,
 	fl.StringVar(&f.batchMode, "batch-mode", "vector", "vector (the whole batch as matrix products) or loop (one image at a time, the reference)")
 	fl.Uint64Var(&f.seed, "seed", 1, "random seed (initialisation and the draw of images)")
 	fl.StringVar(&f.out, "out", "run", "output folder")
+	registerCNNFlags(fl, &f.cnn)
 	fl.BoolVar(&f.report, "report", false, "at the end, also write report.html: the run's HTML report (see galaxy report)")
+	// Crash-safe training of the seed network (checkpointFile, resumeFlags).
+	fl.IntVar(&f.checkpointEvery, "checkpoint-every", 10000, "seed-mlp: write out/checkpoint every this many steps (and on Ctrl-C and at the end); 0: no checkpoints")
+	fl.StringVar(&f.resume, "resume", "", "seed-mlp: continue the run in DIR from its checkpoint with the flags it recorded (same final weights as a run never stopped)")
 	return cmd
 }
 
 func runTrain(ctx context.Context, env Env, f *trainFlags, cmd *cobra.Command) error {
 	if f.arch != model.ArchSeed {
-		return fmt.Errorf("--model %q: unknown model (known: %s)", f.arch, model.ArchSeed)
+		if f.arch == model.ArchCNN || f.arch == model.ArchCNNRef {
+			return runTrainCNN(ctx, env, f, cmd)
+		}
+		return fmt.Errorf("--model %q: unknown model (known: %s, %s, %s)", f.arch, model.ArchSeed, model.ArchCNN, model.ArchCNNRef)
+	}
+	var from *train.State // --resume: the checkpoint's state
+	var fromModel *model.Model
+	if f.resume != "" {
+		var err error
+		if fromModel, from, err = resumeFlags(f, cmd); err != nil {
+			return err
+		}
 	}
 	if f.hidden < 1 {
 		return fmt.Errorf("--hidden %d: need at least 1 hidden unit", f.hidden)
 	}
+	if f.checkpointEvery < 0 {
+		return fmt.Errorf("--checkpoint-every %d: must be 0 (off) or more", f.checkpointEvery)
+	}
+	recorded := recordedFlags(cmd) // before the defaults below change any
 	if f.batch < 1 {
 		return fmt.Errorf("--batch %d: need at least 1 image per step", f.batch)
 	}
@@ -111,9 +137,25 @@ func runTrain(ctx context.Context, env Env, f *trainFlags, cmd *cobra.Command) e
 	if ds.Train.Len() == 0 || ds.Test.Len() == 0 {
 		return fmt.Errorf("%s: the split has %d training and %d test images; need both", raw.Path, ds.Train.Len(), ds.Test.Len())
 	}
-	rng := train.NewRand(f.seed)
-	net, err := seed.New(ds.Dim(), f.hidden, ds.Scheme.K(), rng)
-	if err != nil {
+	sum := train.DataSum(ds.Train, ds.Test)
+	src := train.NewPCG(f.seed)
+	var net *seed.Net
+	if from != nil { // --resume: the checkpoint's weights and random state
+		if from.Data != sum {
+			return fmt.Errorf("--resume %s: the data changed since the checkpoint (%s prepares to SHA-256 %.12s..., the checkpoint was trained on %.12s...); start a new run", f.resume, raw.Path, sum, from.Data)
+		}
+		var ok bool
+		if net, ok = fromModel.Net.(*seed.Net); !ok {
+			return fmt.Errorf("--resume %s: the checkpoint holds no seed network", f.resume)
+		}
+		if n, d, k := net.Sizes(); n != ds.Dim() || d != f.hidden || k != ds.Scheme.K() {
+			return fmt.Errorf("--resume %s: the checkpoint's network (n=%d, d=%d, k=%d) does not fit the data (n=%d, k=%d)", f.resume, n, d, k, ds.Dim(), ds.Scheme.K())
+		}
+		if src, err = from.RestorePCG(); err != nil {
+			return fmt.Errorf("--resume %s: %w", f.resume, err)
+		}
+		fmt.Fprintf(env.Stderr, "resuming %s from its checkpoint at step %d of %d\n", f.resume, from.Step, f.steps)
+	} else if net, err = seed.New(ds.Dim(), f.hidden, ds.Scheme.K(), rand.New(src)); err != nil {
 		return err
 	}
 	m := model.NewSeed(net, ds, f.df.channels, raw.C)
@@ -126,7 +168,16 @@ func runTrain(ctx context.Context, env Env, f *trainFlags, cmd *cobra.Command) e
 
 	obs, finish := progress(env.Stderr, f.steps)
 	start := time.Now()
-	res, err := train.SGD(ctx, net, ds.Train, ds.Test, cfg, rng, obs)
+	ckPath := filepath.Join(f.out, checkpointFile)
+	ck := train.Checkpointing{From: from, Every: f.checkpointEvery}
+	if f.checkpointEvery > 0 {
+		ck.Save = func(st *train.State) error {
+			st.Flags, st.Data = recorded, sum
+			m.Meta.Info["steps"] = strconv.Itoa(st.Step)
+			return train.WriteCheckpoint(ckPath, m, st)
+		}
+	}
+	res, err := train.SGDResumable(ctx, net, ds.Train, ds.Test, cfg, src, ck, obs)
 	finish()
 	if err != nil {
 		return err
@@ -169,6 +220,60 @@ func runTrain(ctx context.Context, env Env, f *trainFlags, cmd *cobra.Command) e
 		return runReport(env, f.out, ds)
 	}
 	return nil
+}
+
+// checkpointFile is the name of a run's checkpoint in its output folder (a
+// model file with the training state in its header; see train.WriteCheckpoint).
+const checkpointFile = "checkpoint"
+
+// notRecorded are the train flags a checkpoint does not record: they do not
+// change what is learned, so --resume takes them afresh.
+var notRecorded = map[string]bool{"resume": true, "out": true, "report": true, "help": true}
+
+// recordedFlags returns the flags a checkpoint records.
+func recordedFlags(cmd *cobra.Command) map[string]string {
+	out := map[string]string{}
+	cmd.Flags().VisitAll(func(fl *pflag.Flag) {
+		if !notRecorded[fl.Name] {
+			out[fl.Name] = fl.Value.String()
+		}
+	})
+	return out
+}
+
+// resumeFlags reads --resume DIR's checkpoint and sets the command's flags to
+// those it recorded, refusing any flag given on the command line with another
+// value. The run continues in DIR.
+func resumeFlags(f *trainFlags, cmd *cobra.Command) (*model.Model, *train.State, error) {
+	dir := f.resume
+	if cmd.Flags().Changed("out") && filepath.Clean(f.out) != filepath.Clean(dir) {
+		return nil, nil, fmt.Errorf("--resume %s continues in %s; --out %s conflicts (leave --out out)", dir, dir, f.out)
+	}
+	m, st, err := train.ReadCheckpoint(filepath.Join(dir, checkpointFile))
+	if errors.Is(err, train.ErrNoCheckpoint) {
+		return nil, nil, fmt.Errorf("--resume %s: the run is incomplete and has no checkpoint to resume from (it stopped before its first one); start it again", dir)
+	}
+	if err != nil {
+		return nil, nil, fmt.Errorf("--resume %s: %w", dir, err)
+	}
+	fl := cmd.Flags()
+	for name, v := range st.Flags {
+		if notRecorded[name] {
+			continue
+		}
+		cur := fl.Lookup(name)
+		if cur == nil {
+			return nil, nil, fmt.Errorf("--resume %s: the checkpoint records flag --%s, which this galaxy does not know", dir, name)
+		}
+		if fl.Changed(name) && cur.Value.String() != v {
+			return nil, nil, fmt.Errorf("--resume %s: --%s %s conflicts with the checkpoint's --%s %s (a resumed run keeps its flags)", dir, name, cur.Value.String(), name, v)
+		}
+		if err := fl.Set(name, v); err != nil {
+			return nil, nil, fmt.Errorf("--resume %s: flag --%s %q: %w", dir, name, v, err)
+		}
+	}
+	f.out = dir
+	return m, st, nil
 }
 
 // progress returns an observer that draws a progress bar on a terminal and

@@ -1,0 +1,257 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
+
+	"galaxy/data"
+	"galaxy/data/synth"
+	"galaxy/model"
+	"galaxy/model/cnn"
+	"galaxy/model/modelfile"
+	"galaxy/train"
+)
+
+// cnnFlags are train's flags for --model cnn and cnn-ref.
+type cnnFlags struct {
+	epochs         int
+	widths         string
+	width, depth   int
+	dropout        float64
+	optimizer      string
+	momentum       float64
+	weightDecay    float64
+	warmup         float64
+	valFrac        float64
+	patience       int
+	augment        bool
+	shift          int
+	balance        string
+	labelSmoothing float64
+	loss           string
+	tta            bool
+}
+
+func registerCNNFlags(fl *pflag.FlagSet, f *cnnFlags) {
+	fl.IntVar(&f.epochs, "epochs", 0, "cnn: training epochs (default 15 for cnn, 25 for cnn-ref)")
+	fl.StringVar(&f.widths, "widths", "", "cnn: output channels of each conv block, e.g. 24,48,96,96 (sets the depth; default cnn 24,48,96,96, cnn-ref 32,64,128,128)")
+	fl.IntVar(&f.width, "width", 0, "cnn: width of the first block; later blocks double it up to 4x (with --depth; instead of --widths)")
+	fl.IntVar(&f.depth, "depth", 0, "cnn: number of conv blocks (with --width; default 4)")
+	fl.Float64Var(&f.dropout, "dropout", 0.3, "cnn: dropout before the dense layer")
+	fl.StringVar(&f.optimizer, "optimizer", "adam", "cnn: sgd (with --momentum), adam or adamw")
+	fl.Float64Var(&f.momentum, "momentum", 0.9, "cnn: SGD momentum")
+	fl.Float64Var(&f.weightDecay, "weight-decay", 0, "cnn: weight decay of conv and dense weights (decoupled for adamw; default 0, 0.01 for adamw)")
+	fl.Float64Var(&f.warmup, "warmup", 1, "cnn: epochs of linear learning-rate warm-up before the cosine decay")
+	fl.Float64Var(&f.valFrac, "val-frac", 0.1, "cnn: fraction of the training split held out to pick the best epoch (0: keep the last)")
+	fl.IntVar(&f.patience, "patience", 0, "cnn: stop after this many epochs without a better validation accuracy (0: never)")
+	fl.BoolVar(&f.augment, "augment", true, "cnn: random rotation by 90 degrees, flip and shift of each training image")
+	fl.IntVar(&f.shift, "shift", 3, "cnn: largest augmentation shift in pixels")
+	fl.StringVar(&f.balance, "balance", "weights", "cnn: class imbalance: none, weights (class-weighted loss) or sample (balanced sampling); cnn-ref default none")
+	fl.Float64Var(&f.labelSmoothing, "label-smoothing", 0, "cnn: label smoothing of the cross-entropy")
+	fl.StringVar(&f.loss, "loss", "ce", "cnn: ce (softmax cross-entropy) or bce (the assignment's summed binary cross-entropy)")
+	fl.BoolVar(&f.tta, "tta", true, "cnn: classify by averaging the logits of the 8 rotations and flips (saved in the model)")
+}
+
+// cnnSpec returns the architecture the flags ask for.
+func (f *cnnFlags) spec(arch string, fl *pflag.FlagSet, inC, h, w, k int) (cnn.Spec, error) {
+	widths := cnn.DefaultWidths
+	if arch == model.ArchCNNRef {
+		widths = cnn.RefWidths
+	}
+	switch {
+	case f.widths != "" && (fl.Changed("width") || fl.Changed("depth")):
+		return cnn.Spec{}, fmt.Errorf("--widths and --width/--depth: give one or the other")
+	case f.widths != "":
+		widths = nil
+		for _, s := range strings.Split(f.widths, ",") {
+			v, err := strconv.Atoi(strings.TrimSpace(s))
+			if err != nil || v < 1 || v > 4096 {
+				return cnn.Spec{}, fmt.Errorf("--widths %q: need comma-separated channel counts from 1 to 4096", f.widths)
+			}
+			widths = append(widths, v)
+		}
+	case fl.Changed("width") || fl.Changed("depth"):
+		base, depth := widths[0], len(widths)
+		if fl.Changed("width") {
+			base = f.width
+		}
+		if fl.Changed("depth") {
+			depth = f.depth
+		}
+		if base < 1 || base > 1024 {
+			return cnn.Spec{}, fmt.Errorf("--width %d: must be 1 to 1024", base)
+		}
+		if depth < 1 || depth > 8 {
+			return cnn.Spec{}, fmt.Errorf("--depth %d: must be 1 to 8", depth)
+		}
+		widths = nil
+		for i := range depth {
+			widths = append(widths, base<<min(i, 2))
+		}
+	}
+	if !(f.dropout >= 0 && f.dropout < 1) {
+		return cnn.Spec{}, fmt.Errorf("--dropout %v: must be in [0, 1)", f.dropout)
+	}
+	s := cnn.Spec{InC: inC, H: h, W: w, K: k, Widths: widths, Dropout: f.dropout, TTA: f.tta}
+	if err := s.Check(); err != nil {
+		return s, fmt.Errorf("--model %s: %w", arch, err)
+	}
+	return s, nil
+}
+
+// runTrainCNN trains --model cnn or cnn-ref (model/cnn) by epochs
+// (train.Epochs) and writes the same outputs as the seed network.
+func runTrainCNN(ctx context.Context, env Env, f *trainFlags, cmd *cobra.Command) error {
+	fl := cmd.Flags()
+	c := &f.cnn
+	ref := f.arch == model.ArchCNNRef
+	if !fl.Changed("channels") {
+		f.df.channels = "all"
+	}
+	if c.epochs == 0 {
+		c.epochs = 15
+		if ref {
+			c.epochs = 25
+		}
+	}
+	batch := f.batch
+	if !fl.Changed("batch") {
+		batch = 64
+	}
+	if !fl.Changed("balance") && ref {
+		c.balance = "none"
+	}
+	if !fl.Changed("weight-decay") && c.optimizer == "adamw" {
+		c.weightDecay = 0.01
+	}
+	cfg := train.EpochConfig{Epochs: c.epochs, Batch: batch, Optimizer: c.optimizer, LR: f.lr, Momentum: c.momentum,
+		WeightDecay: c.weightDecay, WarmupEpochs: c.warmup, ValFrac: c.valFrac, Patience: c.patience, Seed: f.seed,
+		Augment: c.augment, Shift: c.shift, Balance: c.balance, LabelSmoothing: c.labelSmoothing, Loss: c.loss}
+	if err := cfg.Check(); err != nil {
+		return err
+	}
+	if err := os.MkdirAll(f.out, 0o755); err != nil {
+		return fmt.Errorf("output folder: %w", err)
+	}
+	if f.df.path == "" {
+		f.df.path = synth.BuiltinName
+		fmt.Fprintf(env.Stderr, "no --data: training on %d built-in synthetic galaxies (classes of course5, seed %d)\n", synth.DefaultN, synth.DefaultSeed)
+	}
+	raw, ds, err := f.df.load(env.Stderr)
+	if err != nil {
+		return err
+	}
+	if ds.Train.Len() == 0 || ds.Test.Len() == 0 {
+		return fmt.Errorf("%s: the split has %d training and %d test images; need both", raw.Path, ds.Train.Len(), ds.Test.Len())
+	}
+	spec, err := c.spec(f.arch, fl, ds.C, ds.H, ds.W, ds.Scheme.K())
+	if err != nil {
+		return err
+	}
+	net, err := cnn.New(spec, train.NewRand(f.seed))
+	if err != nil {
+		return err
+	}
+	m := &model.Model{Net: net, Meta: modelfile.Meta{
+		Arch: f.arch, Scheme: ds.Scheme.Name, Classes: append([]string(nil), ds.Scheme.Classes...),
+		Input: modelfile.Input{Height: ds.H, Width: ds.W, Channels: ds.Channels, ChannelSpec: f.df.channels,
+			SourceChannels: raw.C, Scale: data.Scale},
+		Hyper: spec.Hyper(),
+		Info: map[string]string{"data": raw.Path, "seed": strconv.FormatUint(f.seed, 10),
+			"split_seed": strconv.FormatUint(f.df.splitSeed, 10), "test_frac": strconv.FormatFloat(f.df.testFrac, 'g', -1, 64)},
+	}}
+	fmt.Fprintf(env.Stderr, "training %s (widths %v, %dx%dx%d in, k=%d) on %d images (%.0f%% held out for validation), testing on %d: %d epochs of batch %d, %s lr %g, cosine, seed %d\n",
+		f.arch, spec.Widths, ds.H, ds.W, ds.C, spec.K, ds.Train.Len(), 100*c.valFrac, ds.Test.Len(), c.epochs, batch, c.optimizer, f.lr, f.seed)
+	start := time.Now()
+	// Per-epoch evaluations score without test-time averaging (8x cheaper);
+	// the final figures use it when --tta is on.
+	net.Spec.TTA = false
+	res, err := train.Epochs(ctx, net, ds.Train, ds.Test, cfg, func(st train.EpochStat, p train.Point) {
+		best := ""
+		if st.Best {
+			best = " *"
+		}
+		fmt.Fprintf(env.Stderr, "epoch %d: train loss %.4f, val accuracy %.4f, test accuracy %.4f, lr %.2g, %.1fs (%.0f images/s)%s\n",
+			st.Epoch, st.TrainLoss, st.ValAccuracy, p.TestAccuracy, st.LR, st.Seconds, st.ImagesPerSec, best)
+	})
+	if err != nil {
+		return err
+	}
+	net.Spec.TTA = spec.TTA
+	testLoss, testAcc := train.EvaluateCE(net, ds.Test, spec.K)
+	wall := time.Since(start)
+	if res.Interrupted {
+		fmt.Fprintf(env.Stderr, "interrupted after %d steps: writing what was learned\n", res.Steps)
+	}
+	// The curve's last point is the kept model as it classifies (best epoch, TTA).
+	res.Curve = append(res.Curve, train.Point{Step: res.Steps, TrainLoss: res.Curve[len(res.Curve)-1].TrainLoss, TestLoss: testLoss, TestAccuracy: testAcc})
+	m.Meta.Info["steps"] = strconv.Itoa(res.Steps)
+	m.Meta.Info["epochs"] = strconv.Itoa(len(res.Epochs))
+	m.Meta.Info["best_epoch"] = strconv.Itoa(res.BestEpoch)
+	if err := m.Save(filepath.Join(f.out, "model")); err != nil {
+		return err
+	}
+	if err := writeCurve(filepath.Join(f.out, "curve.csv"), res.Curve); err != nil {
+		return err
+	}
+	if err := plotCurves(f.out, res.Curve, ds.MajorityAccuracy(ds.Test), f.arch, ds.Scheme.Name); err != nil {
+		return err
+	}
+	imgs := 0.0
+	for _, e := range res.Epochs {
+		imgs += e.ImagesPerSec * e.Seconds
+	}
+	trainSec := float64(res.StepTime) * float64(res.Steps) / 1e9
+	va := any(res.ValAccuracy)
+	if math.IsNaN(res.ValAccuracy) {
+		va = nil
+	}
+	metrics := map[string]any{
+		"model": f.arch, "data": raw.Path, "scheme": ds.Scheme.Name, "channels": f.df.channels,
+		"n_train": ds.Train.Len() - res.NVal, "n_val": res.NVal, "n_test": ds.Test.Len(), "dim": ds.Dim(),
+		"widths": spec.Widths, "seed": f.seed, "split_seed": f.df.splitSeed, "test_frac": f.df.testFrac,
+		"steps": res.Steps, "epochs": len(res.Epochs), "best_epoch": res.BestEpoch, "early_stopped": res.Stopped,
+		"interrupted": res.Interrupted, "tta": spec.TTA,
+		"flags":              flagValues(cmd),
+		"test_accuracy":      testAcc,
+		"test_loss":          testLoss,
+		"val_accuracy":       va,
+		"train_loss":         res.Curve[len(res.Curve)-1].TrainLoss,
+		"best_test_accuracy": bestAccuracy(res.Curve),
+		"majority_accuracy":  ds.MajorityAccuracy(ds.Test),
+		"wall_seconds":       wall.Seconds(),
+		"step_ms":            float64(res.StepTime) / 1e6,
+		"train_images_per_s": imgs / math.Max(trainSec, 1e-9),
+		"seconds_per_epoch":  trainSec / float64(max(len(res.Epochs), 1)),
+	}
+	if err := writeJSON(filepath.Join(f.out, "metrics.json"), metrics); err != nil {
+		return err
+	}
+	fmt.Fprintf(env.Stdout, "test accuracy %.4f (majority class %.4f) with the model of epoch %d of %d, in %.1fs; wrote %s\n",
+		testAcc, ds.MajorityAccuracy(ds.Test), res.BestEpoch, len(res.Epochs), wall.Seconds(), f.out)
+	if f.report {
+		return runReport(env, f.out, ds)
+	}
+	return nil
+}
+
+// cnnRefThroughput returns the images/s of cnn-ref (69x69x3 images, 4
+// classes) training at batch 64 and classifying at batch 256: medians of
+// rounds rounds (at most 5; each round 2 training steps, 1 inference batch).
+func cnnRefThroughput(rounds int) (trainRate, inferRate float64) {
+	net, err := cnn.New(cnn.Spec{InC: 3, H: 69, W: 69, K: 4, Widths: cnn.RefWidths, Dropout: 0.3}, train.NewRand(1))
+	if err != nil {
+		return math.NaN(), math.NaN()
+	}
+	r := min(rounds, 5)
+	return train.Throughput(net, 64, 1, r, 2, true), train.Throughput(net, 256, 1, r, 1, false)
+}

@@ -1,0 +1,344 @@
+package cnn
+
+import (
+	"math"
+	"math/rand/v2"
+	"testing"
+)
+
+func randTensor(rng *rand.Rand, s Shape) *Tensor[float64] {
+	t := &Tensor[float64]{Shape: s, D: make([]float64, s.Len())}
+	for i := range t.D {
+		t.D[i] = rng.NormFloat64()
+	}
+	return t
+}
+
+func relErr(fd, an float64) float64 {
+	if math.Abs(fd-an) < 1e-9 {
+		return 0
+	}
+	return math.Abs(fd-an) / math.Max(math.Abs(fd)+math.Abs(an), 1e-8)
+}
+
+// checkLayer compares the layer's input and parameter gradients of the loss
+// Σ r·Forward(x) with central finite differences in float64. reset, when
+// not nil, runs before every forward pass (to replay dropout masks).
+func checkLayer(t *testing.T, name string, l Layer[float64], x *Tensor[float64], reset func()) {
+	t.Helper()
+	rng := rand.New(rand.NewPCG(3, 4))
+	if reset != nil {
+		reset()
+	}
+	y := l.Forward(x, true)
+	r := make([]float64, len(y.D))
+	for i := range r {
+		r[i] = rng.NormFloat64()
+	}
+	loss := func() float64 {
+		if reset != nil {
+			reset()
+		}
+		out := l.Forward(x, true)
+		var s float64
+		for i, v := range out.D {
+			s += v * r[i]
+		}
+		return s
+	}
+	for _, p := range l.Params() {
+		clear(p.G)
+	}
+	if reset != nil {
+		reset()
+	}
+	l.Forward(x, true)
+	dx := l.Backward(&Tensor[float64]{Shape: y.Shape, D: append([]float64(nil), r...)})
+	dxc := append([]float64(nil), dx.D...)
+	grads := map[string][]float64{}
+	for _, p := range l.Params() {
+		if p.G != nil {
+			grads[p.Name] = append([]float64(nil), p.G...)
+		}
+	}
+	const h = 1e-6
+	check := func(what string, v []float64, an []float64) {
+		worst := 0.0
+		for i := range v {
+			old := v[i]
+			v[i] = old + h
+			lp := loss()
+			v[i] = old - h
+			lm := loss()
+			v[i] = old
+			worst = math.Max(worst, relErr((lp-lm)/(2*h), an[i]))
+		}
+		if worst > 1e-5 {
+			t.Errorf("%s: %s gradient: worst relative error %.3g", name, what, worst)
+		}
+	}
+	check("input", x.D, dxc)
+	for _, p := range l.Params() {
+		if p.G != nil {
+			check(p.Name, p.W, grads[p.Name])
+		}
+	}
+}
+
+func TestLayerGradients(t *testing.T) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	s := Shape{C: 3, N: 2, H: 7, W: 6}
+	conv := func(k, stride, pad int, bias bool) Layer[float64] {
+		c := NewConv2D[float64]("c", 3, 4, k, stride, pad, bias, rng)
+		if bias {
+			for i := range c.B.W {
+				c.B.W[i] = rng.NormFloat64()
+			}
+		}
+		return c
+	}
+	bn := NewBatchNorm[float64]("bn", 3)
+	for i := range 3 {
+		bn.Gamma.W[i], bn.Beta.W[i] = 1+rng.NormFloat64()*0.3, rng.NormFloat64()
+	}
+	drop := &Dropout[float64]{P: 0.4}
+	cases := []struct {
+		name  string
+		l     Layer[float64]
+		in    Shape
+		reset func()
+	}{
+		{"conv3x3 s1 p1", conv(3, 1, 1, false), s, nil},
+		{"conv3x3 s2 p1 bias", conv(3, 2, 1, true), s, nil},
+		{"conv2x2 s2 p0", conv(2, 2, 0, false), s, nil},
+		{"conv5x5 s1 p2 bias", conv(5, 1, 2, true), s, nil},
+		{"batchnorm train", bn, s, nil},
+		{"relu", &ReLU[float64]{}, s, nil},
+		{"maxpool 2/2", &Pool2D[float64]{Max: true, K: 2, Stride: 2}, s, nil},
+		{"maxpool 3/2", &Pool2D[float64]{Max: true, K: 3, Stride: 2}, s, nil},
+		{"avgpool 2/2", &Pool2D[float64]{K: 2, Stride: 2}, s, nil},
+		{"avgpool 3/1", &Pool2D[float64]{K: 3, Stride: 1}, s, nil},
+		{"global avg pool", &GlobalAvgPool[float64]{}, s, nil},
+		{"dropout", drop, s, func() { drop.Rng = rand.New(rand.NewPCG(9, 9)) }},
+		{"dense", NewDense[float64]("fc", 5, 3, rng), Shape{C: 5, N: 4, H: 1, W: 1}, nil},
+	}
+	for _, c := range cases {
+		checkLayer(t, c.name, c.l, randTensor(rng, c.in), c.reset)
+	}
+}
+
+// TestBatchNormInference checks inference mode against the running statistics.
+func TestBatchNormInference(t *testing.T) {
+	rng := rand.New(rand.NewPCG(5, 5))
+	bn := NewBatchNorm[float64]("bn", 2)
+	x := randTensor(rng, Shape{C: 2, N: 3, H: 2, W: 2})
+	for i := range x.D {
+		x.D[i] = 3 + 2*x.D[i]
+	}
+	bn.Forward(x, true)
+	// After one step with momentum 0.1: mean 0.1*μ, var 0.9+0.1*unbiased var.
+	m := 12
+	for c := range 2 {
+		var s, ss float64
+		for _, v := range x.D[c*m : (c+1)*m] {
+			s += v
+		}
+		mu := s / float64(m)
+		for _, v := range x.D[c*m : (c+1)*m] {
+			ss += (v - mu) * (v - mu)
+		}
+		if math.Abs(bn.RunMean.W[c]-0.1*mu) > 1e-12 || math.Abs(bn.RunVar.W[c]-(0.9+0.1*ss/float64(m-1))) > 1e-12 {
+			t.Fatalf("channel %d running stats %v %v", c, bn.RunMean.W[c], bn.RunVar.W[c])
+		}
+		y := bn.Forward(x, false)
+		want := (x.D[c*m] - bn.RunMean.W[c]) / math.Sqrt(bn.RunVar.W[c]+1e-5)
+		if math.Abs(y.D[c*m]-want) > 1e-12 {
+			t.Fatalf("inference output %v, want %v", y.D[c*m], want)
+		}
+	}
+}
+
+func checkLoss(t *testing.T, name string, f func(z, dz []float64) float64, z []float64) {
+	t.Helper()
+	dz := make([]float64, len(z))
+	f(z, dz)
+	scratch := make([]float64, len(z))
+	const h = 1e-6
+	worst := 0.0
+	for i := range z {
+		old := z[i]
+		z[i] = old + h
+		lp := f(z, scratch)
+		z[i] = old - h
+		lm := f(z, scratch)
+		z[i] = old
+		worst = math.Max(worst, relErr((lp-lm)/(2*h), dz[i]))
+	}
+	if worst > 1e-6 {
+		t.Errorf("%s: worst relative error %.3g", name, worst)
+	}
+}
+
+func TestLossGradients(t *testing.T) {
+	rng := rand.New(rand.NewPCG(2, 3))
+	k, n := 4, 6
+	z := make([]float64, k*n)
+	for i := range z {
+		z[i] = 2 * rng.NormFloat64()
+	}
+	labels := []int{0, 1, 2, 3, 0, 3}
+	w := []float64{0.5, 2, 1, 4}
+	checkLoss(t, "softmax CE", func(z, dz []float64) float64 { return SoftmaxCE(z, k, n, labels, 0, nil, dz) }, z)
+	checkLoss(t, "softmax CE smoothing 0.1 + class weights", func(z, dz []float64) float64 { return SoftmaxCE(z, k, n, labels, 0.1, w, dz) }, z)
+	checkLoss(t, "summed BCE", func(z, dz []float64) float64 { return SummedBCE(z, k, n, labels, dz) }, z)
+	// Known value: uniform logits give log K.
+	zero := make([]float64, k*n)
+	if l := SoftmaxCE(zero, k, n, labels, 0, nil, make([]float64, k*n)); math.Abs(l-math.Log(4)) > 1e-12 {
+		t.Errorf("CE of uniform logits %v, want log 4", l)
+	}
+}
+
+// TestNetworkGradient checks a whole small network (conv, BN, ReLU, pool,
+// GAP, dropout, dense) and the loss end to end.
+func TestNetworkGradient(t *testing.T) {
+	rng := rand.New(rand.NewPCG(4, 4))
+	spec := Spec{InC: 2, H: 6, W: 6, K: 3, Widths: []int{3, 4}, Dropout: 0.25}
+	q, err := Build[float64](spec, rng)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var drop *Dropout[float64]
+	for _, l := range q.Layers {
+		if d, ok := l.(*Dropout[float64]); ok {
+			drop = d
+		}
+	}
+	x := randTensor(rng, Shape{C: 2, N: 4, H: 6, W: 6})
+	labels := []int{0, 2, 1, 2}
+	loss := func(dz []float64) float64 {
+		drop.Rng = rand.New(rand.NewPCG(1, 1))
+		z := q.Forward(x, true)
+		if dz == nil {
+			dz = make([]float64, len(z.D))
+		}
+		return SoftmaxCE(z.D, 3, 4, labels, 0.1, []float64{1, 2, 0.5}, dz)
+	}
+	q.ZeroGrad()
+	dz := make([]float64, 12)
+	loss(dz)
+	q.Backward(&Tensor[float64]{Shape: Shape{C: 3, N: 4, H: 1, W: 1}, D: dz})
+	const h = 1e-6
+	for _, p := range q.Params() {
+		if p.G == nil {
+			continue
+		}
+		worst := 0.0
+		for i := range p.W {
+			old := p.W[i]
+			p.W[i] = old + h
+			lp := loss(nil)
+			p.W[i] = old - h
+			lm := loss(nil)
+			p.W[i] = old
+			worst = math.Max(worst, relErr((lp-lm)/(2*h), p.G[i]))
+		}
+		if worst > 1e-5 {
+			t.Errorf("%s: worst relative error %.3g", p.Name, worst)
+		}
+	}
+}
+
+// TestFloat32MatchesFloat64 runs the same network in float32 (num.Gemm) and
+// float64 (reference loops).
+func TestFloat32MatchesFloat64(t *testing.T) {
+	spec := Spec{InC: 3, H: 12, W: 12, K: 4, Widths: []int{8, 16, 16}}
+	q64, _ := Build[float64](spec, rand.New(rand.NewPCG(7, 7)))
+	q32, _ := Build[float32](spec, rand.New(rand.NewPCG(7, 7)))
+	rng := rand.New(rand.NewPCG(8, 8))
+	x64 := randTensor(rng, Shape{C: 3, N: 5, H: 12, W: 12})
+	x32 := &Tensor[float32]{Shape: x64.Shape, D: make([]float32, len(x64.D))}
+	for i, v := range x64.D {
+		x32.D[i] = float32(v)
+	}
+	for _, train := range []bool{true, false} {
+		a, b := q64.Forward(x64, train), q32.Forward(x32, train)
+		for i := range a.D {
+			if math.Abs(a.D[i]-float64(b.D[i])) > 1e-3*(1+math.Abs(a.D[i])) {
+				t.Fatalf("train=%v logit %d: float64 %v, float32 %v", train, i, a.D[i], b.D[i])
+			}
+		}
+	}
+}
+
+// TestD4 checks that the 8 symmetries are distinct bijections and that TTA
+// logits are invariant to them.
+func TestD4(t *testing.T) {
+	const s = 5
+	seen := map[[s * s]int]bool{}
+	for sym := range Symmetries {
+		var img [s * s]int
+		hit := map[int]bool{}
+		for y := range s {
+			for x := range s {
+				sy, sx := d4(sym, s, y, x)
+				img[y*s+x] = sy*s + sx
+				hit[sy*s+sx] = true
+			}
+		}
+		if len(hit) != s*s || seen[img] {
+			t.Fatalf("symmetry %d is not a new bijection", sym)
+		}
+		seen[img] = true
+	}
+	spec := Spec{InC: 3, H: 9, W: 9, K: 3, Widths: []int{4, 4}, TTA: true}
+	net, err := New(spec, rand.New(rand.NewPCG(1, 1)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	rng := rand.New(rand.NewPCG(2, 2))
+	img := make([]uint8, 9*9*3)
+	for i := range img {
+		img[i] = uint8(rng.IntN(256))
+	}
+	feat := func(sym int) []float32 {
+		c := make([]float32, 9*9*3)
+		ToCNHW(img, 9, 9, 3, float32(1), sym, 0, 0, c, 0, 1)
+		hwc := make([]float32, len(c))
+		for ch := range 3 {
+			for p := range 81 {
+				hwc[p*3+ch] = c[ch*81+p]
+			}
+		}
+		return hwc
+	}
+	base := make([]float32, 3)
+	net.Logits(feat(0), 1, base)
+	for sym := 1; sym < Symmetries; sym++ {
+		out := make([]float32, 3)
+		net.Logits(feat(sym), 1, out)
+		for c := range out {
+			if math.Abs(float64(out[c]-base[c])) > 1e-4 {
+				t.Fatalf("symmetry %d: TTA logits %v, identity %v", sym, out, base)
+			}
+		}
+	}
+}
+
+func TestSpecErrors(t *testing.T) {
+	for _, s := range []Spec{
+		{InC: 3, H: 69, W: 69, K: 4, Widths: []int{0, 4}},
+		{InC: 3, H: 69, W: 69, K: 4},
+		{InC: 3, H: 4, W: 4, K: 4, Widths: []int{2, 2, 2, 2}},
+		{InC: 3, H: 69, W: 69, K: 1, Widths: []int{2}},
+		{InC: 3, H: 69, W: 69, K: 4, Widths: []int{2}, Dropout: 1},
+	} {
+		if _, err := New(s, rand.New(rand.NewPCG(1, 1))); err == nil {
+			t.Errorf("spec %+v built", s)
+		}
+	}
+	h := Spec{InC: 3, H: 69, W: 69, K: 4, Widths: RefWidths, Dropout: 0.3, TTA: true}
+	got, err := SpecFromHyper(h.Hyper(), 3, 69, 69, 4)
+	if err != nil || got.Dropout != 0.3 || !got.TTA || len(got.Widths) != 4 || got.Widths[2] != 128 {
+		t.Fatalf("hyper round trip: %+v %v", got, err)
+	}
+}

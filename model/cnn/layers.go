@@ -1,0 +1,574 @@
+package cnn
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+)
+
+func sqrt(v float64) float64 { return math.Sqrt(v) }
+
+// Conv2D is a 2-D convolution with square kernels, computed as im2col
+// followed by one GEMM over the whole batch.
+type Conv2D[T Float] struct {
+	Cin, Cout, K, Stride, Pad int
+	Wt, B                     *Param[T] // Wt: Cout×(Cin·K·K); B nil without bias
+	in                        Shape
+	col                       []T
+	out, dx                   *Tensor[T]
+	dcol                      []T
+}
+
+// NewConv2D returns a convolution with He-initialised weights.
+func NewConv2D[T Float](name string, cin, cout, k, stride, pad int, bias bool, rng *rand.Rand) *Conv2D[T] {
+	c := &Conv2D[T]{Cin: cin, Cout: cout, K: k, Stride: stride, Pad: pad}
+	c.Wt = newParam[T](name+".weight", true, cout, cin, k, k)
+	heInit(c.Wt.W, cin*k*k, rng)
+	if bias {
+		c.B = newParam[T](name+".bias", false, cout)
+	}
+	return c
+}
+
+// OutShape implements Layer.
+func (c *Conv2D[T]) OutShape(in Shape) (Shape, error) {
+	if in.C != c.Cin {
+		return Shape{}, fmt.Errorf("conv: %d input channels, expects %d", in.C, c.Cin)
+	}
+	ho := (in.H+2*c.Pad-c.K)/c.Stride + 1
+	wo := (in.W+2*c.Pad-c.K)/c.Stride + 1
+	if ho < 1 || wo < 1 {
+		return Shape{}, fmt.Errorf("conv: %dx%d input too small for kernel %d stride %d padding %d", in.H, in.W, c.K, c.Stride, c.Pad)
+	}
+	return Shape{C: c.Cout, N: in.N, H: ho, W: wo}, nil
+}
+
+// Params implements Layer.
+func (c *Conv2D[T]) Params() []*Param[T] {
+	if c.B != nil {
+		return []*Param[T]{c.Wt, c.B}
+	}
+	return []*Param[T]{c.Wt}
+}
+
+// Forward implements Layer.
+func (c *Conv2D[T]) Forward(x *Tensor[T], train bool) *Tensor[T] {
+	os, err := c.OutShape(x.Shape)
+	if err != nil {
+		panic("cnn: " + err.Error())
+	}
+	c.in = x.Shape
+	kk := c.Cin * c.K * c.K
+	cols := os.N * os.H * os.W
+	c.col = growSlice(c.col, kk*cols)
+	c.im2col(x, os)
+	c.out = grow(c.out, os)
+	gemm(false, false, c.Cout, cols, kk, 1, c.Wt.W, kk, c.col, cols, 0, c.out.D, cols)
+	if c.B != nil {
+		for o := 0; o < c.Cout; o++ {
+			b, row := c.B.W[o], c.out.D[o*cols:(o+1)*cols]
+			for i := range row {
+				row[i] += b
+			}
+		}
+	}
+	return c.out
+}
+
+// im2col fills c.col: row (ci, ky, kx), column (n, oy, ox).
+func (c *Conv2D[T]) im2col(x *Tensor[T], os Shape) {
+	in := x.Shape
+	cols := os.N * os.H * os.W
+	kk := c.Cin * c.K * c.K
+	parallel(kk, 4, func(lo, hi int) {
+		for r := lo; r < hi; r++ {
+			ci, ky, kx := r/(c.K*c.K), r/c.K%c.K, r%c.K
+			dst := c.col[r*cols : (r+1)*cols]
+			for n := 0; n < os.N; n++ {
+				plane := x.D[(ci*in.N+n)*in.H*in.W : (ci*in.N+n+1)*in.H*in.W]
+				for oy := 0; oy < os.H; oy++ {
+					iy := oy*c.Stride - c.Pad + ky
+					d := dst[(n*os.H+oy)*os.W : (n*os.H+oy+1)*os.W]
+					if iy < 0 || iy >= in.H {
+						clear(d)
+						continue
+					}
+					src := plane[iy*in.W : (iy+1)*in.W]
+					if c.Stride == 1 {
+						ix0 := kx - c.Pad // ix = ox + ix0
+						lo := min(max(0, -ix0), os.W)
+						hi := max(min(os.W, in.W-ix0), lo)
+						clear(d[:lo])
+						copy(d[lo:hi], src[lo+ix0:hi+ix0])
+						clear(d[hi:])
+						continue
+					}
+					for ox := range d {
+						ix := ox*c.Stride - c.Pad + kx
+						if ix < 0 || ix >= in.W {
+							d[ox] = 0
+						} else {
+							d[ox] = src[ix]
+						}
+					}
+				}
+			}
+		}
+	})
+}
+
+// Backward implements Layer.
+func (c *Conv2D[T]) Backward(dy *Tensor[T]) *Tensor[T] {
+	os := dy.Shape
+	kk := c.Cin * c.K * c.K
+	cols := os.N * os.H * os.W
+	gemm(false, true, c.Cout, kk, cols, 1, dy.D, cols, c.col, cols, 1, c.Wt.G, kk)
+	if c.B != nil {
+		for o := 0; o < c.Cout; o++ {
+			var s float64
+			for _, v := range dy.D[o*cols : (o+1)*cols] {
+				s += float64(v)
+			}
+			c.B.G[o] += T(s)
+		}
+	}
+	c.dcol = growSlice(c.dcol, kk*cols)
+	gemm(true, false, kk, cols, c.Cout, 1, c.Wt.W, kk, dy.D, cols, 0, c.dcol, cols)
+	in := c.in
+	c.dx = grow(c.dx, in)
+	clear(c.dx.D)
+	// col2im: each input channel gathers its own rows, in a fixed order.
+	parallel(c.Cin, 1, func(lo, hi int) {
+		for ci := lo; ci < hi; ci++ {
+			for r := ci * c.K * c.K; r < (ci+1)*c.K*c.K; r++ {
+				ky, kx := r/c.K%c.K, r%c.K
+				src := c.dcol[r*cols : (r+1)*cols]
+				for n := 0; n < os.N; n++ {
+					plane := c.dx.D[(ci*in.N+n)*in.H*in.W : (ci*in.N+n+1)*in.H*in.W]
+					for oy := 0; oy < os.H; oy++ {
+						iy := oy*c.Stride - c.Pad + ky
+						if iy < 0 || iy >= in.H {
+							continue
+						}
+						s := src[(n*os.H+oy)*os.W : (n*os.H+oy+1)*os.W]
+						d := plane[iy*in.W : (iy+1)*in.W]
+						for ox, v := range s {
+							ix := ox*c.Stride - c.Pad + kx
+							if ix >= 0 && ix < in.W {
+								d[ix] += v
+							}
+						}
+					}
+				}
+			}
+		}
+	})
+	return c.dx
+}
+
+// BatchNorm normalises each channel over the batch and the image (training
+// mode, which also updates the running statistics) or with the running
+// statistics (inference), then scales by Gamma and shifts by Beta.
+type BatchNorm[T Float] struct {
+	C               int
+	Eps, Momentum   float64
+	Gamma, Beta     *Param[T]
+	RunMean, RunVar *Param[T] // buffers (G nil)
+	xhat            []T
+	invStd          []float64
+	out, dx         *Tensor[T]
+}
+
+// NewBatchNorm returns batch normalisation over c channels (eps 1e-5,
+// momentum 0.1, PyTorch's defaults).
+func NewBatchNorm[T Float](name string, c int) *BatchNorm[T] {
+	b := &BatchNorm[T]{C: c, Eps: 1e-5, Momentum: 0.1,
+		Gamma: newParam[T](name+".weight", false, c), Beta: newParam[T](name+".bias", false, c),
+		RunMean: &Param[T]{Name: name + ".running_mean", Shape: []int{c}, W: make([]T, c)},
+		RunVar:  &Param[T]{Name: name + ".running_var", Shape: []int{c}, W: make([]T, c)}}
+	for i := range c {
+		b.Gamma.W[i], b.RunVar.W[i] = 1, 1
+	}
+	return b
+}
+
+// OutShape implements Layer.
+func (b *BatchNorm[T]) OutShape(in Shape) (Shape, error) {
+	if in.C != b.C {
+		return Shape{}, fmt.Errorf("batch norm: %d channels, expects %d", in.C, b.C)
+	}
+	return in, nil
+}
+
+// Params implements Layer.
+func (b *BatchNorm[T]) Params() []*Param[T] {
+	return []*Param[T]{b.Gamma, b.Beta, b.RunMean, b.RunVar}
+}
+
+// Forward implements Layer.
+func (b *BatchNorm[T]) Forward(x *Tensor[T], train bool) *Tensor[T] {
+	m := x.N * x.H * x.W
+	b.out = grow(b.out, x.Shape)
+	if train {
+		b.xhat = growSlice(b.xhat, x.Len())
+		if len(b.invStd) != b.C {
+			b.invStd = make([]float64, b.C)
+		}
+	}
+	parallel(b.C, 1, func(lo, hi int) {
+		for c := lo; c < hi; c++ {
+			src, dst := x.D[c*m:(c+1)*m], b.out.D[c*m:(c+1)*m]
+			g, be := float64(b.Gamma.W[c]), float64(b.Beta.W[c])
+			if !train {
+				inv := 1 / math.Sqrt(float64(b.RunVar.W[c])+b.Eps)
+				mu := float64(b.RunMean.W[c])
+				sc, sh := T(g*inv), T(be-g*inv*mu)
+				for i, v := range src {
+					dst[i] = sc*v + sh
+				}
+				continue
+			}
+			var s float64
+			for _, v := range src {
+				s += float64(v)
+			}
+			mu := s / float64(m)
+			var ss float64
+			for _, v := range src {
+				d := float64(v) - mu
+				ss += d * d
+			}
+			vr := ss / float64(m)
+			inv := 1 / math.Sqrt(vr+b.Eps)
+			b.invStd[c] = inv
+			xh := b.xhat[c*m : (c+1)*m]
+			for i, v := range src {
+				h := T((float64(v) - mu) * inv)
+				xh[i] = h
+				dst[i] = T(g)*h + T(be)
+			}
+			unb := vr
+			if m > 1 {
+				unb = ss / float64(m-1)
+			}
+			b.RunMean.W[c] = T((1-b.Momentum)*float64(b.RunMean.W[c]) + b.Momentum*mu)
+			b.RunVar.W[c] = T((1-b.Momentum)*float64(b.RunVar.W[c]) + b.Momentum*unb)
+		}
+	})
+	return b.out
+}
+
+// Backward implements Layer (training mode).
+func (b *BatchNorm[T]) Backward(dy *Tensor[T]) *Tensor[T] {
+	m := dy.N * dy.H * dy.W
+	b.dx = grow(b.dx, dy.Shape)
+	parallel(b.C, 1, func(lo, hi int) {
+		for c := lo; c < hi; c++ {
+			g, xh, d := dy.D[c*m:(c+1)*m], b.xhat[c*m:(c+1)*m], b.dx.D[c*m:(c+1)*m]
+			var sg, sgx float64
+			for i, v := range g {
+				sg += float64(v)
+				sgx += float64(v) * float64(xh[i])
+			}
+			b.Gamma.G[c] += T(sgx)
+			b.Beta.G[c] += T(sg)
+			k := float64(b.Gamma.W[c]) * b.invStd[c] / float64(m)
+			mf := float64(m)
+			for i, v := range g {
+				d[i] = T(k * (mf*float64(v) - sg - float64(xh[i])*sgx))
+			}
+		}
+	})
+	return b.dx
+}
+
+// ReLU is max(0, x).
+type ReLU[T Float] struct{ out, dx *Tensor[T] }
+
+// OutShape implements Layer.
+func (r *ReLU[T]) OutShape(in Shape) (Shape, error) { return in, nil }
+
+// Params implements Layer.
+func (r *ReLU[T]) Params() []*Param[T] { return nil }
+
+// Forward implements Layer.
+func (r *ReLU[T]) Forward(x *Tensor[T], train bool) *Tensor[T] {
+	r.out = grow(r.out, x.Shape)
+	parallel(len(x.D), 1<<14, func(lo, hi int) {
+		for i := lo; i < hi; i++ {
+			r.out.D[i] = max(x.D[i], 0)
+		}
+	})
+	return r.out
+}
+
+// Backward implements Layer.
+func (r *ReLU[T]) Backward(dy *Tensor[T]) *Tensor[T] {
+	r.dx = grow(r.dx, dy.Shape)
+	parallel(len(dy.D), 1<<14, func(lo, hi int) {
+		for i := lo; i < hi; i++ {
+			if r.out.D[i] > 0 {
+				r.dx.D[i] = dy.D[i]
+			} else {
+				r.dx.D[i] = 0
+			}
+		}
+	})
+	return r.dx
+}
+
+// Pool2D is max or average pooling with a square window (no padding;
+// windows that do not fit are dropped, as floor mode does).
+type Pool2D[T Float] struct {
+	Max       bool
+	K, Stride int
+	in        Shape
+	arg       []int32
+	out, dx   *Tensor[T]
+}
+
+// OutShape implements Layer.
+func (p *Pool2D[T]) OutShape(in Shape) (Shape, error) {
+	ho, wo := (in.H-p.K)/p.Stride+1, (in.W-p.K)/p.Stride+1
+	if in.H < p.K || in.W < p.K || ho < 1 || wo < 1 {
+		return Shape{}, fmt.Errorf("pool: %dx%d input smaller than window %d", in.H, in.W, p.K)
+	}
+	return Shape{C: in.C, N: in.N, H: ho, W: wo}, nil
+}
+
+// Params implements Layer.
+func (p *Pool2D[T]) Params() []*Param[T] { return nil }
+
+// Forward implements Layer.
+func (p *Pool2D[T]) Forward(x *Tensor[T], train bool) *Tensor[T] {
+	os, err := p.OutShape(x.Shape)
+	if err != nil {
+		panic("cnn: " + err.Error())
+	}
+	p.in = x.Shape
+	p.out = grow(p.out, os)
+	if p.Max {
+		if cap(p.arg) < os.Len() {
+			p.arg = make([]int32, os.Len())
+		}
+		p.arg = p.arg[:os.Len()]
+	}
+	in := x.Shape
+	inv := 1 / T(p.K*p.K)
+	parallel(in.C*in.N, 4, func(lo, hi int) {
+		for pl := lo; pl < hi; pl++ {
+			src := x.D[pl*in.H*in.W : (pl+1)*in.H*in.W]
+			dst := p.out.D[pl*os.H*os.W : (pl+1)*os.H*os.W]
+			for oy := 0; oy < os.H; oy++ {
+				for ox := 0; ox < os.W; ox++ {
+					base := oy*p.Stride*in.W + ox*p.Stride
+					if p.Max {
+						best, bi := src[base], base
+						for ky := 0; ky < p.K; ky++ {
+							for kx := 0; kx < p.K; kx++ {
+								if v := src[base+ky*in.W+kx]; v > best {
+									best, bi = v, base+ky*in.W+kx
+								}
+							}
+						}
+						dst[oy*os.W+ox] = best
+						p.arg[pl*os.H*os.W+oy*os.W+ox] = int32(bi)
+					} else {
+						var s T
+						for ky := 0; ky < p.K; ky++ {
+							for kx := 0; kx < p.K; kx++ {
+								s += src[base+ky*in.W+kx]
+							}
+						}
+						dst[oy*os.W+ox] = s * inv
+					}
+				}
+			}
+		}
+	})
+	return p.out
+}
+
+// Backward implements Layer.
+func (p *Pool2D[T]) Backward(dy *Tensor[T]) *Tensor[T] {
+	in, os := p.in, dy.Shape
+	p.dx = grow(p.dx, in)
+	inv := 1 / T(p.K*p.K)
+	parallel(in.C*in.N, 4, func(lo, hi int) {
+		for pl := lo; pl < hi; pl++ {
+			d := p.dx.D[pl*in.H*in.W : (pl+1)*in.H*in.W]
+			clear(d)
+			g := dy.D[pl*os.H*os.W : (pl+1)*os.H*os.W]
+			for oy := 0; oy < os.H; oy++ {
+				for ox := 0; ox < os.W; ox++ {
+					v := g[oy*os.W+ox]
+					if p.Max {
+						d[p.arg[pl*os.H*os.W+oy*os.W+ox]] += v
+						continue
+					}
+					base := oy*p.Stride*in.W + ox*p.Stride
+					for ky := 0; ky < p.K; ky++ {
+						for kx := 0; kx < p.K; kx++ {
+							d[base+ky*in.W+kx] += v * inv
+						}
+					}
+				}
+			}
+		}
+	})
+	return p.dx
+}
+
+// GlobalAvgPool averages each channel plane to one value: C×N×H×W to C×N×1×1.
+type GlobalAvgPool[T Float] struct {
+	in      Shape
+	out, dx *Tensor[T]
+}
+
+// OutShape implements Layer.
+func (g *GlobalAvgPool[T]) OutShape(in Shape) (Shape, error) {
+	return Shape{C: in.C, N: in.N, H: 1, W: 1}, nil
+}
+
+// Params implements Layer.
+func (g *GlobalAvgPool[T]) Params() []*Param[T] { return nil }
+
+// Forward implements Layer.
+func (g *GlobalAvgPool[T]) Forward(x *Tensor[T], train bool) *Tensor[T] {
+	g.in = x.Shape
+	g.out = grow(g.out, Shape{C: x.C, N: x.N, H: 1, W: 1})
+	hw := x.H * x.W
+	for pl := range x.C * x.N {
+		var s float64
+		for _, v := range x.D[pl*hw : (pl+1)*hw] {
+			s += float64(v)
+		}
+		g.out.D[pl] = T(s / float64(hw))
+	}
+	return g.out
+}
+
+// Backward implements Layer.
+func (g *GlobalAvgPool[T]) Backward(dy *Tensor[T]) *Tensor[T] {
+	g.dx = grow(g.dx, g.in)
+	hw := g.in.H * g.in.W
+	for pl := range g.in.C * g.in.N {
+		v := dy.D[pl] / T(hw)
+		d := g.dx.D[pl*hw : (pl+1)*hw]
+		for i := range d {
+			d[i] = v
+		}
+	}
+	return g.dx
+}
+
+// Dropout zeroes each value with probability P in training and scales the
+// rest by 1/(1-P) (inverted dropout); it is the identity in inference. Its
+// masks come from Rng, so a seeded run repeats them.
+type Dropout[T Float] struct {
+	P       float64
+	Rng     *rand.Rand
+	mask    []T
+	out, dx *Tensor[T]
+	train   bool
+}
+
+// OutShape implements Layer.
+func (d *Dropout[T]) OutShape(in Shape) (Shape, error) { return in, nil }
+
+// Params implements Layer.
+func (d *Dropout[T]) Params() []*Param[T] { return nil }
+
+// Forward implements Layer.
+func (d *Dropout[T]) Forward(x *Tensor[T], train bool) *Tensor[T] {
+	d.train = train && d.P > 0
+	if !d.train {
+		return x
+	}
+	d.out = grow(d.out, x.Shape)
+	d.mask = growSlice(d.mask, x.Len())
+	sc := T(1 / (1 - d.P))
+	for i, v := range x.D {
+		if d.Rng.Float64() < d.P {
+			d.mask[i] = 0
+		} else {
+			d.mask[i] = sc
+		}
+		d.out.D[i] = v * d.mask[i]
+	}
+	return d.out
+}
+
+// Backward implements Layer.
+func (d *Dropout[T]) Backward(dy *Tensor[T]) *Tensor[T] {
+	if !d.train {
+		return dy
+	}
+	d.dx = grow(d.dx, dy.Shape)
+	for i, v := range dy.D {
+		d.dx.D[i] = v * d.mask[i]
+	}
+	return d.dx
+}
+
+// Dense is a fully connected layer on C×N×1×1 activations (put a global
+// pool before it): out (K×N) = W (K×C) · x + b.
+type Dense[T Float] struct {
+	In, Out int
+	Wt, B   *Param[T]
+	x       *Tensor[T]
+	out, dx *Tensor[T]
+}
+
+// NewDense returns a dense layer with weights drawn N(0, 1/in).
+func NewDense[T Float](name string, in, out int, rng *rand.Rand) *Dense[T] {
+	d := &Dense[T]{In: in, Out: out, Wt: newParam[T](name+".weight", true, out, in), B: newParam[T](name+".bias", false, out)}
+	heInit(d.Wt.W, 2*in, rng)
+	return d
+}
+
+// OutShape implements Layer.
+func (d *Dense[T]) OutShape(in Shape) (Shape, error) {
+	if in.H != 1 || in.W != 1 || in.C != d.In {
+		return Shape{}, fmt.Errorf("dense: input %dx%dx%d, expects %dx1x1 (global pool first)", in.C, in.H, in.W, d.In)
+	}
+	return Shape{C: d.Out, N: in.N, H: 1, W: 1}, nil
+}
+
+// Params implements Layer.
+func (d *Dense[T]) Params() []*Param[T] { return []*Param[T]{d.Wt, d.B} }
+
+// Forward implements Layer.
+func (d *Dense[T]) Forward(x *Tensor[T], train bool) *Tensor[T] {
+	os, err := d.OutShape(x.Shape)
+	if err != nil {
+		panic("cnn: " + err.Error())
+	}
+	d.x = x
+	d.out = grow(d.out, os)
+	n := x.N
+	for o := 0; o < d.Out; o++ {
+		row := d.out.D[o*n : (o+1)*n]
+		for i := range row {
+			row[i] = d.B.W[o]
+		}
+	}
+	gemm(false, false, d.Out, n, d.In, 1, d.Wt.W, d.In, x.D, n, 1, d.out.D, n)
+	return d.out
+}
+
+// Backward implements Layer.
+func (d *Dense[T]) Backward(dy *Tensor[T]) *Tensor[T] {
+	n := dy.N
+	gemm(false, true, d.Out, d.In, n, 1, dy.D, n, d.x.D, n, 1, d.Wt.G, d.In)
+	for o := 0; o < d.Out; o++ {
+		var s float64
+		for _, v := range dy.D[o*n : (o+1)*n] {
+			s += float64(v)
+		}
+		d.B.G[o] += T(s)
+	}
+	d.dx = grow(d.dx, d.x.Shape)
+	gemm(true, false, d.In, n, d.Out, 1, d.Wt.W, d.In, dy.D, n, 0, d.dx.D, n)
+	return d.dx
+}

@@ -1,0 +1,209 @@
+package cnn
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"strconv"
+)
+
+// Spec describes a network of Depth blocks, each conv3x3 (stride 1,
+// padding 1, no bias) → batch norm → ReLU, with a 2×2 max-pool after every
+// block but the last, then global average pooling, dropout and a dense
+// layer to K logits.
+type Spec struct {
+	InC, H, W, K int     // input channels and size; classes
+	Widths       []int   // output channels of each block
+	Dropout      float64 // before the dense layer
+	TTA          bool    // Logits averages over the 8 symmetries of the square
+}
+
+// RefWidths are the widths of cnn-ref, the architecture of speed comparisons.
+var RefWidths = []int{32, 64, 128, 128}
+
+// DefaultWidths are the widths of the default cnn.
+var DefaultWidths = []int{24, 48, 96, 96}
+
+// Check reports a spec that cannot be built.
+func (s Spec) Check() error {
+	switch {
+	case s.InC < 1 || s.H < 1 || s.W < 1:
+		return fmt.Errorf("cnn: input %dx%dx%d is empty", s.H, s.W, s.InC)
+	case s.K < 2:
+		return fmt.Errorf("cnn: %d classes; need at least 2", s.K)
+	case len(s.Widths) < 1 || len(s.Widths) > 8:
+		return fmt.Errorf("cnn: depth %d: need 1 to 8 blocks", len(s.Widths))
+	case !(s.Dropout >= 0 && s.Dropout < 1):
+		return fmt.Errorf("cnn: dropout %v: must be in [0, 1)", s.Dropout)
+	}
+	for i, w := range s.Widths {
+		if w < 1 || w > 4096 {
+			return fmt.Errorf("cnn: block %d width %d: must be 1 to 4096", i+1, w)
+		}
+	}
+	h, w := s.H, s.W
+	for range len(s.Widths) - 1 {
+		h, w = h/2, w/2
+	}
+	if h < 1 || w < 1 {
+		return fmt.Errorf("cnn: %dx%d images are too small for %d blocks (each but the last halves them)", s.H, s.W, len(s.Widths))
+	}
+	return nil
+}
+
+// Hyper returns the spec's sizes for the model file header: depth,
+// width1..widthD, dropout_permille, tta.
+func (s Spec) Hyper() map[string]int {
+	h := map[string]int{"depth": len(s.Widths), "dropout_permille": int(s.Dropout*1000 + 0.5)}
+	for i, w := range s.Widths {
+		h["width"+strconv.Itoa(i+1)] = w
+	}
+	if s.TTA {
+		h["tta"] = 1
+	}
+	return h
+}
+
+// SpecFromHyper rebuilds a spec from a model file header.
+func SpecFromHyper(h map[string]int, inC, height, width, k int) (Spec, error) {
+	s := Spec{InC: inC, H: height, W: width, K: k, Dropout: float64(h["dropout_permille"]) / 1000, TTA: h["tta"] != 0}
+	d := h["depth"]
+	if d < 1 || d > 8 {
+		return s, fmt.Errorf("cnn: depth %d in the header", d)
+	}
+	for i := range d {
+		s.Widths = append(s.Widths, h["width"+strconv.Itoa(i+1)])
+	}
+	return s, s.Check()
+}
+
+// Seq is a sequence of layers.
+type Seq[T Float] struct {
+	Layers []Layer[T]
+}
+
+// Build returns the network of spec s with weights drawn from rng; rng also
+// seeds the dropout masks.
+func Build[T Float](s Spec, rng *rand.Rand) (*Seq[T], error) {
+	if err := s.Check(); err != nil {
+		return nil, err
+	}
+	q := &Seq[T]{}
+	in := s.InC
+	for i, w := range s.Widths {
+		name := "block" + strconv.Itoa(i+1)
+		q.Layers = append(q.Layers, NewConv2D[T](name+".conv", in, w, 3, 1, 1, false, rng), NewBatchNorm[T](name+".bn", w), &ReLU[T]{})
+		if i < len(s.Widths)-1 {
+			q.Layers = append(q.Layers, &Pool2D[T]{Max: true, K: 2, Stride: 2})
+		}
+		in = w
+	}
+	q.Layers = append(q.Layers, &GlobalAvgPool[T]{})
+	if s.Dropout > 0 {
+		q.Layers = append(q.Layers, &Dropout[T]{P: s.Dropout, Rng: rand.New(rand.NewPCG(rng.Uint64(), rng.Uint64()))})
+	}
+	q.Layers = append(q.Layers, NewDense[T]("fc", in, s.K, rng))
+	return q, nil
+}
+
+// Forward runs every layer.
+func (q *Seq[T]) Forward(x *Tensor[T], train bool) *Tensor[T] {
+	for _, l := range q.Layers {
+		x = l.Forward(x, train)
+	}
+	return x
+}
+
+// Backward runs every layer's backward pass, last first, accumulating
+// parameter gradients.
+func (q *Seq[T]) Backward(dy *Tensor[T]) *Tensor[T] {
+	for i := len(q.Layers) - 1; i >= 0; i-- {
+		dy = q.Layers[i].Backward(dy)
+	}
+	return dy
+}
+
+// Params returns every named tensor, parameters and buffers, in a fixed order.
+func (q *Seq[T]) Params() []*Param[T] {
+	var ps []*Param[T]
+	for _, l := range q.Layers {
+		ps = append(ps, l.Params()...)
+	}
+	return ps
+}
+
+// ZeroGrad clears every gradient.
+func (q *Seq[T]) ZeroGrad() {
+	for _, p := range q.Params() {
+		clear(p.G)
+	}
+}
+
+// InferBatch is how many images Logits passes through the network at once.
+const InferBatch = 64
+
+// Net is a float32 network and its spec: a model.Classifier.
+type Net struct {
+	Spec Spec
+	*Seq[float32]
+	x *Tensor[float32]
+}
+
+// New builds a float32 network.
+func New(s Spec, rng *rand.Rand) (*Net, error) {
+	q, err := Build[float32](s, rng)
+	if err != nil {
+		return nil, err
+	}
+	return &Net{Spec: s, Seq: q}, nil
+}
+
+// Logits implements model.Classifier: x holds b images as scaled HWC
+// features; out gets b×K logits. With Spec.TTA it averages the logits of
+// the 8 symmetries of each image (square images only).
+func (n *Net) Logits(x []float32, b int, out []float32) {
+	s := n.Spec
+	dim, k := s.H*s.W*s.InC, s.K
+	syms := 1
+	if s.TTA && s.H == s.W {
+		syms = Symmetries
+	}
+	clear(out[:b*k])
+	for lo := 0; lo < b; lo += InferBatch {
+		nb := min(InferBatch, b-lo)
+		n.x = grow(n.x, Shape{C: s.InC, N: nb, H: s.H, W: s.W})
+		for sym := range syms {
+			parallel(nb, 8, func(a, e int) {
+				for i := a; i < e; i++ {
+					featuresToCNHW(x[(lo+i)*dim:(lo+i+1)*dim], s.H, s.W, s.InC, sym, n.x.D, i, nb)
+				}
+			})
+			z := n.Forward(n.x, false)
+			for i := range nb {
+				for c := range k {
+					out[(lo+i)*k+c] += z.D[c*nb+i]
+				}
+			}
+		}
+	}
+	if syms > 1 {
+		for i := range out[:b*k] {
+			out[i] /= float32(syms)
+		}
+	}
+}
+
+// Tensors returns every parameter and buffer by name.
+func (n *Net) Tensors() []*Param[float32] { return n.Params() }
+
+// Load copies named tensors into the network; get returns a tensor's data
+// by name and shape.
+func (n *Net) Load(get func(name string, shape ...int) ([]float32, error)) error {
+	for _, p := range n.Params() {
+		d, err := get(p.Name, p.Shape...)
+		if err != nil {
+			return err
+		}
+		copy(p.W, d)
+	}
+	return nil
+}

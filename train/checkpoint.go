@@ -1,0 +1,218 @@
+package train
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/binary"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"math"
+	"math/rand/v2"
+	"os"
+
+	"galaxy/data"
+	"galaxy/internal/atomicfile"
+	"galaxy/model"
+	"galaxy/model/modelfile"
+	"galaxy/model/seed"
+)
+
+// # Checkpoint files
+//
+// A checkpoint is a saved-model file (package modelfile: magic, version,
+// JSON header, float32 tensors, CRC-32C of everything, written atomically:
+// temporary file, fsync, rename, fsync of the folder). Its weights are the
+// network's, flushed; so galaxy eval/predict/serve load a checkpoint like
+// any model. What a run needs besides the weights to continue exactly is
+// the JSON of State under the header's Info key "checkpoint", with
+// "checkpoint_version" = CheckpointVersion beside it. Floats that may be
+// NaN or infinite (losses) are stored as their IEEE-754 bits.
+
+// CheckpointVersion is the version of the State layout this package writes and reads.
+const CheckpointVersion = "1"
+
+// State is everything besides the weights that a run needs to continue
+// exactly where it stopped.
+type State struct {
+	Step    int     // steps taken
+	Curve   []Point // the learning curve so far
+	LossSum float64 // running sum of the training loss since the last curve point
+	LossN   int     // and how many steps it holds
+	RNG     []byte  // the *rand.PCG's MarshalBinary
+	Done    bool    // Step is the run's last step
+
+	Flags map[string]string // the command line's flags, for resume (set by the caller)
+	Data  string            // DataSum of the training and test data (set by the caller)
+}
+
+// Checkpointing makes a run resumable (see SGDResumable).
+type Checkpointing struct {
+	From  *State             // continue from this state (nil: from step 0)
+	Every int                // save every this many steps (0: only when interrupted and at the end)
+	Save  func(*State) error // receives the state; the network's weights are current when it is called
+}
+
+// SGDResumable is SGD with checkpoints: rng's source is src (a PCG, whose
+// state the checkpoints record). It starts from ck.From, which with the
+// matching weights in net and src restored continues the run bit for bit as
+// if it had never stopped, and hands ck.Save the state every ck.Every steps,
+// when interrupted, and after the last step. A failed save stops the run
+// with its error. Saving flushes the network's deferred update, as an
+// evaluation does; a run is reproducible for a given ck.Every.
+func SGDResumable(ctx context.Context, net *seed.Net, train, test *data.Split, cfg Config, src *rand.PCG, ck Checkpointing, obs Observer) (*Result, error) {
+	if src == nil {
+		return nil, errors.New("SGDResumable: no random source")
+	}
+	if ck.Every < 0 {
+		return nil, fmt.Errorf("--checkpoint-every %d: must be 0 (off) or more", ck.Every)
+	}
+	return sgd(ctx, net, train, test, cfg, rand.New(src), src, ck, obs)
+}
+
+// NewPCG returns the random source NewRand wraps.
+func NewPCG(seed uint64) *rand.PCG { return rand.NewPCG(seed, 0x5eed) }
+
+// DataSum returns the SHA-256 (hex) of the prepared splits a run trains and
+// tests on: sizes, pixels and labels, so that a data file that changed (or
+// prepares differently) under a resumed run is detected.
+func DataSum(splits ...*data.Split) string {
+	h := sha256.New()
+	var b [8]byte
+	put := func(v int) {
+		binary.LittleEndian.PutUint64(b[:], uint64(v))
+		h.Write(b[:])
+	}
+	for _, s := range splits {
+		put(s.Len())
+		put(s.H)
+		put(s.W)
+		put(s.C)
+		h.Write(s.Pixels)
+		for _, y := range s.Labels {
+			put(y)
+		}
+	}
+	return hex.EncodeToString(h.Sum(nil))
+}
+
+type statePoint struct {
+	Step      int    `json:"step"`
+	TrainLoss uint64 `json:"train_loss_bits"`
+	TestLoss  uint64 `json:"test_loss_bits"`
+	TestAcc   uint64 `json:"test_accuracy_bits"`
+}
+
+type stateJSON struct {
+	Step    int               `json:"step"`
+	Curve   []statePoint      `json:"curve"`
+	LossSum uint64            `json:"loss_sum_bits"`
+	LossN   int               `json:"loss_n"`
+	RNG     []byte            `json:"rng"`
+	Done    bool              `json:"done"`
+	Flags   map[string]string `json:"flags"`
+	Data    string            `json:"data_sha256"`
+}
+
+func (s *State) marshal() (string, error) {
+	j := stateJSON{Step: s.Step, LossSum: math.Float64bits(s.LossSum), LossN: s.LossN, RNG: s.RNG, Done: s.Done, Flags: s.Flags, Data: s.Data}
+	for _, p := range s.Curve {
+		j.Curve = append(j.Curve, statePoint{p.Step, math.Float64bits(p.TrainLoss), math.Float64bits(p.TestLoss), math.Float64bits(p.TestAccuracy)})
+	}
+	b, err := json.Marshal(j)
+	return string(b), err
+}
+
+func unmarshalState(s string) (*State, error) {
+	var j stateJSON
+	if err := json.Unmarshal([]byte(s), &j); err != nil {
+		return nil, err
+	}
+	st := &State{Step: j.Step, LossSum: math.Float64frombits(j.LossSum), LossN: j.LossN, RNG: j.RNG, Done: j.Done, Flags: j.Flags, Data: j.Data}
+	for _, p := range j.Curve {
+		st.Curve = append(st.Curve, Point{p.Step, math.Float64frombits(p.TrainLoss), math.Float64frombits(p.TestLoss), math.Float64frombits(p.TestAcc)})
+	}
+	if st.Step < 0 || st.LossN < 0 || len(st.RNG) == 0 {
+		return nil, fmt.Errorf("step %d, %d losses, %d bytes of random state: not a usable state", st.Step, st.LossN, len(st.RNG))
+	}
+	return st, nil
+}
+
+// writeHook, when set (by tests), wraps the writer a checkpoint is encoded
+// into: a way to inject write errors such as a full disk.
+var writeHook func(io.Writer) io.Writer
+
+// WriteCheckpoint saves m (a seed network and its description) with the
+// state st to path, atomically: path keeps its previous content unless the
+// whole new checkpoint reached the disk.
+func WriteCheckpoint(path string, m *model.Model, st *State) error {
+	net, ok := m.Net.(*seed.Net)
+	if !ok {
+		return fmt.Errorf("checkpoint: architecture %T cannot be checkpointed", m.Net)
+	}
+	js, err := st.marshal()
+	if err != nil {
+		return fmt.Errorf("checkpoint: %w", err)
+	}
+	meta := m.Meta
+	meta.Info = map[string]string{}
+	for k, v := range m.Meta.Info {
+		meta.Info[k] = v
+	}
+	meta.Info["checkpoint"] = js
+	meta.Info["checkpoint_version"] = CheckpointVersion
+	p := net.Params()
+	tensors := []modelfile.Tensor{
+		{Name: "W1", Shape: []int{p.D, p.N}, Data: p.W1},
+		{Name: "b1", Shape: []int{p.D}, Data: p.B1},
+		{Name: "W2", Shape: []int{p.K, p.D}, Data: p.W2},
+		{Name: "b2", Shape: []int{p.K}, Data: p.B2},
+	}
+	return atomicfile.Write(path, func(w io.Writer) error {
+		if writeHook != nil {
+			w = writeHook(w)
+		}
+		return modelfile.Encode(w, meta, tensors)
+	})
+}
+
+// ErrNoCheckpoint says a folder holds no checkpoint: its run stopped before
+// the first one (it is incomplete and must be started again).
+var ErrNoCheckpoint = errors.New("no checkpoint")
+
+// ReadCheckpoint loads a checkpoint: the model (weights and description,
+// with the checkpoint keys removed from its Info) and the state.
+func ReadCheckpoint(path string) (*model.Model, *State, error) {
+	if _, err := os.Stat(path); errors.Is(err, fs.ErrNotExist) {
+		return nil, nil, fmt.Errorf("%s: %w", path, ErrNoCheckpoint)
+	}
+	m, err := model.Load(path)
+	if err != nil {
+		return nil, nil, fmt.Errorf("checkpoint: %w", err)
+	}
+	if v := m.Meta.Info["checkpoint_version"]; v != CheckpointVersion {
+		return nil, nil, fmt.Errorf("checkpoint %s: version %q; this galaxy reads version %s", path, v, CheckpointVersion)
+	}
+	st, err := unmarshalState(m.Meta.Info["checkpoint"])
+	if err != nil {
+		return nil, nil, fmt.Errorf("checkpoint %s: %w", path, err)
+	}
+	if _, ok := m.Net.(*seed.Net); !ok {
+		return nil, nil, fmt.Errorf("checkpoint %s: architecture %s cannot be resumed", path, m.Meta.Arch)
+	}
+	delete(m.Meta.Info, "checkpoint")
+	delete(m.Meta.Info, "checkpoint_version")
+	return m, st, nil
+}
+
+// RestorePCG returns the random source recorded in st.
+func (s *State) RestorePCG() (*rand.PCG, error) {
+	src := rand.NewPCG(0, 0)
+	if err := src.UnmarshalBinary(s.RNG); err != nil {
+		return nil, fmt.Errorf("checkpoint random state: %w", err)
+	}
+	return src, nil
+}

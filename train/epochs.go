@@ -1,0 +1,443 @@
+package train
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"slices"
+	"time"
+
+	"galaxy/data"
+	"galaxy/eval"
+	"galaxy/model"
+	"galaxy/model/cnn"
+	"galaxy/num"
+)
+
+// EpochConfig holds the settings of epoch-based training (Epochs).
+type EpochConfig struct {
+	Epochs         int
+	Batch          int
+	Optimizer      string  // sgd (with momentum), adam or adamw
+	LR             float64 // peak learning rate
+	Momentum       float64 // sgd
+	WeightDecay    float64 // L2 for sgd and adam, decoupled for adamw; conv and dense weights only
+	WarmupEpochs   float64 // linear warm-up, then cosine decay to 0 by the last step
+	ValFrac        float64 // fraction of the training part held out (stratified) to pick the best epoch
+	Patience       int     // stop after this many epochs without a better validation accuracy (0: never)
+	Seed           uint64  // shuffling, augmentation, validation carve-out
+	Augment        bool    // random symmetry of the square and shift per image
+	Shift          int     // largest shift in pixels (with Augment)
+	Balance        string  // none, weights (class-weighted loss) or sample (class-balanced sampling)
+	LabelSmoothing float64
+	Loss           string // ce (softmax cross-entropy) or bce (summed binary cross-entropy)
+}
+
+// Check reports settings that cannot train.
+func (c EpochConfig) Check() error {
+	switch {
+	case c.Epochs < 1:
+		return fmt.Errorf("--epochs %d: need at least 1", c.Epochs)
+	case c.Batch < 2:
+		return fmt.Errorf("--batch %d: batch normalisation needs at least 2 images per step", c.Batch)
+	case !(c.LR > 0) || c.LR > 10:
+		return fmt.Errorf("--lr %v: must be in (0, 10]", c.LR)
+	case !(c.Momentum >= 0 && c.Momentum < 1):
+		return fmt.Errorf("--momentum %v: must be in [0, 1)", c.Momentum)
+	case !(c.WeightDecay >= 0 && c.WeightDecay < 1):
+		return fmt.Errorf("--weight-decay %v: must be in [0, 1)", c.WeightDecay)
+	case !(c.WarmupEpochs >= 0 && c.WarmupEpochs <= float64(c.Epochs)):
+		return fmt.Errorf("--warmup %v: must be between 0 and --epochs", c.WarmupEpochs)
+	case !(c.ValFrac >= 0 && c.ValFrac < 0.5):
+		return fmt.Errorf("--val-frac %v: must be in [0, 0.5)", c.ValFrac)
+	case c.Patience < 0:
+		return fmt.Errorf("--patience %d: must be 0 (off) or more", c.Patience)
+	case c.Shift < 0 || c.Shift > 16:
+		return fmt.Errorf("--shift %d: must be 0 to 16 pixels", c.Shift)
+	case !(c.LabelSmoothing >= 0 && c.LabelSmoothing < 1):
+		return fmt.Errorf("--label-smoothing %v: must be in [0, 1)", c.LabelSmoothing)
+	}
+	if !slices.Contains([]string{"sgd", "adam", "adamw"}, c.Optimizer) {
+		return fmt.Errorf("--optimizer %q: known: sgd, adam, adamw", c.Optimizer)
+	}
+	if !slices.Contains([]string{"none", "weights", "sample"}, c.Balance) {
+		return fmt.Errorf("--balance %q: known: none, weights, sample", c.Balance)
+	}
+	if !slices.Contains([]string{"ce", "bce"}, c.Loss) {
+		return fmt.Errorf("--loss %q: known: ce, bce", c.Loss)
+	}
+	return nil
+}
+
+// EpochStat is one epoch's record.
+type EpochStat struct {
+	Epoch        int
+	Step         int
+	LR           float64 // at the epoch's last step
+	TrainLoss    float64
+	ValAccuracy  float64 // NaN without a validation split
+	TestAccuracy float64
+	Seconds      float64 // training time of the epoch (evaluation excluded)
+	ImagesPerSec float64
+	Best         bool
+}
+
+// EpochResult is what Epochs did. Curve has one Point per epoch.
+type EpochResult struct {
+	Result
+	Epochs      []EpochStat
+	BestEpoch   int     // the epoch whose weights the network holds at the end
+	ValAccuracy float64 // its validation accuracy
+	NVal        int
+	Stopped     bool // early stopping
+}
+
+// CarveValidation splits s into a training part and a stratified
+// validation part of about frac of each class, chosen by a permutation
+// seeded with seed.
+func CarveValidation(s *data.Split, k int, frac float64, seed uint64) (tr, val *data.Split) {
+	rng := rand.New(rand.NewPCG(seed, 0x7a1))
+	byClass := make([][]int, k)
+	for i, y := range s.Labels {
+		byClass[y] = append(byClass[y], i)
+	}
+	var ti, vi []int
+	for _, idx := range byClass {
+		rng.Shuffle(len(idx), func(a, b int) { idx[a], idx[b] = idx[b], idx[a] })
+		nv := int(math.Round(frac * float64(len(idx))))
+		vi = append(vi, idx[:nv]...)
+		ti = append(ti, idx[nv:]...)
+	}
+	slices.Sort(ti)
+	slices.Sort(vi)
+	return subset(s, ti, "train"), subset(s, vi, "validation")
+}
+
+func subset(s *data.Split, idx []int, name string) *data.Split {
+	o := &data.Split{Name: name, H: s.H, W: s.W, C: s.C}
+	for _, i := range idx {
+		o.Pixels = append(o.Pixels, s.Image(i)...)
+		o.Labels = append(o.Labels, s.Labels[i])
+		if i < len(s.Index) {
+			o.Index = append(o.Index, s.Index[i])
+		}
+	}
+	return o
+}
+
+// optimizer updates parameters from their gradients.
+type optimizer struct {
+	cfg  EpochConfig
+	ps   []*cnn.Param[float32]
+	m, v [][]float32
+	t    int
+}
+
+func newOptimizer(cfg EpochConfig, all []*cnn.Param[float32]) *optimizer {
+	o := &optimizer{cfg: cfg}
+	for _, p := range all {
+		if p.G != nil {
+			o.ps = append(o.ps, p)
+			o.m = append(o.m, make([]float32, len(p.W)))
+			o.v = append(o.v, make([]float32, len(p.W)))
+		}
+	}
+	return o
+}
+
+func (o *optimizer) step(lr float64) {
+	o.t++
+	c := o.cfg
+	b1, b2, eps := 0.9, 0.999, 1e-8
+	bc1 := 1 - math.Pow(b1, float64(o.t))
+	bc2 := 1 - math.Pow(b2, float64(o.t))
+	for j, p := range o.ps {
+		wd := 0.0
+		if p.Decay {
+			wd = c.WeightDecay
+		}
+		m, v := o.m[j], o.v[j]
+		switch c.Optimizer {
+		case "sgd":
+			mu, l, d := float32(c.Momentum), float32(lr), float32(wd)
+			for i, g := range p.G {
+				g += d * p.W[i]
+				m[i] = mu*m[i] + g
+				p.W[i] -= l * m[i]
+			}
+		default:
+			decoupled := c.Optimizer == "adamw"
+			l2 := float32(wd)
+			if decoupled {
+				l2 = 0
+			}
+			shrink := float32(1 - lr*wd)
+			a := float32(lr / bc1)
+			s2 := float32(1 / math.Sqrt(bc2))
+			for i, g := range p.G {
+				g += l2 * p.W[i]
+				m[i] = float32(b1)*m[i] + float32(1-b1)*g
+				v[i] = float32(b2)*v[i] + float32(1-b2)*g*g
+				if decoupled {
+					p.W[i] *= shrink
+				}
+				p.W[i] -= a * m[i] / (float32(math.Sqrt(float64(v[i])))*s2 + float32(eps))
+			}
+		}
+	}
+}
+
+// Schedule returns the learning rate at step (0-based) of total steps:
+// linear warm-up over warm steps, then cosine decay from peak to 0.
+func Schedule(peak float64, step, warm, total int) float64 {
+	if step < warm {
+		return peak * float64(step+1) / float64(warm)
+	}
+	if total <= warm {
+		return peak
+	}
+	return peak * 0.5 * (1 + math.Cos(math.Pi*float64(step-warm)/float64(total-warm)))
+}
+
+// Epochs trains net on tr for cfg.Epochs epochs: each epoch visits the
+// images in a new seeded order (or, with Balance "sample", draws as many
+// images class-balanced), augments each one with a random symmetry of the
+// square and shift, and takes one optimiser step per batch. After each
+// epoch it measures the validation part (carved from tr) and test; it
+// keeps the weights of the epoch with the best validation accuracy
+// (the last epoch without a validation part) and restores them at the
+// end. It stops early after Patience epochs without improvement, and when
+// ctx is cancelled (Interrupted). onEpoch, if not nil, hears each epoch.
+func Epochs(ctx context.Context, net *cnn.Net, tr, test *data.Split, cfg EpochConfig, onEpoch func(EpochStat, Point)) (*EpochResult, error) {
+	if err := cfg.Check(); err != nil {
+		return nil, err
+	}
+	sp := net.Spec
+	if tr.H != sp.H || tr.W != sp.W || tr.C != sp.InC {
+		return nil, fmt.Errorf("images are %dx%dx%d, the network takes %dx%dx%d", tr.H, tr.W, tr.C, sp.H, sp.W, sp.InC)
+	}
+	k := sp.K
+	part, val := tr, (*data.Split)(nil)
+	if cfg.ValFrac > 0 {
+		part, val = CarveValidation(tr, k, cfg.ValFrac, cfg.Seed)
+		if val.Len() == 0 {
+			val = nil
+		}
+	}
+	if part.Len() < cfg.Batch {
+		return nil, fmt.Errorf("the training part has %d images, fewer than one batch of %d", part.Len(), cfg.Batch)
+	}
+	rng := rand.New(rand.NewPCG(cfg.Seed, 0xe90c))
+	var weights []float64
+	counts := part.Counts(k)
+	if cfg.Balance == "weights" {
+		weights = cnn.ClassWeights(counts)
+	}
+	byClass := make([][]int, k)
+	for i, y := range part.Labels {
+		byClass[y] = append(byClass[y], i)
+	}
+	n := part.Len()
+	perEpoch := n / cfg.Batch // the last partial batch is dropped
+	total := perEpoch * cfg.Epochs
+	warm := int(cfg.WarmupEpochs * float64(perEpoch))
+	opt := newOptimizer(cfg, net.Params())
+	res := &EpochResult{BestEpoch: 0, ValAccuracy: math.Inf(-1)}
+	if val != nil {
+		res.NVal = val.Len()
+	}
+	var best [][]float32
+	snapshot := func() {
+		ps := net.Params()
+		if best == nil {
+			best = make([][]float32, len(ps))
+		}
+		for i, p := range ps {
+			best[i] = append(best[i][:0], p.W...)
+		}
+	}
+	h, w, c := sp.H, sp.W, sp.InC
+	hw := h * w
+	x := &cnn.Tensor[float32]{Shape: cnn.Shape{C: c, N: cfg.Batch, H: h, W: w}, D: make([]float32, c*cfg.Batch*hw)}
+	dz := make([]float32, k*cfg.Batch)
+	order := make([]int, n)
+	syms, dys, dxs := make([]int, cfg.Batch), make([]int, cfg.Batch), make([]int, cfg.Batch)
+	labels := make([]int, cfg.Batch)
+	step := 0
+	var trainTime time.Duration
+	since := 0
+	for epoch := 1; epoch <= cfg.Epochs; epoch++ {
+		if cfg.Balance == "sample" {
+			for i := range order {
+				cls := rng.IntN(k)
+				for len(byClass[cls]) == 0 {
+					cls = rng.IntN(k)
+				}
+				order[i] = byClass[cls][rng.IntN(len(byClass[cls]))]
+			}
+		} else {
+			for i := range order {
+				order[i] = i
+			}
+			rng.Shuffle(n, func(a, b int) { order[a], order[b] = order[b], order[a] })
+		}
+		start := time.Now()
+		var lossSum float64
+		batches := 0
+		lr := cfg.LR
+		for bi := 0; bi < perEpoch; bi++ {
+			if ctx.Err() != nil {
+				res.Interrupted = true
+				break
+			}
+			idx := order[bi*cfg.Batch : (bi+1)*cfg.Batch]
+			for j, i := range idx {
+				labels[j] = part.Labels[i]
+				syms[j], dys[j], dxs[j] = 0, 0, 0
+				if cfg.Augment {
+					if h == w {
+						syms[j] = rng.IntN(cnn.Symmetries)
+					}
+					if cfg.Shift > 0 {
+						dys[j], dxs[j] = rng.IntN(2*cfg.Shift+1)-cfg.Shift, rng.IntN(2*cfg.Shift+1)-cfg.Shift
+					}
+				}
+			}
+			num.Parallel(len(idx), 8, func(lo, hi int) {
+				for j := lo; j < hi; j++ {
+					cnn.ToCNHW(part.Image(idx[j]), h, w, c, float32(data.Scale), syms[j], dys[j], dxs[j], x.D, j, cfg.Batch)
+				}
+			})
+			net.ZeroGrad()
+			z := net.Forward(x, true)
+			var loss float64
+			if cfg.Loss == "bce" {
+				loss = cnn.SummedBCE(z.D, k, cfg.Batch, labels, dz)
+			} else {
+				loss = cnn.SoftmaxCE(z.D, k, cfg.Batch, labels, cfg.LabelSmoothing, weights, dz)
+			}
+			net.Backward(&cnn.Tensor[float32]{Shape: z.Shape, D: dz})
+			lr = Schedule(cfg.LR, step, warm, total)
+			opt.step(lr)
+			step++
+			batches++
+			lossSum += loss
+		}
+		el := time.Since(start)
+		trainTime += el
+		if batches == 0 {
+			break
+		}
+		st := EpochStat{Epoch: epoch, Step: step, LR: lr, TrainLoss: lossSum / float64(batches), ValAccuracy: math.NaN(),
+			Seconds: el.Seconds(), ImagesPerSec: float64(batches*cfg.Batch) / el.Seconds()}
+		p := Point{Step: step, TrainLoss: st.TrainLoss}
+		p.TestLoss, p.TestAccuracy = EvaluateCE(net, test, k)
+		st.TestAccuracy = p.TestAccuracy
+		score := float64(epoch) // without validation: keep the last epoch
+		if val != nil {
+			_, st.ValAccuracy = EvaluateCE(net, val, k)
+			score = st.ValAccuracy
+		}
+		if score > res.ValAccuracy {
+			res.ValAccuracy, res.BestEpoch, st.Best, since = score, epoch, true, 0
+			snapshot()
+		} else {
+			since++
+		}
+		res.Curve = append(res.Curve, p)
+		res.Epochs = append(res.Epochs, st)
+		res.Steps = step
+		if onEpoch != nil {
+			onEpoch(st, p)
+		}
+		if res.Interrupted {
+			break
+		}
+		if cfg.Patience > 0 && since >= cfg.Patience && epoch < cfg.Epochs {
+			res.Stopped = true
+			break
+		}
+	}
+	if val == nil {
+		res.ValAccuracy = math.NaN()
+	}
+	if best != nil {
+		for i, p := range net.Params() {
+			copy(p.W, best[i])
+		}
+	}
+	res.StepTime = trainTime / time.Duration(max(step, 1))
+	return res, nil
+}
+
+// EvaluateCE returns the mean softmax cross-entropy and the accuracy of c
+// on s, scored in batches as galaxy eval scores it.
+func EvaluateCE(c model.Classifier, s *data.Split, k int) (loss, acc float64) {
+	if s == nil || s.Len() == 0 {
+		return 0, 0
+	}
+	z := model.BatchLogits(c, s, k)
+	correct := 0
+	for i, y := range s.Labels {
+		row := z[i*k : (i+1)*k]
+		mx := float64(row[0])
+		for _, v := range row {
+			mx = math.Max(mx, float64(v))
+		}
+		var sum float64
+		for _, v := range row {
+			sum += math.Exp(float64(v) - mx)
+		}
+		loss += math.Log(sum) + mx - float64(row[y])
+		if eval.Argmax(row) == y {
+			correct++
+		}
+	}
+	return loss / float64(s.Len()), float64(correct) / float64(s.Len())
+}
+
+// Throughput returns images per second of net on random images: training
+// steps (forward, softmax cross-entropy, backward, Adam update) at batch b
+// when train is set, else inference (Logits). It runs warm steps first,
+// then the median of rounds timed rounds of steps each.
+func Throughput(net *cnn.Net, b, warm, rounds, steps int, train bool) float64 {
+	sp := net.Spec
+	rng := rand.New(rand.NewPCG(1, 2))
+	dim := sp.H * sp.W * sp.InC
+	x := &cnn.Tensor[float32]{Shape: cnn.Shape{C: sp.InC, N: b, H: sp.H, W: sp.W}, D: make([]float32, b*dim)}
+	for i := range x.D {
+		x.D[i] = rng.Float32()
+	}
+	labels := make([]int, b)
+	for i := range labels {
+		labels[i] = rng.IntN(sp.K)
+	}
+	dz := make([]float32, sp.K*b)
+	out := make([]float32, b*sp.K)
+	opt := newOptimizer(EpochConfig{Optimizer: "adam"}, net.Params())
+	one := func() {
+		if !train {
+			net.Logits(x.D, b, out)
+			return
+		}
+		net.ZeroGrad()
+		z := net.Forward(x, true)
+		cnn.SoftmaxCE(z.D, sp.K, b, labels, 0, nil, dz)
+		net.Backward(&cnn.Tensor[float32]{Shape: z.Shape, D: dz})
+		opt.step(1e-3)
+	}
+	for range warm {
+		one()
+	}
+	var rates []float64
+	for range rounds {
+		t := time.Now()
+		for range steps {
+			one()
+		}
+		rates = append(rates, float64(steps*b)/time.Since(t).Seconds())
+	}
+	slices.Sort(rates)
+	return rates[len(rates)/2]
+}
