@@ -90,6 +90,9 @@ wall time). Ctrl-C stops cleanly and still writes what was learned.`,
 func runTrain(ctx context.Context, env Env, f *trainFlags, cmd *cobra.Command) error {
 	if f.arch != model.ArchSeed {
 		if f.arch == model.ArchCNN || f.arch == model.ArchCNNRef {
+			if f.resume != "" {
+				return fmt.Errorf("--resume: only seed-mlp runs can be resumed so far, not --model %s", f.arch)
+			}
 			return runTrainCNN(ctx, env, f, cmd)
 		}
 		return fmt.Errorf("--model %q: unknown model (known: %s, %s, %s)", f.arch, model.ArchSeed, model.ArchCNN, model.ArchCNNRef)
