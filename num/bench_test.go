@@ -139,3 +139,114 @@ func BenchmarkKernels(b *testing.B) {
 		}
 	}
 }
+
+// seedGemm is one Gemm call of the seed network (n = 4761 inputs, d = 100
+// hidden units, k = 5 outputs), with the leading dimensions it uses.
+type seedGemm struct {
+	name          string
+	tA, tB        bool
+	m, n, k       int
+	alpha, beta   float32
+	lda, ldb, ldc int
+}
+
+// seedGemms returns the Gemm calls of the seed network's forward pass over
+// 2000 images and of one mini-batch SGD step at batch b, in the order
+// model/seed makes them.
+func seedGemms(b int) []seedGemm {
+	const n, d, k = 4761, 100, 5
+	if b == 0 {
+		return []seedGemm{
+			{"X*W1t", false, true, 2000, d, n, 1, 0, n, n, d},
+			{"H*W2t", false, true, 2000, k, d, 1, 0, d, d, k},
+		}
+	}
+	return []seedGemm{
+		{"X*W1t", false, true, b, d, n, 1, 0, n, n, d},
+		{"H*W2t", false, true, b, k, d, 1, 0, d, d, k},
+		{"dZ*W2", false, false, b, d, k, 1, 0, k, d, d},
+		{"dZt*H", true, false, k, d, b, -1e-3, 1, k, d, d},
+		{"dUt*X", true, false, d, n, b, -1e-3, 1, d, n, n},
+	}
+}
+
+func (s seedGemm) mats(r interface{ Float32() float32 }) (a, b, c []float32) {
+	ar, br := s.m, s.k
+	if s.tA {
+		ar = s.k
+	}
+	if s.tB {
+		br = s.n
+	}
+	fill := func(n int) []float32 {
+		v := make([]float32, n)
+		for i := range v {
+			v[i] = r.Float32() - 0.5
+		}
+		return v
+	}
+	return fill(ar * s.lda), fill(br * s.ldb), fill(s.m * s.ldc)
+}
+
+// seedStep holds the matrices of the seed network's Gemm calls (seedGemms)
+// for one batch size, shared between the calls as in the network: the
+// forward product reads the W1 and X the update writes and reads.
+type seedStep struct {
+	calls   []seedGemm
+	a, b, c [][]float32
+}
+
+func newSeedStep(batch int) *seedStep {
+	calls := seedGemms(batch)
+	r := newRand(49)
+	st := &seedStep{calls: calls}
+	for _, s := range calls {
+		a, b, c := s.mats(r)
+		st.a, st.b, st.c = append(st.a, a), append(st.b, b), append(st.c, c)
+	}
+	if batch > 0 {
+		// X, W1, H, W2, dZ, dU as model/seed/batch.go passes them.
+		x, w1, h, w2 := st.a[0], st.b[0], st.c[0], st.b[1]
+		dz, du := st.a[2], st.c[2]
+		st.a[1] = h
+		st.b[2] = w2
+		st.a[3], st.b[3], st.c[3] = dz, h, w2
+		st.a[4], st.b[4], st.c[4] = du, x, w1
+	} else {
+		st.a[1] = st.c[0]
+	}
+	return st
+}
+
+func (st *seedStep) run(i int) {
+	s := st.calls[i]
+	Gemm(s.tA, s.tB, s.m, s.n, s.k, s.alpha, st.a[i], s.lda, st.b[i], s.ldb, s.beta, st.c[i], s.ldc)
+}
+
+// BenchmarkGemmSeed times the seed network's Gemm calls one by one and, as
+// "all", the calls of a forward pass over 2000 images or of a mini-batch
+// step in a row.
+func BenchmarkGemmSeed(b *testing.B) {
+	for _, batch := range []int{0, 10, 128} {
+		st := newSeedStep(batch)
+		prefix := fmt.Sprintf("batch%d/", batch)
+		if batch == 0 {
+			prefix = "forward2000/"
+		}
+		for i, s := range st.calls {
+			b.Run(prefix+s.name, func(b *testing.B) {
+				for b.Loop() {
+					st.run(i)
+				}
+				b.ReportMetric(2*float64(s.m)*float64(s.n)*float64(s.k)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+			})
+		}
+		b.Run(prefix+"all", func(b *testing.B) {
+			for b.Loop() {
+				for i := range st.calls {
+					st.run(i)
+				}
+			}
+		})
+	}
+}

@@ -19,8 +19,8 @@ var avx2Kernels = kernelSet{
 	scale:   scaleAVX2,
 	add:     addAVX2,
 	sum:     sumAVX2,
-	gemm: gemmKernel{mr: 6, nr: 16, mc: 144, kc: 256, nc: 2048, kern: sgemm6x16AVX2,
-		transpose: transposeGeneric, panelCopy: panelCopyGeneric},
+	gemms: []gemmKernel{{mr: 6, nr: 16, mc: 144, kc: 256, nc: 2048, kern: sgemm6x16AVX2, cost: 1,
+		transpose: transposeGeneric, panelCopy: panelCopyGeneric}},
 }
 
 var avx512Kernels = kernelSet{
@@ -33,12 +33,19 @@ var avx512Kernels = kernelSet{
 	scale:   scaleAVX512,
 	add:     addAVX512,
 	sum:     sumAVX512,
-	gemm: gemmKernel{mr: 12, nr: 32, mc: 192, kc: 256, nc: 2048, kern: sgemmKernel12x32AVX512, inPlaceB: true,
-		transpose: transpose16AVX512, panelCopy: panelCopyAVX512},
-	// 8 rows waste less than 12 on the few, usually multiple-of-8 rows of
-	// small-m products (channels of a convolution).
-	gemmSmall: gemmKernel{mr: 8, nr: 32, mc: 64, kc: 256, nc: 2048, kern: sgemmKernel8x32AVX512, inPlaceB: true,
-		transpose: transpose16AVX512, panelCopy: panelCopyAVX512},
+	// 12 rows make the fastest tile; 10 and 8 rows waste less of it when m
+	// (or n, for a product done transposed) is a multiple of 10 or 8, such
+	// as the 100 hidden units of the seed network or the channels of a
+	// convolution.
+	gemms: []gemmKernel{
+		{mr: 12, nr: 32, mc: 192, kc: 256, nc: 2048, kern: sgemmKernel12x32AVX512, inPlaceB: true, cost: 1,
+			transpose: transpose16AVX512, panelCopy: panelCopyAVX512},
+		{mr: 10, nr: 32, mc: 200, kc: 256, nc: 2048, kern: sgemmKernel10x32AVX512, inPlaceB: true, cost: 1.03,
+			transpose: transpose16AVX512, panelCopy: panelCopyAVX512},
+		{mr: 8, nr: 32, mc: 192, kc: 256, nc: 2048, kern: sgemmKernel8x32AVX512, inPlaceB: true, cost: 1.08,
+			transpose: transpose16AVX512, panelCopy: panelCopyAVX512},
+	},
+	dotTile: sdotKernel5x4AVX512,
 }
 
 func init() {
@@ -96,7 +103,7 @@ func sumAVX2(x []float32) float32
 func sgemmKernel6x16AVX2(kc int, a, b, c []float32, ldc int, beta float32, load bool)
 
 // sgemm6x16AVX2 is the AVX2 gemmKernel.kern: edge tiles go through a buffer.
-func sgemm6x16AVX2(kc int, a, b, c []float32, ldc int, beta float32, load bool, rows, cols, _ int) {
+func sgemm6x16AVX2(kc int, a, b, c []float32, ldc int, beta float32, load bool, rows, cols, _ int, _ []float32, _, _ int) {
 	if rows == 6 && cols == 16 {
 		sgemmKernel6x16AVX2(kc, a, b, c, ldc, beta, load)
 		return
@@ -137,7 +144,13 @@ func transpose16AVX512(src []float32, ld, rows, cols int, alpha float32, dst []f
 func panelCopyAVX512(src []float32, ld, rows, cols int, alpha float32, dst []float32, dstStride, width int)
 
 //go:noescape
-func sgemmKernel12x32AVX512(kc int, a, b, c []float32, ldc int, beta float32, load bool, rows, cols, ldb int)
+func sgemmKernel12x32AVX512(kc int, a, b, c []float32, ldc int, beta float32, load bool, rows, cols, ldb int, pf []float32, pfLines, pfStride int)
 
 //go:noescape
-func sgemmKernel8x32AVX512(kc int, a, b, c []float32, ldc int, beta float32, load bool, rows, cols, ldb int)
+func sgemmKernel10x32AVX512(kc int, a, b, c []float32, ldc int, beta float32, load bool, rows, cols, ldb int, pf []float32, pfLines, pfStride int)
+
+//go:noescape
+func sdotKernel5x4AVX512(kb int, a []float32, lda int, b []float32, ldb int, acc []float32, first, last bool, rows, cols int, sums []float32)
+
+//go:noescape
+func sgemmKernel8x32AVX512(kc int, a, b, c []float32, ldc int, beta float32, load bool, rows, cols, ldb int, pf []float32, pfLines, pfStride int)

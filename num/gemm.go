@@ -26,7 +26,14 @@ type gemmKernel struct {
 	// bs is nr (a packed panel, zero-padded to nr columns) unless inPlaceB,
 	// when it may also be the leading dimension of B read in place, and only
 	// b[p*bs : p*bs+cols] is read.
-	kern func(kc int, a, b, c []float32, ldc int, beta float32, load bool, rows, cols, bs int)
+	// While it runs, kern may prefetch (a hint, never a fault) the memory
+	// at pf: pfLines cache lines from pf[0], as many from pf[pfStride],
+	// and so on, about one line every 4 steps; pf is nil for none.
+	kern func(kc int, a, b, c []float32, ldc int, beta float32, load bool, rows, cols, bs int, pf []float32, pfLines, pfStride int)
+	// cost is the kernel's time per element of a full tile, relative to the
+	// other kernels of its set: kernelSet.kernelFor weighs it against the
+	// padding of partial tiles.
+	cost float64
 	// inPlaceB says kern can read B in place (any bs, masked columns).
 	inPlaceB bool
 	// transpose stores dst[p*dstStride+r] = alpha*src[r*ld+p] for
@@ -40,11 +47,10 @@ type gemmKernel struct {
 }
 
 // gemmParallelMin is the smallest m*n*k for which Gemm splits the work over
-// several goroutines. On the 2-vCPU VMs this was measured on, a new goroutine
-// often starts running on the idle vCPU only ~100µs after the go statement,
-// so the split pays only from about 224³-256³ up (256³: 230→210µs, 320³:
-// 450→370µs, 192³: 98→108µs).
-const gemmParallelMin = 240 * 240 * 240
+// several goroutines. The helpers (crew.go) poll for work between the calls
+// of a training step, so handing a piece over costs a few microseconds; a
+// product of this size takes ~5µs on one core.
+const gemmParallelMin = 1 << 19
 
 // Gemm computes C = alpha*op(A)*op(B) + beta*C with row-major matrices, where
 // op(X) is X, or Xᵀ when the matching trans flag is set; op(A) is m×k, op(B)
@@ -89,15 +95,26 @@ func (ks *kernelSet) Gemm(transA, transB bool, m, n, k int, alpha float32, a []f
 		ks.gemmCol(m, k, alpha, a, lda, b[:k], beta, c, ldc)
 		return
 	}
-	g := &ks.gemm
-	if m <= gemmSmallM && ks.gemmSmall.kern != nil {
-		g = &ks.gemmSmall
+	workers := 1
+	if float64(m)*float64(n)*float64(k) >= gemmParallelMin {
+		workers = runtime.GOMAXPROCS(0)
 	}
-	if workers := runtime.GOMAXPROCS(0); workers > 1 && float64(m)*float64(n)*float64(k) >= gemmParallelMin {
-		g.parallel(workers, transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+	ks.gemm(workers, transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+}
+
+// gemm computes a product with m, n > 1 and k, alpha != 0 on up to workers
+// goroutines. The result does not depend on workers.
+func (ks *kernelSet) gemm(workers int, transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
+	if ks.useDot(transA, transB, m, n, k) {
+		ks.gemmDot(workers, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
 		return
 	}
-	g.serial(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+	g, swap := ks.plan(m, n, k)
+	if swap {
+		g.swapped(workers, transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+		return
+	}
+	g.run(workers, transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
 }
 
 // gemmRow computes the one-row product c = alpha*x*op(B) + beta*c with the
@@ -187,10 +204,11 @@ func scaleMatrix(m, n int, beta float32, c []float32, ldc int) {
 	}
 }
 
-// gemmWork holds the packing buffers of one goroutine's Gemm.
+// gemmWork holds the buffers of one goroutine's Gemm.
 type gemmWork struct {
-	a          []float32
-	abuf, bbuf []float32 // backing arrays, before 64-byte alignment
+	a                  []float32
+	abuf, bbuf, shared []float32 // backing arrays, before 64-byte alignment
+	tbuf, acc          []float32
 }
 
 var gemmPool = sync.Pool{New: func() any { return new(gemmWork) }}
@@ -216,6 +234,111 @@ func blockSize(total, max, unit int) int {
 	s := (total + nb - 1) / nb
 	return (s + unit - 1) / unit * unit
 }
+
+// ---- choice of kernel and orientation ----
+
+// padded returns the work of a kernel on an m×n block of C: the tiles it
+// computes, scaled by its relative cost per tile element.
+func (g *gemmKernel) padded(m, n int) float64 {
+	return float64((m+g.mr-1)/g.mr*g.mr) * float64((n+g.nr-1)/g.nr*g.nr) * g.cost
+}
+
+// kernelFor returns the kernel of the set that does the least work on an
+// m×n C (the first of equals).
+func (ks *kernelSet) kernelFor(m, n int) (*gemmKernel, float64) {
+	best, cost := &ks.gemms[0], ks.gemms[0].padded(m, n)
+	for i := 1; i < len(ks.gemms); i++ {
+		if c := ks.gemms[i].padded(m, n); c < cost {
+			best, cost = &ks.gemms[i], c
+		}
+	}
+	return best, cost
+}
+
+// gemmSwapMinK is the smallest k for which Gemm computes Cᵀ = op(B)ᵀop(A)ᵀ
+// instead of C when that wastes less of the tiles: the two transpositions
+// of C it costs are then small beside the product.
+const gemmSwapMinK = 64
+
+// plan returns the kernel for the product and whether to compute Cᵀ
+// (swap): the kernels' tiles are mr×nr with nr a whole number of vectors
+// and mr a few rows, so a C with few columns (n = 100 fills 100/128 of
+// 32-wide tiles) is done transposed when that fills the tiles better.
+func (ks *kernelSet) plan(m, n, k int) (*gemmKernel, bool) {
+	g, cost := ks.kernelFor(m, n)
+	if k < gemmSwapMinK {
+		return g, false
+	}
+	if gs, cs := ks.kernelFor(n, m); cs < 0.9*cost {
+		return gs, true
+	}
+	return g, false
+}
+
+// run computes the product with kernel g, on workers goroutines or fewer.
+func (g *gemmKernel) run(workers int, transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
+	switch {
+	case g.colsSplit(transB, m, n, k, ldb) && (workers > 1 || float64(m)*float64(n)*float64(k) >= gemmParallelMin):
+		// (Small products skip the set-up of parallelCols.)
+		g.parallelCols(workers, transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+	case workers <= 1:
+		g.serial(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+	default:
+		g.parallelRows(workers, transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+	}
+}
+
+// gemmColsMaxM is the largest m for which a parallel Gemm may share the
+// packed alpha*op(A) and split the columns of C (parallelCols).
+const gemmColsMaxM = 384
+
+// gemmRowsInPlaceMax bounds the B read in place (k×n, in floats) for which
+// a parallel product with one k chunk splits the rows of C whatever their
+// number: every goroutine then reads the whole of B, which stays in its
+// core's cache.
+const gemmRowsInPlaceMax = 64 << 10
+
+// colsSplit reports whether a parallel product splits the columns of C
+// (sharing the packed A, small beside B) rather than its rows (sharing the
+// packed B). A product with a small B read in place and one k chunk splits
+// the rows: each goroutine then reads and writes its own rows of C, the
+// same ones from call to call (the weight update of a training step: its
+// rows stay in that core's cache for the next forward product).
+func (g *gemmKernel) colsSplit(transB bool, m, n, k, ldb int) bool {
+	if g.bInPlace(transB, m, ldb) && k <= g.kc && k*n <= gemmRowsInPlaceMax {
+		return false
+	}
+	return m <= gemmColsMaxM && m < n && (m+g.mr-1)/g.mr*g.mr*k <= gemmSharedBMax
+}
+
+// swapped computes C = alpha*op(A)*op(B) + beta*C as Cᵀ = alpha*op(B)ᵀop(A)ᵀ
+// + beta*Cᵀ with kernel g, through an n×m buffer T: T = beta*Cᵀ (unless beta
+// is 0), the transposed product into T, then C = Tᵀ.
+func (g *gemmKernel) swapped(workers int, transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
+	w := gemmPool.Get().(*gemmWork)
+	ldt := m
+	if ldt%32 == 0 {
+		ldt += 16 // rows of T a multiple of 128 bytes apart would share L1 sets
+	}
+	t := aligned64(&w.tbuf, (n-1)*ldt+m)
+	if beta != 0 {
+		g.transposeMatrix(m, n, beta, c, ldc, t, ldt)
+		beta = 1
+	}
+	g.run(workers, !transB, !transA, n, m, k, alpha, b, ldb, a, lda, beta, t, ldt)
+	g.transposeMatrix(n, m, 1, t, ldt, c, ldc)
+	gemmPool.Put(w)
+}
+
+// transposeMatrix stores dst[j*ldd+i] = alpha*src[i*lds+j] for i < r, j < c.
+func (g *gemmKernel) transposeMatrix(r, c int, alpha float32, src []float32, lds int, dst []float32, ldd int) {
+	for i0 := 0; i0 < r; i0 += 16 {
+		rows := min(16, r-i0)
+		g.transpose(src[i0*lds:(i0+rows-1)*lds+c], lds, rows, c, alpha, dst[i0:(c-1)*ldd+i0+rows], ldd)
+	}
+}
+
+// ---- blocked drivers ----
 
 // serial runs the blocked product on the calling goroutine.
 func (g *gemmKernel) serial(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
@@ -243,20 +366,17 @@ func (g *gemmKernel) serial(transA, transB bool, m, n, k int, alpha float32, a [
 			for ic := 0; ic < m; ic += mc {
 				mb := min(mc, m-ic)
 				g.packA(transA, a, lda, ic, pc, mb, kb, alpha, w.a)
-				g.macro(w, mb, nb, kb, bsrc, pc > 0, beta, c[ic*ldc+jc:], ldc)
+				g.macro(w.a, mb, nb, kb, bsrc, pc > 0, beta, c[ic*ldc+jc:], ldc, prefetch{})
 			}
 		}
 	}
 	gemmPool.Put(w)
 }
 
-// gemmSmallM is the largest m for which kernelSet.gemmSmall is used.
-const gemmSmallM = 64
-
 // gemmInPlaceMaxM is the largest m for which Gemm reads a non-transposed B
 // in place instead of packing it: each element of B then serves few rows of
 // C, so copying it costs more than the packed layout saves.
-const gemmInPlaceMaxM = 64
+const gemmInPlaceMaxM = 128
 
 // bInPlace reports whether B is read in place rather than packed. A leading
 // dimension that is a multiple of 64 floats is avoided: its rows would fall
@@ -279,17 +399,18 @@ func getWork(g *gemmKernel, aSize int) *gemmWork {
 	return w
 }
 
-// macro multiplies the packed A block in w.a (mb rows) by the B panels of bs
-// (nb columns) over kb steps into the mb×nb block of C at c. For the first k
-// chunk (notFirst false) C = AB + beta*C, reading C only if beta != 0; later
-// chunks accumulate.
-func (g *gemmKernel) macro(w *gemmWork, mb, nb, kb int, bs bPanels, notFirst bool, beta float32, c []float32, ldc int) {
+// macro multiplies the packed A block ap (mb rows in panels of mr, panel q
+// at ap[q*kb*mr]) by the B panels of bs (nb columns) over kb steps into the
+// mb×nb block of C at c. For the first k chunk (notFirst false)
+// C = AB + beta*C, reading C only if beta != 0; later chunks accumulate.
+func (g *gemmKernel) macro(ap []float32, mb, nb, kb int, bs bPanels, notFirst bool, beta float32, c []float32, ldc int, pf prefetch) {
 	mr, nr := g.mr, g.nr
 	load := notFirst || beta != 0
 	if notFirst {
 		beta = 1
 	}
-	ap := w.a
+	calls := ((mb + mr - 1) / mr) * ((nb + nr - 1) / nr)
+	call := 0
 	for jr := 0; jr < nb; jr += nr {
 		nrr := min(nr, nb-jr)
 		q := (jr / nr) * bs.panel
@@ -298,9 +419,34 @@ func (g *gemmKernel) macro(w *gemmWork, mb, nb, kb int, bs bPanels, notFirst boo
 			mrr := min(mr, mb-ir)
 			apan := ap[(ir/mr)*kb*mr : (ir/mr+1)*kb*mr]
 			off := ir*ldc + jr
-			g.kern(kb, apan, bpan, c[off:off+(mrr-1)*ldc+nrr], ldc, beta, load, mrr, nrr, bs.step)
+			var pfp []float32
+			if pf.rows > 0 {
+				// This call's share of the rows to prefetch.
+				if r := call * pf.rows / calls; r < pf.rows {
+					pfp = pf.p[r*pf.stride:]
+				}
+			}
+			call++
+			g.kern(kb, apan, bpan, c[off:off+(mrr-1)*ldc+nrr], ldc, beta, load, mrr, nrr, bs.step, pfp, pf.lines, pf.stride)
 		}
 	}
+}
+
+// prefetch describes memory a macro prefetches while it runs (the source
+// of the next packing): rows rows of lines cache lines, the row r at
+// p[r*stride]. rows 0 prefetches nothing.
+type prefetch struct {
+	p                   []float32
+	rows, lines, stride int
+}
+
+// packSource returns the memory packB reads for rows [pc, pc+kb) and
+// columns [jc, jc+nb) of op(B).
+func packSource(trans bool, b []float32, ldb, pc, jc, kb, nb int) prefetch {
+	if trans {
+		return prefetch{p: b[jc*ldb+pc : (jc+nb-1)*ldb+pc+kb], rows: nb, lines: (kb*4+63)/64 + 1, stride: ldb}
+	}
+	return prefetch{p: b[pc*ldb+jc : (pc+kb-1)*ldb+jc+nb], rows: kb, lines: (nb*4+63)/64 + 1, stride: ldb}
 }
 
 // mergeTile stores the rows×cols corner of an mr×nr tile computed into a
@@ -324,22 +470,73 @@ func mergeTile(tile []float32, nr int, c []float32, ldc int, beta float32, load 
 // Gemm (k × column block), in floats.
 const gemmSharedBMax = 4 << 20
 
-// parallel runs the product on up to workers goroutines (the caller's
-// included). For each block of columns, op(B) is packed once for the whole
-// of k into a shared buffer, then C is cut into row×column blocks; both
-// steps are handed out one piece at a time through atomic counters, so a
-// goroutine that starts late or runs on a busy CPU simply takes fewer pieces.
-func (g *gemmKernel) parallel(workers int, transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
+// runPhased runs a two-phase job on up to workers goroutines through the
+// crew: first pack(i) for i < packItems, then, once every one of those has
+// returned, item(i, w) for i < items, with w the goroutine's pooled
+// buffers (A block of aSize floats). Each goroutine does an even,
+// contiguous share of each phase first, the same share at every call (so
+// the data of its items stays in its core's cache from call to call), then
+// takes items of the others' shares nobody has claimed yet, so a goroutine
+// that starts late or runs on a busy CPU does fewer.
+func (g *gemmKernel) runPhased(workers, packItems int, pack func(i int), items, aSize int, item func(i int, w *gemmWork)) {
+	workers = max(1, min(workers, max(packItems, items)))
+	packClaimed := make([]atomic.Bool, packItems)
+	itemClaimed := make([]atomic.Bool, items)
+	var packed atomic.Int64
+	slot := func(s int) {
+		own := s * packItems / workers
+		for q := range packItems {
+			i := (own + q) % packItems
+			if packClaimed[i].Load() || !packClaimed[i].CompareAndSwap(false, true) {
+				continue
+			}
+			pack(i)
+			packed.Add(1)
+		}
+		for spins := 0; packed.Load() < int64(packItems); spins++ {
+			if spins > 32 {
+				runtime.Gosched()
+			}
+		}
+		var w *gemmWork
+		own = s * items / workers
+		for q := range items {
+			i := (own + q) % items
+			if itemClaimed[i].Load() || !itemClaimed[i].CompareAndSwap(false, true) {
+				continue
+			}
+			if w == nil {
+				w = getWork(g, aSize)
+			}
+			item(i, w)
+		}
+		if w != nil {
+			gemmPool.Put(w)
+		}
+	}
+	runPieces(workers, workers, slot)
+}
+
+// parallelRows runs the product on up to workers goroutines (the caller's
+// included), splitting the rows of C. For each block of columns, op(B) is
+// packed once for the whole of k into a shared buffer (unless read in
+// place), then C is cut into row×column blocks.
+func (g *gemmKernel) parallelRows(workers int, transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
 	mr, nr := g.mr, g.nr
 	kc := blockSize(k, g.kc, 1)
 	kBlocks := (k + kc - 1) / kc
 	nc := min(g.nc, max(nr, gemmSharedBMax/k/nr*nr), (n+nr-1)/nr*nr)
+	inPlace := g.bInPlace(transB, m, ldb)
 
-	// Row blocks: at most mc rows, and about 3 per worker when m allows.
+	// Row blocks: at most mc rows, and about 3 per worker when m allows;
+	// with a small B in place and one k chunk, one block per worker.
 	rb := min(g.mc, max(mr, (m+3*workers-1)/(3*workers)+mr-1)/mr*mr)
+	oneEach := inPlace && kBlocks == 1 && k*n <= gemmRowsInPlaceMax
+	if oneEach {
+		rb = min(g.mc, ((m+workers-1)/workers+mr-1)/mr*mr)
+	}
 	rowBlocks := (m + rb - 1) / rb
 
-	inPlace := g.bInPlace(transB, m, ldb)
 	w0 := gemmPool.Get().(*gemmWork)
 	defer gemmPool.Put(w0)
 	for jc := 0; jc < n; jc += nc {
@@ -348,81 +545,225 @@ func (g *gemmKernel) parallel(workers int, transA, transB bool, m, n, k int, alp
 		panels := ncR / nr
 		var bp []float32
 		if !inPlace {
-			bp = aligned64(&w0.bbuf, k*ncR)
+			bp = aligned64(&w0.shared, k*ncR)
 		}
 
 		// Column groups split the panels further when there are too few
 		// row blocks to keep every worker busy.
 		groups := min(panels, max(1, (3*workers+rowBlocks-1)/rowBlocks))
+		if oneEach {
+			groups = 1
+		}
 		// Packing is handed out in pieces of a k chunk by up to 8 panels.
 		packGroups := (panels + 7) / 8
 		if inPlace {
 			packGroups = 0
 		}
-		j := &gemmJob{
-			packItems: kBlocks * packGroups,
-			items:     rowBlocks * groups,
+		pack := func(i int) {
+			pc := (i / packGroups) * kc
+			kb := min(kc, k-pc)
+			q0 := (i % packGroups) * 8
+			cols := min(8*nr, nb-q0*nr)
+			g.packB(transB, b, ldb, pc, jc+q0*nr, kb, cols, bp[pc*ncR+q0*kb*nr:pc*ncR+kb*ncR])
 		}
-		j.packed.Add(j.packItems)
-		j.done.Add(j.items)
-		run := func() {
-			for {
-				i := int(j.nextPack.Add(1) - 1)
-				if i >= j.packItems {
-					break
-				}
-				pc := (i / packGroups) * kc
+		item := func(i int, w *gemmWork) {
+			r0 := (i / groups) * rb
+			mb := min(rb, m-r0)
+			g0 := i % groups
+			p0, p1 := g0*panels/groups, (g0+1)*panels/groups
+			j0, j1 := p0*nr, min(p1*nr, nb)
+			for pc := 0; pc < k; pc += kc {
 				kb := min(kc, k-pc)
-				q0 := (i % packGroups) * 8
-				cols := min(8*nr, nb-q0*nr)
-				g.packB(transB, b, ldb, pc, jc+q0*nr, kb, cols, bp[pc*ncR+q0*kb*nr:pc*ncR+kb*ncR])
-				j.packed.Done()
-			}
-			j.packed.Wait()
-			var w *gemmWork
-			for {
-				i := int(j.next.Add(1) - 1)
-				if i >= j.items {
-					break
+				g.packA(transA, a, lda, r0, pc, mb, kb, alpha, w.a)
+				var bsrc bPanels
+				if inPlace {
+					bsrc = bPanels{p: b[pc*ldb+jc+j0:], step: ldb, panel: nr}
+				} else {
+					bsrc = bPanels{p: bp[pc*ncR+p0*kb*nr : pc*ncR+ncR*kb], step: nr, panel: kb * nr}
 				}
-				if w == nil {
-					w = getWork(g, rb*kc)
-				}
-				r0 := (i / groups) * rb
-				mb := min(rb, m-r0)
-				g0 := i % groups
-				p0, p1 := g0*panels/groups, (g0+1)*panels/groups
-				j0, j1 := p0*nr, min(p1*nr, nb)
-				for pc := 0; pc < k; pc += kc {
-					kb := min(kc, k-pc)
-					g.packA(transA, a, lda, r0, pc, mb, kb, alpha, w.a)
-					var bsrc bPanels
-					if inPlace {
-						bsrc = bPanels{p: b[pc*ldb+jc+j0:], step: ldb, panel: nr}
-					} else {
-						bsrc = bPanels{p: bp[pc*ncR+p0*kb*nr : pc*ncR+ncR*kb], step: nr, panel: kb * nr}
-					}
-					g.macro(w, mb, j1-j0, kb, bsrc, pc > 0, beta, c[r0*ldc+jc+j0:], ldc)
-				}
-				j.done.Done()
-			}
-			if w != nil {
-				gemmPool.Put(w)
+				g.macro(w.a, mb, j1-j0, kb, bsrc, pc > 0, beta, c[r0*ldc+jc+j0:], ldc, prefetch{})
 			}
 		}
-		for h := 1; h < min(workers, j.items); h++ {
-			go run()
-		}
-		run()
-		j.done.Wait()
+		g.runPhased(workers, kBlocks*packGroups, pack, rowBlocks*groups, rb*kc, item)
 	}
 }
 
-// gemmJob is the shared state of one column block of a parallel Gemm.
-type gemmJob struct {
-	nextPack, next   atomic.Int64
-	packItems, items int
-	packed, done     sync.WaitGroup
+// gemmColsA bounds a k chunk of the packed A of parallelCols, in floats.
+const gemmColsA = 96 << 10
+
+// colsKC returns the k chunk of parallelCols: longer than kc, up to 4kc,
+// as long as the chunk of A stays well inside the L2 cache. Long chunks
+// read op(B) in long runs, which matters when it is transposed (rows of a
+// large, uncached B are read a chunk at a time) and C is reloaded less.
+func (g *gemmKernel) colsKC(m, k int) int {
+	mR := (m + g.mr - 1) / g.mr * g.mr
+	return blockSize(k, max(g.kc, min(4*g.kc, gemmColsA/mR)), 1)
+}
+
+// parallelCols runs the product on up to workers goroutines (the caller's
+// included), splitting the columns of C: alpha*op(A), small, is packed once
+// for the whole of k into a shared buffer; then each piece, a block of
+// columns, goes through k one chunk at a time (so that the chunk of A stays
+// in the core's cache), packing its op(B) one column panel at a time (or
+// reading it in place) and multiplying it by the whole chunk of A.
+func (g *gemmKernel) parallelCols(workers int, transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
+	mr, nr := g.mr, g.nr
+	kc := g.colsKC(m, k)
+	kBlocks := (k + kc - 1) / kc
+	mR := (m + mr - 1) / mr * mr
+	mPanels := mR / mr
+	inPlace := g.bInPlace(transB, m, ldb)
+
+	w0 := gemmPool.Get().(*gemmWork)
+	defer gemmPool.Put(w0)
+	ap := aligned64(&w0.shared, mR*k)
+	packGroups := (mPanels + 7) / 8
+	pack := func(i int) {
+		pc := (i / packGroups) * kc
+		kb := min(kc, k-pc)
+		q0 := (i % packGroups) * 8
+		rows := min(8*mr, m-q0*mr)
+		g.packA(transA, a, lda, q0*mr, pc, rows, kb, alpha, ap[pc*mR+q0*kb*mr:pc*mR+kb*mR])
+	}
+
+	// Blocks of columns: about 6 per worker, so that a goroutine that
+	// starts late (a helper that has to be woken) or is slowed down by other
+	// work on its CPU leaves little for the others to wait for at the end.
+	panels := (n + nr - 1) / nr
+	per := (panels + 6*workers - 1) / (6 * workers)
+	items := (panels + per - 1) / per
+	item := func(i int, w *gemmWork) {
+		j0 := i * per * nr
+		j1 := min(n, j0+per*nr)
+		var bp []float32
+		if !inPlace {
+			bp = aligned64(&w.bbuf, kc*nr)
+		}
+		for pc := 0; pc < k; pc += kc {
+			kb := min(kc, k-pc)
+			for jr := j0; jr < j1; jr += nr {
+				nb := min(nr, j1-jr)
+				bsrc := bPanels{p: bp, step: nr, panel: kb * nr}
+				if inPlace {
+					bsrc = bPanels{p: b[pc*ldb+jr:], step: ldb, panel: nr}
+				} else {
+					g.packB(transB, b, ldb, pc, jr, kb, nb, bp)
+				}
+				// Prefetch what the next packing reads: the next panel,
+				// or the first one of the next k chunk.
+				var pf prefetch
+				if jn, pn := jr+nr, pc; !inPlace {
+					if jn >= j1 {
+						jn, pn = j0, pc+kc
+					}
+					if pn < k {
+						pf = packSource(transB, b, ldb, pn, jn, min(kc, k-pn), min(nr, j1-jn))
+					}
+				}
+				g.macro(ap[pc*mR:pc*mR+kb*mR], m, nb, kb, bsrc, pc > 0, beta, c[jr:], ldc, pf)
+			}
+		}
+	}
+	g.runPhased(workers, kBlocks*packGroups, pack, items, 0, item)
+}
+
+// ---- dot-product path ----
+
+// gemmDotMaxM is the largest m for which Gemm computes C = A Bᵀ (A not
+// transposed, B transposed) with dot products over rows of A and B read in
+// place: with few rows of A, packing B would cost more than the product.
+// Up to gemmDotMaxMLongK rows, so does a product whose k is at least
+// gemmDotLongK times n (the weight gradient of a convolution: few output
+// channels and filter elements, one k step per pixel of the batch), where
+// packing both operands would cost as much as the product.
+const (
+	gemmDotMaxM      = 16
+	gemmDotMaxMLongK = 64
+	gemmDotLongK     = 32
+)
+
+// useDot reports whether the product takes the dot-product path.
+func (ks *kernelSet) useDot(transA, transB bool, m, n, k int) bool {
+	if ks.dotTile == nil || transA || !transB || k < 16 {
+		return false
+	}
+	return m <= gemmDotMaxM || m <= gemmDotMaxMLongK && k >= gemmDotLongK*n
+}
+
+// gemmDot computes C = alpha*A*Bᵀ + beta*C (A m×k, B n×k, both read in
+// place) with the dot-product kernel. With several workers, the rows of B
+// (columns of C) are split in equal contiguous parts, one per worker.
+func (ks *kernelSet) gemmDot(workers, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
+	parts := 1
+	if workers > 1 && n >= 2*dotNB {
+		parts = workers
+	}
+	runPieces(parts, parts, func(p int) {
+		j0, j1 := p*n/parts, (p+1)*n/parts
+		ks.dotBlock(m, j0, j1, k, alpha, a, lda, b, ldb, beta, c, ldc)
+	})
+}
+
+// The dot-product kernels compute dotMA×dotNB tiles of C; their
+// accumulators take dotAcc floats per tile.
+const (
+	dotMA, dotNB = 5, 4
+	dotAcc       = dotMA * dotNB * 16
+)
+
+// dotKC returns the k chunk of the dot-product path for m rows of A: long
+// enough that the accumulators are loaded and stored rarely, short enough
+// that the chunk of A stays in the L1 or L2 cache while every row of B
+// passes by it.
+func dotKC(m int) int {
+	return max(256, min(768, (96<<10)/(4*m))) &^ 15
+}
+
+// dotBlock computes columns [j0, j1) of C on the dot-product path.
+func (ks *kernelSet) dotBlock(m, j0, j1, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
+	kc := dotKC(m)
+	if k <= kc+kc/2 {
+		kc = k
+	}
+	tiles := (m + dotMA - 1) / dotMA * ((j1 - j0 + dotNB - 1) / dotNB)
+	w := gemmPool.Get().(*gemmWork)
+	var acc []float32
+	if kc < k {
+		acc = aligned64(&w.acc, tiles*dotAcc)
+	}
+	var sums [dotMA * dotNB]float32
+	for p0 := 0; p0 < k; p0 += kc {
+		kb := min(kc, k-p0)
+		first, last := p0 == 0, p0+kb == k
+		t := 0
+		for jj := j0; jj < j1; jj += dotNB {
+			cols := min(dotNB, j1-jj)
+			bt := b[jj*ldb+p0 : (jj+cols-1)*ldb+p0+kb]
+			for i0 := 0; i0 < m; i0 += dotMA {
+				rows := min(dotMA, m-i0)
+				var at []float32
+				if acc != nil {
+					at = acc[t*dotAcc : (t+1)*dotAcc]
+				}
+				ks.dotTile(kb, a[i0*lda+p0:(i0+rows-1)*lda+p0+kb], lda, bt, ldb, at, first, last, rows, cols, sums[:])
+				t++
+				if !last {
+					continue
+				}
+				for i := 0; i < rows; i++ {
+					crow := c[(i0+i)*ldc+jj : (i0+i)*ldc+jj+cols]
+					for j := range crow {
+						if beta == 0 {
+							crow[j] = alpha * sums[i*dotNB+j]
+						} else {
+							crow[j] = alpha*sums[i*dotNB+j] + beta*crow[j]
+						}
+					}
+				}
+			}
+		}
+	}
+	gemmPool.Put(w)
 }
 
 // packA packs rows [ic, ic+mb) and columns [pc, pc+kb) of alpha*op(A) into

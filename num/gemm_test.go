@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"sync"
 	"testing"
 )
 
@@ -252,34 +253,219 @@ func TestGemmPublic(t *testing.T) {
 	}
 }
 
-// TestGemmPaths calls the serial and parallel drivers directly, whatever
-// GOMAXPROCS is, on sizes with several blocks in every dimension.
+// TestGemmPaths calls every driver directly with every kernel of each set,
+// whatever GOMAXPROCS is and whatever Gemm would choose, on sizes with
+// several blocks in every dimension.
 func TestGemmPaths(t *testing.T) {
 	forEachSet(t, func(t *testing.T, ks *kernelSet) {
-		testGemmPaths(t, &ks.gemm)
-		if ks.gemmSmall.kern != nil {
-			t.Run("small", func(t *testing.T) { testGemmPaths(t, &ks.gemmSmall) })
+		for i := range ks.gemms {
+			g := &ks.gemms[i]
+			t.Run(fmt.Sprintf("mr=%d", g.mr), func(t *testing.T) { testGemmPaths(t, g) })
+		}
+		if ks.dotTile != nil {
+			t.Run("dot", func(t *testing.T) { testGemmDot(t, ks) })
 		}
 	})
 }
 
 func testGemmPaths(t *testing.T, g *gemmKernel) {
-	sizes := [][3]int{{1, 1, 1}, {5, 3, 2}, {13, 33, 7}, {100, 65, 300}, {37, 2100, 20}, {250, 17, 9}, {64, 700, 33}}
+	sizes := [][3]int{{1, 1, 1}, {5, 3, 2}, {13, 33, 7}, {100, 65, 300}, {37, 2100, 20}, {250, 17, 9}, {64, 700, 33},
+		{100, 300, 10}, {30, 500, 70}, {120, 40, 600}}
 	r := newRand(600)
+	type driver struct {
+		name string
+		run  func(workers int) gemmFunc
+	}
+	drivers := []driver{
+		{"rows", func(workers int) gemmFunc { return bindDriver(g.parallelRows, workers) }},
+		{"cols", func(workers int) gemmFunc { return bindDriver(g.parallelCols, workers) }},
+		{"swapped", func(workers int) gemmFunc { return bindDriver(g.swapped, workers) }},
+		{"run", func(workers int) gemmFunc { return bindDriver(g.run, workers) }},
+	}
+	workerCounts := []int{1, 2, 3, 8}
+	if raceEnabled {
+		workerCounts = []int{1, 3}
+	}
+	for _, d := range drivers {
+		for _, workers := range workerCounts {
+			gemm := d.run(workers)
+			for i, s := range sizes {
+				if (testing.Short() || raceEnabled) && workers != 1 && i%2 == 1 {
+					continue
+				}
+				checkGemmWith(t, gemm, r, i%2 == 0, i%3 == 0, s[0], s[1], s[2], gemmAlphaBeta[(i+workers)%len(gemmAlphaBeta)])
+			}
+			if t.Failed() {
+				t.Fatalf("driver %s, %d workers", d.name, workers)
+			}
+		}
+	}
 	serial := func(tA, tB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
 		g.serial(tA, tB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
-	}
-	for _, workers := range []int{1, 2, 3, 8} {
-		par := func(tA, tB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
-			g.parallel(workers, tA, tB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
-		}
-		for i, s := range sizes {
-			checkGemmWith(t, par, r, i%2 == 0, i%3 == 0, s[0], s[1], s[2], gemmAlphaBeta[i%4])
-		}
 	}
 	for i, s := range sizes {
 		checkGemmWith(t, serial, r, i%2 == 1, i%3 == 1, s[0], s[1], s[2], gemmAlphaBeta[i%4])
 	}
+}
+
+type gemmDriver = func(workers int, transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int)
+
+func bindDriver(d gemmDriver, workers int) gemmFunc {
+	return func(tA, tB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
+		d(workers, tA, tB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+	}
+}
+
+// testGemmDot runs the dot-product path (A not transposed, B transposed)
+// directly on sizes with one or several k chunks and partial tiles.
+func testGemmDot(t *testing.T, ks *kernelSet) {
+	sizes := [][3]int{{1, 1, 1}, {1, 9, 16}, {5, 4, 17}, {10, 100, 300}, {3, 7, 1300}, {16, 33, 900}, {7, 1, 2000},
+		{11, 50, 4761}, {300, 5, 300}, {64, 6, 129}, {4, 3, 15}, {40, 9, 2000}, {64, 3, 500}}
+	r := newRand(650)
+	for _, workers := range []int{1, 2, 3} {
+		dot := func(tA, tB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
+			if tA || !tB {
+				t.Fatal("dot path needs transA false, transB true")
+			}
+			ks.gemmDot(workers, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+		}
+		for i, s := range sizes {
+			checkGemmWith(t, dot, r, false, true, s[0], s[1], s[2], gemmAlphaBeta[(i+workers)%len(gemmAlphaBeta)])
+		}
+	}
+}
+
+// TestGemmSeedShapes runs the seed network's products (seedGemms, the
+// forward pass on 300 images instead of 2000) through Gemm on every set,
+// against the float64 reference, with tight leading dimensions as the
+// network has them (under -race, only batch 10 and 40 images).
+func TestGemmSeedShapes(t *testing.T) {
+	if testing.Short() {
+		t.Skip("large products in -short")
+	}
+	forEachSet(t, func(t *testing.T, ks *kernelSet) {
+		r := newRand(800)
+		for _, batch := range []int{0, 10, 128} {
+			if raceEnabled && batch == 128 {
+				continue
+			}
+			for _, s := range seedGemms(batch) {
+				m := s.m
+				if batch == 0 {
+					m = 300
+					if raceEnabled {
+						m = 40
+					}
+				}
+				checkGemmPad(t, ks.Gemm, r, s.tA, s.tB, m, s.n, s.k, alphaBeta{s.alpha, s.beta}, func() int { return 0 })
+			}
+		}
+	})
+}
+
+// TestGemmConcurrent runs products that take the parallel paths from
+// several goroutines at once (one of them gets the helpers, the others run
+// alone) and checks that each gives the same bits as when run by itself.
+func TestGemmConcurrent(t *testing.T) {
+	type job struct {
+		tA, tB  bool
+		m, n, k int
+		a, b, c []float32
+		want    []float32
+	}
+	r := newRand(950)
+	var jobs []*job
+	for _, s := range [][5]int{{10, 100, 1200, 0, 1}, {100, 1000, 12, 1, 0}, {120, 100, 300, 0, 1}, {130, 140, 150, 0, 0}, {60, 500, 80, 1, 1}} {
+		j := &job{m: s[0], n: s[1], k: s[2], tA: s[3] == 1, tB: s[4] == 1}
+		j.a, j.b, j.c = randVec(r, j.m*j.k), randVec(r, j.k*j.n), randVec(r, j.m*j.n)
+		jobs = append(jobs, j)
+	}
+	lds := func(j *job) (int, int) {
+		lda, ldb := j.k, j.n
+		if j.tA {
+			lda = j.m
+		}
+		if j.tB {
+			ldb = j.k
+		}
+		return lda, ldb
+	}
+	for _, j := range jobs {
+		lda, ldb := lds(j)
+		j.want = append([]float32(nil), j.c...)
+		Gemm(j.tA, j.tB, j.m, j.n, j.k, 0.5, j.a, lda, j.b, ldb, 1, j.want, j.n)
+	}
+	rounds := 20
+	if testing.Short() || raceEnabled {
+		rounds = 3
+	}
+	var wg sync.WaitGroup
+	errs := make(chan string, len(jobs))
+	for _, j := range jobs {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			lda, ldb := lds(j)
+			for range rounds {
+				c := append([]float32(nil), j.c...)
+				Gemm(j.tA, j.tB, j.m, j.n, j.k, 0.5, j.a, lda, j.b, ldb, 1, c, j.n)
+				for i := range c {
+					if math.Float32bits(c[i]) != math.Float32bits(j.want[i]) {
+						errs <- fmt.Sprintf("m=%d n=%d k=%d: element %d is %v, alone %v", j.m, j.n, j.k, i, c[i], j.want[i])
+						return
+					}
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for e := range errs {
+		t.Error(e)
+	}
+}
+
+// TestGemmDeterministic checks that Gemm gives bit-identical results run
+// after run on products that take the parallel paths, and with 1 to 3
+// goroutines.
+func TestGemmDeterministic(t *testing.T) {
+	forEachSet(t, func(t *testing.T, ks *kernelSet) {
+		r := newRand(900)
+		for _, s := range [][5]int{{10, 100, 4761, 0, 1}, {100, 4761, 10, 1, 0}, {128, 100, 600, 0, 1}, {300, 100, 250, 0, 1}, {200, 210, 150, 0, 0}} {
+			m, n, k, tA, tB := s[0], s[1], s[2], s[3] == 1, s[4] == 1
+			if (testing.Short() || raceEnabled) && m*n*k > 1<<23 {
+				continue
+			}
+			a, b := randVec(r, m*k), randVec(r, k*n)
+			lda, ldb := k, n
+			if tA {
+				lda = m
+			}
+			if tB {
+				ldb = k
+			}
+			c0 := randVec(r, m*n)
+			var first []float32
+			for run := 0; run < 8; run++ {
+				c := append([]float32(nil), c0...)
+				if run < 5 {
+					ks.Gemm(tA, tB, m, n, k, 0.5, a, lda, b, ldb, 1, c, n)
+				} else {
+					// Any number of goroutines gives the same bits.
+					ks.gemm(run-4, tA, tB, m, n, k, 0.5, a, lda, b, ldb, 1, c, n)
+				}
+				if first == nil {
+					first = c
+					continue
+				}
+				for i := range c {
+					if math.Float32bits(c[i]) != math.Float32bits(first[i]) {
+						t.Fatalf("m=%d n=%d k=%d: run %d differs at %d: %v vs %v", m, n, k, run, i, c[i], first[i])
+					}
+				}
+			}
+		}
+	})
 }
 
 // TestGemmVectorShapes covers the one-row and one-column products, which

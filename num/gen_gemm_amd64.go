@@ -27,8 +27,10 @@ func main() {
 	w("// (gemmKernel.kern, .transpose, .panelCopy). a is a packed kc×MR panel")
 	w("// (MR values per step), b a packed kc×NR panel (NR values per step).")
 	kernel512(8)
+	kernel512(10)
 	kernel512(12)
 	kernel256()
+	dot512()
 	transpose16()
 	panelCopy()
 	if err := os.WriteFile("gemm_amd64.s", out.Bytes(), 0o644); err != nil {
@@ -51,10 +53,14 @@ func kernel512(mr int) {
 	const nr = 32
 	p := fmt.Sprintf("k5r%d", mr)
 	w("")
-	w("// func sgemmKernel%dx32AVX512(kc int, a, b, c []float32, ldc int, beta float32, load bool, rows, cols, ldb int)", mr)
+	w("// func sgemmKernel%dx32AVX512(kc int, a, b, c []float32, ldc int, beta float32, load bool, rows, cols, ldb int, pf []float32, pfLines, pfStride int)", mr)
 	w("// Accumulators Z0..Z%d (row i in Z(2i), Z(2i+1)), B in Z24/Z25, A broadcasts", 2*mr-1)
-	w("// in Z26..Z31; K1/K2 mask the columns of the two halves.")
-	w("TEXT ·sgemmKernel%dx32AVX512(SB), NOSPLIT, $0-120", mr)
+	w("// in Z26..Z31; K1/K2 mask the columns of the two halves. Every 4 steps one")
+	w("// line of pf is prefetched into L2: pfLines lines from pf, then as many from")
+	w("// pfStride floats further, and so on (a prefetch never faults: the lines")
+	w("// past the data the caller wants are harmless). R12 walks the lines, R15")
+	w("// counts those left in the row, R9 steps to the next row, BX is pfLines.")
+	w("TEXT ·sgemmKernel%dx32AVX512(SB), NOSPLIT, $0-160", mr)
 	w("\tMOVQ kc+0(FP), CX")
 	w("\tMOVQ a_base+8(FP), SI")
 	w("\tMOVQ b_base+32(FP), DI")
@@ -80,6 +86,21 @@ func kernel512(mr int) {
 		w("\tPREFETCHT0 64(R9)")
 		w("\tADDQ R8, R9")
 	}
+	w("\tMOVQ pf_base+120(FP), R12")
+	w("\tMOVQ pfLines+144(FP), BX")
+	w("\tMOVQ pfStride+152(FP), R9")
+	w("\tSHLQ $2, R9")
+	w("\tMOVQ BX, R15")
+	w("\tSHLQ $6, R15")
+	w("\tSUBQ R15, R9")
+	w("\tMOVQ BX, R15")
+	w("\tTESTQ R12, R12")
+	w("\tJNZ %spf", p)
+	// No prefetch stream: walk the A panel instead (already cached).
+	w("\tMOVQ SI, R12")
+	w("\tMOVQ $0x7fffffff, BX")
+	w("\tMOVQ BX, R15")
+	w("%spf:", p)
 	for r := 0; r < 2*mr; r++ {
 		w("\tVPXORD Z%d, Z%d, Z%d", r, r, r)
 	}
@@ -106,6 +127,13 @@ func kernel512(mr int) {
 		w("\tPREFETCHT0 %s", strings.Replace(bAddr[u], "DI", "R14", 1))
 		w("\tPREFETCHT0 64%s", strings.Replace(bAddr[u], "DI", "R14", 1))
 	}
+	w("\tPREFETCHT1 (R12)")
+	w("\tADDQ $64, R12")
+	w("\tDECQ R15")
+	w("\tJNZ %spfok", p)
+	w("\tADDQ R9, R12")
+	w("\tMOVQ BX, R15")
+	w("%spfok:", p)
 	for u := 0; u < 4; u++ {
 		step(u)
 	}
@@ -154,6 +182,156 @@ func kernel512(mr int) {
 		}
 	}
 	w("%sdone:", p)
+	w("\tVZEROUPPER")
+	w("\tRET")
+}
+
+// Dot-product kernel tile: dotMA rows of A by dotNB rows of B.
+const dotMA, dotNB = 5, 4
+
+// dot512 is the AVX-512 kernel of the dot-product Gemm path (gemmDot): a
+// 5×4 tile of C from 5 rows of A and 4 rows of B, both contiguous along k,
+// with one 16-lane accumulator per element of the tile.
+func dot512() {
+	w(`
+// func sdotKernel5x4AVX512(kb int, a []float32, lda int, b []float32, ldb int, acc []float32, first, last bool, rows, cols int, sums []float32)
+// Row i < 5 of A is a[i*lda : i*lda+kb] and row j < 4 of B b[j*ldb : j*ldb+kb],
+// except that rows past rows (cols) repeat the last one: only those are read.
+// acc holds the 20 16-lane accumulators (element (i, j) at acc[(4i+j)*16:]),
+// zero when first. Lane l accumulates a[i][p]*b[j][p] for p ≡ l mod 16, in
+// order, with fused multiply-adds (the tail past a multiple of 16 is masked).
+// If last, the lanes of each accumulator are summed in a fixed order into
+// sums[4i+j]; otherwise the accumulators are stored back to acc.
+// Accumulators Z0..Z19 (element (i, j) in Z(4i+j)), B in Z20..Z23, A in Z24..Z28.
+TEXT ·sdotKernel5x4AVX512(SB), NOSPLIT, $0-144
+	MOVQ a_base+8(FP), R8
+	MOVQ lda+32(FP), DX
+	SHLQ $2, DX
+	MOVQ rows+104(FP), SI
+	MOVQ R8, R9
+	CMPQ SI, $2
+	JB   dr1
+	ADDQ DX, R9
+dr1:
+	MOVQ R9, R10
+	CMPQ SI, $3
+	JB   dr2
+	ADDQ DX, R10
+dr2:
+	MOVQ R10, R11
+	CMPQ SI, $4
+	JB   dr3
+	ADDQ DX, R11
+dr3:
+	MOVQ R11, R12
+	CMPQ SI, $5
+	JB   dr4
+	ADDQ DX, R12
+dr4:
+	MOVQ b_base+40(FP), R13
+	MOVQ ldb+64(FP), DX
+	SHLQ $2, DX
+	MOVQ cols+112(FP), SI
+	MOVQ R13, R14
+	CMPQ SI, $2
+	JB   dc1
+	ADDQ DX, R14
+dc1:
+	MOVQ R14, R15
+	CMPQ SI, $3
+	JB   dc2
+	ADDQ DX, R15
+dc2:
+	MOVQ R15, BX
+	CMPQ SI, $4
+	JB   dc3
+	ADDQ DX, BX
+dc3:
+	MOVQ acc_base+72(FP), DI
+	MOVBLZX first+96(FP), AX
+	TESTL AX, AX
+	JNZ  dzero`)
+	for r := 0; r < 20; r++ {
+		w("\tVMOVUPS %d(DI), Z%d", 64*r, r)
+	}
+	w("\tJMP dstart")
+	w("dzero:")
+	for r := 0; r < 20; r++ {
+		w("\tVPXORD Z%d, Z%d, Z%d", r, r, r)
+	}
+	w("dstart:")
+	w("\tXORQ AX, AX")
+	w("\tMOVQ kb+0(FP), CX")
+	w("\tSHRQ $4, CX")
+	step := func(off, z, k string) {
+		for j := 0; j < dotNB; j++ {
+			w("\tVMOVUPS%s %s(%s)(AX*1), %sZ%d", z, off, []string{"R13", "R14", "R15", "BX"}[j], k, 20+j)
+		}
+		for i := 0; i < dotMA; i++ {
+			w("\tVMOVUPS%s %s(%s)(AX*1), %sZ%d", z, off, []string{"R8", "R9", "R10", "R11", "R12"}[i], k, 24+i)
+			for j := 0; j < dotNB; j++ {
+				w("\tVFMADD231PS Z%d, Z%d, Z%d", 20+j, 24+i, dotNB*i+j)
+			}
+		}
+	}
+	w("\tCMPQ CX, $2")
+	w("\tJB dloop1")
+	w("dloop2:")
+	step("", "", "")
+	step("64", "", "")
+	w("\tADDQ $128, AX")
+	w("\tSUBQ $2, CX")
+	w("\tCMPQ CX, $2")
+	w("\tJAE dloop2")
+	w("dloop1:")
+	w("\tTESTQ CX, CX")
+	w("\tJZ dtail")
+	step("", "", "")
+	w("\tADDQ $64, AX")
+	w("dtail:")
+	w("\tMOVQ kb+0(FP), CX")
+	w("\tANDQ $15, CX")
+	w("\tJZ dend")
+	w("\tMOVL $1, DX")
+	w("\tSHLL CX, DX")
+	w("\tDECL DX")
+	w("\tKMOVW DX, K1")
+	step("", ".Z", "K1, ")
+	w("dend:")
+	w("\tMOVBLZX last+97(FP), AX")
+	w("\tTESTL AX, AX")
+	w("\tJNZ dsum")
+	for r := 0; r < 20; r++ {
+		w("\tVMOVUPS Z%d, %d(DI)", r, 64*r)
+	}
+	w("\tVZEROUPPER")
+	w("\tRET")
+	// Sum the lanes: for each row i, the four accumulators of the row
+	// (in Z0..Z3, copied there for rows 4 and above) become one X register.
+	w("dsum:")
+	w("\tMOVQ sums_base+120(FP), DI")
+	hsum4 := func(r, off int) {
+		for j := 0; j < 4; j++ {
+			w("\tVSHUFF64X2 $0xee, Z%d, Z%d, Z%d", r+j, r+j, 28+j)
+			w("\tVADDPS Z%d, Z%d, Z%d", 28+j, r+j, r+j)
+		}
+		w("\tVHADDPS Y%d, Y%d, Y%d", r+1, r, r)
+		w("\tVHADDPS Y%d, Y%d, Y%d", r+3, r+2, r+2)
+		w("\tVHADDPS Y%d, Y%d, Y%d", r+2, r, r)
+		w("\tVEXTRACTF128 $1, Y%d, X%d", r, r+1)
+		w("\tVADDPS X%d, X%d, X%d", r+1, r, r)
+		w("\tVMOVUPS X%d, %d(DI)", r, off)
+	}
+	for i := 0; i < dotMA; i++ {
+		if 4*i+3 > 15 {
+			for j := 0; j < 4; j++ {
+				w("\tVMOVAPS Z%d, Z%d", 4*i+j, j)
+			}
+			hsum4(0, 16*i)
+		} else {
+			hsum4(4*i, 16*i)
+		}
+	}
 	w("\tVZEROUPPER")
 	w("\tRET")
 }
@@ -274,6 +452,8 @@ TEXT ·transpose16AVX512(SB), NOSPLIT, $0-88
 	KMOVW AX, K2
 	MOVL $0xffff, AX
 	KMOVW AX, K1
+	MOVL alpha+48(FP), R10
+	SUBL $0x3f800000, R10
 	TESTQ DX, DX
 	JZ tpdone
 
@@ -326,17 +506,32 @@ tpload:`)
 		w("\tVSHUFF32X4 $0x88, Z%d, Z%d, Z%d", w1, v1, 4+q)
 		w("\tVSHUFF32X4 $0xdd, Z%d, Z%d, Z%d", w1, v1, 12+q)
 	}
-	w("\tMOVQ DI, R13")
-	for c := 0; c < 16; c++ {
-		w("\tVMULPS.BCST alpha+48(FP), Z%d, Z%d", c, c)
-		w("\tVMOVUPS Z%d, K2, (R13)", c)
-		if c < 15 {
-			w("\tADDQ R12, R13")
-			w("\tCMPQ DX, $%d", c+2)
-			w("\tJB tpdone")
+	// Scale by alpha unless it is 1 (R10 is 0 then), and store.
+	for _, scale := range []bool{true, false} {
+		if scale {
+			w("\tMOVQ DI, R13")
+			w("\tTESTQ R10, R10")
+			w("\tJZ tpstore1")
+		} else {
+			w("tpstore1:")
+		}
+		for c := 0; c < 16; c++ {
+			if scale {
+				w("\tVMULPS.BCST alpha+48(FP), Z%d, Z%d", c, c)
+			}
+			w("\tVMOVUPS Z%d, K2, (R13)", c)
+			if c < 15 {
+				w("\tADDQ R12, R13")
+				w("\tCMPQ DX, $%d", c+2)
+				w("\tJB tpdone")
+			}
+		}
+		if scale {
+			w("\tJMP tpnext")
 		}
 	}
-	w(`	ADDQ $64, SI
+	w(`tpnext:
+	ADDQ $64, SI
 	ADDQ R14, DI
 	SUBQ $16, DX
 	JNZ tpchunk

@@ -15,8 +15,9 @@ var genericKernels = kernelSet{
 	scale:   scaleGeneric,
 	add:     addGeneric,
 	sum:     sumGeneric,
-	gemm: gemmKernel{mr: 4, nr: 4, mc: 128, kc: 256, nc: 1024, kern: sgemmKernelGeneric,
-		transpose: transposeGeneric, panelCopy: panelCopyGeneric},
+	gemms: []gemmKernel{{mr: 4, nr: 4, mc: 128, kc: 256, nc: 1024, kern: sgemmKernelGeneric, cost: 1,
+		transpose: transposeGeneric, panelCopy: panelCopyGeneric}},
+	dotTile: sdotKernelGeneric,
 }
 
 func dotGeneric(x, y []float32) float32 {
@@ -184,7 +185,7 @@ func sumGeneric(x []float32) float32 {
 }
 
 // sgemmKernelGeneric is the portable 4×4 gemmKernel.kern.
-func sgemmKernelGeneric(kc int, a, b, c []float32, ldc int, beta float32, load bool, rows, cols, _ int) {
+func sgemmKernelGeneric(kc int, a, b, c []float32, ldc int, beta float32, load bool, rows, cols, _ int, _ []float32, _, _ int) {
 	if rows < 4 || cols < 4 {
 		var tile [4 * 4]float32
 		sgemmTile4x4(kc, a, b, tile[:], 4, 0, false)
@@ -255,4 +256,39 @@ func sgemmTile4x4(kc int, a, b, c []float32, ldc int, beta float32, load bool) {
 	r1[0], r1[1], r1[2], r1[3] = c10, c11, c12, c13
 	r2[0], r2[1], r2[2], r2[3] = c20, c21, c22, c23
 	r3[0], r3[1], r3[2], r3[3] = c30, c31, c32, c33
+}
+
+// sdotKernelGeneric is the portable kernelSet.dotTile. Element (i, j) of the
+// tile keeps 4 partial sums (p ≡ l mod 4 from the chunk's start) in
+// acc[(i*dotNB+j)*16 : +4].
+func sdotKernelGeneric(kb int, a []float32, lda int, b []float32, ldb int, acc []float32, first, last bool, rows, cols int, sums []float32) {
+	for i := 0; i < dotMA; i++ {
+		ri := min(i, rows-1)
+		ar := a[ri*lda : ri*lda+kb]
+		for j := 0; j < dotNB; j++ {
+			rj := min(j, cols-1)
+			br := b[rj*ldb : rj*ldb+kb]
+			var s0, s1, s2, s3 float32
+			t := (i*dotNB + j) * 16
+			if !first {
+				s0, s1, s2, s3 = acc[t], acc[t+1], acc[t+2], acc[t+3]
+			}
+			p := 0
+			for ; p+4 <= kb; p += 4 {
+				x, y := ar[p:p+4:p+4], br[p:p+4:p+4]
+				s0 += x[0] * y[0]
+				s1 += x[1] * y[1]
+				s2 += x[2] * y[2]
+				s3 += x[3] * y[3]
+			}
+			for ; p < kb; p++ {
+				s0 += ar[p] * br[p]
+			}
+			if last {
+				sums[i*dotNB+j] = (s0 + s1) + (s2 + s3)
+			} else {
+				acc[t], acc[t+1], acc[t+2], acc[t+3] = s0, s1, s2, s3
+			}
+		}
+	}
 }

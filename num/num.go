@@ -19,11 +19,21 @@
 //
 // Gemm follows Goto/BLIS: op(B) and alpha*op(A) are packed into panels
 // (buffers reused through a sync.Pool) and a register-tile micro-kernel
-// (AVX-512 12×32, or 8×32 for at most 64 rows; AVX2 6×16; portable 4×4)
-// multiplies them; a non-transposed B is read in place instead when C has
-// few rows, and one-row or one-column products use the matrix-vector
-// kernels. Products of at least 240³ multiply-adds are spread over
-// GOMAXPROCS goroutines, which take pieces of the work from a shared counter.
+// (AVX-512 12×32, 10×32 or 8×32, whichever wastes least of its tiles on m;
+// AVX2 6×16; portable 4×4) multiplies them; a non-transposed B is read in
+// place instead when C has few rows. A C with few columns (such as the 100
+// hidden units of the seed network) is computed transposed, Cᵀ = op(B)ᵀop(A)ᵀ,
+// when that fills the tiles better. C = A Bᵀ with at most 16 rows of A
+// takes dot products over rows of A and B read in place (a mini-batch
+// times a weight matrix stored one unit per row), and one-row or
+// one-column products use the matrix-vector kernels. Products of at least
+// 2¹⁹ multiply-adds are split over GOMAXPROCS goroutines: the caller and
+// helper goroutines that poll for work for a while after each product
+// (crew.go), each taking its own share of the pieces first, the same share
+// at every call, so that a weight matrix updated and then read again stays
+// split the same way between the cores' caches. Which goroutine computes a
+// piece never changes how it is computed: results are the same bits
+// whatever the timing and whatever the number of goroutines.
 //
 // The build tag "openblas" (with cgo and libopenblas-dev installed) adds
 // OpenBLASGemm and its benchmark, to compare Gemm with OpenBLAS.
@@ -39,7 +49,8 @@
 //
 // All functions are safe for concurrent use on disjoint outputs; the only
 // package-level state is the implementation chosen at init (immutable after
-// it) and a sync.Pool of Gemm packing buffers.
+// it), a sync.Pool of Gemm packing buffers and the Gemm helpers (one
+// product at a time uses them; a Gemm that finds them busy runs alone).
 package num
 
 import (
@@ -71,9 +82,20 @@ type kernelSet struct {
 	// sum returns sum x[i].
 	sum func(x []float32) float32
 
-	// gemm is the micro-kernel and blocking of Gemm; gemmSmall, if its kern
-	// is set, replaces it for products of at most gemmSmallM rows.
-	gemm, gemmSmall gemmKernel
+	// gemms are the micro-kernels and blocking of Gemm, one chosen per
+	// product (kernelSet.kernelFor); at least one.
+	gemms []gemmKernel
+	// dotTile, if set, is the kernel of the dot-product path (gemmDot): it
+	// computes a dotMA×dotNB tile of C = A Bᵀ from rows of A and B read in
+	// place, over a chunk of kb steps. Rows i < dotMA of A are
+	// a[i*lda : i*lda+kb] and rows j < dotNB of B b[j*ldb : j*ldb+kb], except
+	// that rows past rows (cols) repeat the last one and only those are read.
+	// acc (dotAcc floats) carries the tile's partial sums from chunk to chunk:
+	// it is not read when first, and not written when last, when the tile's
+	// sums are stored to sums[i*dotNB+j] instead (every element, including
+	// the repeated rows). The summation order may depend on kb and on where
+	// the chunks start, but not on anything else.
+	dotTile func(kb int, a []float32, lda int, b []float32, ldb int, acc []float32, first, last bool, rows, cols int, sums []float32)
 }
 
 // impl is the implementation chosen at init. It is never written after init.
