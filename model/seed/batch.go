@@ -117,12 +117,7 @@ func (m *Net) batchVector(x []float32, ys []int, dst *Params[float32], alpha flo
 	n, d, k, b := p.N, p.D, p.K, len(ys)
 	s := m.scratch(b)
 	num.Gemm(false, true, b, d, n, 1, x, n, p.W1, n, 0, s.h, d)
-	for r := 0; r < b; r++ {
-		h := s.h[r*d : (r+1)*d]
-		for i := range h {
-			h[i] = float32(math.Tanh(float64(h[i] + p.B1[i])))
-		}
-	}
+	hiddenTanh(s.h, p.B1, b)
 	num.Gemm(false, true, b, k, d, 1, s.h, d, p.W2, d, 0, s.z, k)
 	var loss float32
 	inv := 1 / float32(b)
