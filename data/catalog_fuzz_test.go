@@ -2,9 +2,8 @@ package data
 
 import (
 	"bytes"
-	"encoding/binary"
 	"errors"
-	"hash/crc32"
+	"galaxy/internal/testimg"
 	"image"
 	"image/color"
 	"image/png"
@@ -30,26 +29,11 @@ func smallPNG(side int) []byte {
 	return b.Bytes()
 }
 
-// bombPNG is a PNG whose header claims w x h and nothing more.
-func bombPNG(w, h uint32) []byte {
-	var b bytes.Buffer
-	b.WriteString("\x89PNG\r\n\x1a\n")
-	ihdr := make([]byte, 13)
-	binary.BigEndian.PutUint32(ihdr[0:], w)
-	binary.BigEndian.PutUint32(ihdr[4:], h)
-	ihdr[8], ihdr[9] = 8, 2
-	binary.Write(&b, binary.BigEndian, uint32(len(ihdr)))
-	chunk := append([]byte("IHDR"), ihdr...)
-	b.Write(chunk)
-	binary.Write(&b, binary.BigEndian, crc32.ChecksumIEEE(chunk))
-	return b.Bytes()
-}
-
 // TestCatalogBombRejected: a training catalog listing a 10,000 x 10,000 PNG
 // header is refused in well under 100 ms and 50 MB.
 func TestCatalogBombRejected(t *testing.T) {
 	dir := t.TempDir()
-	os.WriteFile(filepath.Join(dir, "bomb.png"), bombPNG(10000, 10000), 0o644)
+	os.WriteFile(filepath.Join(dir, "bomb.png"), testimg.PNGClaiming(10000, 10000), 0o644)
 	p := filepath.Join(dir, "cat.csv")
 	os.WriteFile(p, []byte("file,label\nbomb.png,1\n"), 0o644)
 	var before, after runtime.MemStats
@@ -74,7 +58,7 @@ func TestCatalogBombRejected(t *testing.T) {
 func FuzzLoadCatalog(f *testing.F) {
 	dir := f.TempDir()
 	os.WriteFile(filepath.Join(dir, "a.png"), smallPNG(20), 0o644)
-	os.WriteFile(filepath.Join(dir, "bomb.png"), bombPNG(10000, 10000), 0o644)
+	os.WriteFile(filepath.Join(dir, "bomb.png"), testimg.PNGClaiming(10000, 10000), 0o644)
 	path := filepath.Join(dir, "cat.csv")
 	for _, s := range []string{
 		"file,label\na.png,0\na.png,3\n",

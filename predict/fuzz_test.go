@@ -2,9 +2,8 @@ package predict
 
 import (
 	"bytes"
-	"encoding/binary"
 	"errors"
-	"hash/crc32"
+	"galaxy/internal/testimg"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -15,39 +14,12 @@ import (
 	"galaxy/data/cutout"
 )
 
-// pngClaiming is a PNG whose header claims w x h and nothing more.
-func pngClaiming(w, h uint32) []byte {
-	var b bytes.Buffer
-	b.WriteString("\x89PNG\r\n\x1a\n")
-	ihdr := make([]byte, 13)
-	binary.BigEndian.PutUint32(ihdr[0:], w)
-	binary.BigEndian.PutUint32(ihdr[4:], h)
-	ihdr[8], ihdr[9] = 8, 2
-	binary.Write(&b, binary.BigEndian, uint32(len(ihdr)))
-	chunk := append([]byte("IHDR"), ihdr...)
-	b.Write(chunk)
-	binary.Write(&b, binary.BigEndian, crc32.ChecksumIEEE(chunk))
-	return b.Bytes()
-}
-
-// jpegClaiming patches the frame header of a small JPEG to claim w x h.
-func jpegClaiming(t testing.TB, w, h uint16) []byte {
-	b := encode(t, galaxyImage(16, 1), "jpeg")
-	i := bytes.Index(b, []byte{0xff, 0xc0})
-	if i < 0 {
-		t.Fatal("no SOF0 in encoded JPEG")
-	}
-	binary.BigEndian.PutUint16(b[i+5:], h)
-	binary.BigEndian.PutUint16(b[i+7:], w)
-	return b
-}
-
 // TestCatalogBombs lists 10,000 x 10,000 PNG and JPEG headers in a catalog
 // and checks each is refused in well under 100 ms and 50 MB.
 func TestCatalogBombs(t *testing.T) {
 	dir := t.TempDir()
-	writeFile(t, filepath.Join(dir, "bomb.png"), pngClaiming(10000, 10000))
-	writeFile(t, filepath.Join(dir, "bomb.jpg"), jpegClaiming(t, 10000, 10000))
+	writeFile(t, filepath.Join(dir, "bomb.png"), testimg.PNGClaiming(10000, 10000))
+	writeFile(t, filepath.Join(dir, "bomb.jpg"), testimg.JPEGClaiming(t, 10000, 10000))
 	writeFile(t, filepath.Join(dir, "cat.csv"), []byte("id,file\n1,bomb.png\n2,bomb.jpg\n"))
 	prep, err := NewPreparer(testModel(t), cutout.Limits{})
 	if err != nil {

@@ -3,6 +3,7 @@ package serve
 import (
 	"bytes"
 	"encoding/json"
+	"galaxy/internal/testimg"
 	"mime/multipart"
 	"net/http"
 	"net/http/httptest"
@@ -21,8 +22,8 @@ func FuzzClassify(f *testing.F) {
 	// cleanups, and a closed server's batcher no longer answers.
 	jpg := jpegBytes(f, 69, 1)
 	f.Add("image/jpeg", jpg)
-	f.Add("application/octet-stream", pngClaiming(10000, 10000))
-	f.Add("image/png", pngClaiming(69, 69))
+	f.Add("application/octet-stream", testimg.PNGClaiming(10000, 10000))
+	f.Add("image/png", testimg.PNGClaiming(69, 69))
 	f.Add("application/fits", []byte("SIMPLE  =                    T"))
 	var mp bytes.Buffer
 	mw := multipart.NewWriter(&mp)

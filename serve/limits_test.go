@@ -2,7 +2,7 @@ package serve
 
 import (
 	"bytes"
-	"encoding/binary"
+	"galaxy/internal/testimg"
 	"io"
 	"mime/multipart"
 	"net"
@@ -14,24 +14,12 @@ import (
 	"time"
 )
 
-// jpegClaiming patches the frame header of a small JPEG to claim w x h.
-func jpegClaiming(t *testing.T, w, h uint16) []byte {
-	b := jpegBytes(t, 16, 1)
-	i := bytes.Index(b, []byte{0xff, 0xc0})
-	if i < 0 {
-		t.Fatal("no SOF0 in encoded JPEG")
-	}
-	binary.BigEndian.PutUint16(b[i+5:], h)
-	binary.BigEndian.PutUint16(b[i+7:], w)
-	return b
-}
-
 // TestBombsRejectedFast sends 10,000 x 10,000 PNG and JPEG headers (as the
 // body and as a multipart part) to a service with its default limits, and
 // checks each is refused in well under 100 ms and 50 MB of allocation.
 func TestBombsRejectedFast(t *testing.T) {
 	_, s := newTestServer(t, Options{})
-	for name, b := range map[string][]byte{"PNG": pngClaiming(10000, 10000), "JPEG": jpegClaiming(t, 10000, 10000)} {
+	for name, b := range map[string][]byte{"PNG": testimg.PNGClaiming(10000, 10000), "JPEG": testimg.JPEGClaiming(t, 10000, 10000)} {
 		var mp bytes.Buffer
 		mw := multipart.NewWriter(&mp)
 		pw, _ := mw.CreateFormFile("image", "bomb")

@@ -2,10 +2,9 @@ package serve
 
 import (
 	"bytes"
-	"encoding/binary"
 	"encoding/json"
 	"fmt"
-	"hash/crc32"
+	"galaxy/internal/testimg"
 	"image"
 	"image/color"
 	"image/jpeg"
@@ -53,21 +52,6 @@ func jpegBytes(t testing.TB, w int, seed uint64) []byte {
 	if err := jpeg.Encode(&b, img, &jpeg.Options{Quality: 90}); err != nil {
 		t.Fatal(err)
 	}
-	return b.Bytes()
-}
-
-// pngClaiming is a PNG whose header claims w x h and nothing more.
-func pngClaiming(w, h uint32) []byte {
-	var b bytes.Buffer
-	b.WriteString("\x89PNG\r\n\x1a\n")
-	ihdr := make([]byte, 13)
-	binary.BigEndian.PutUint32(ihdr[0:], w)
-	binary.BigEndian.PutUint32(ihdr[4:], h)
-	ihdr[8], ihdr[9] = 8, 2
-	binary.Write(&b, binary.BigEndian, uint32(len(ihdr)))
-	chunk := append([]byte("IHDR"), ihdr...)
-	b.Write(chunk)
-	binary.Write(&b, binary.BigEndian, crc32.ChecksumIEEE(chunk))
 	return b.Bytes()
 }
 
@@ -172,7 +156,7 @@ func TestBadRequests(t *testing.T) {
 		{"truncated JPEG", good[:len(good)/2], 422, "corrupt JPEG"},
 		{"text", []byte("this is not an image\n"), 415, "not a JPEG or PNG"},
 		{"empty", nil, 415, "empty"},
-		{"PNG bomb", pngClaiming(10000, 10000), 413, "10000x10000"},
+		{"PNG bomb", testimg.PNGClaiming(10000, 10000), 413, "10000x10000"},
 		{"FITS lie", []byte(fmt.Sprintf("%-80s%-80s%-80s%-80s%-80s%-80s", "SIMPLE  =                    T", "BITPIX  =                    8", "NAXIS   =                    2", "NAXIS1  =                  900", "NAXIS2  =                  900", "END") + strings.Repeat(" ", 2880-480) + "\x01\x02"), 422, "cut short"},
 	}
 	for _, c := range cases {

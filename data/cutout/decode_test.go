@@ -2,9 +2,8 @@ package cutout
 
 import (
 	"bytes"
-	"encoding/binary"
 	"errors"
-	"hash/crc32"
+	"galaxy/internal/testimg"
 	"image"
 	"image/color"
 	"image/jpeg"
@@ -43,34 +42,6 @@ func encodePNG(t testing.TB, img image.Image) []byte {
 		t.Fatal(err)
 	}
 	return b.Bytes()
-}
-
-// pngClaiming returns a PNG whose (valid) IHDR claims w x h, followed by
-// nothing else.
-func pngClaiming(w, h uint32) []byte {
-	var b bytes.Buffer
-	b.Write(pngMagic)
-	ihdr := make([]byte, 13)
-	binary.BigEndian.PutUint32(ihdr[0:], w)
-	binary.BigEndian.PutUint32(ihdr[4:], h)
-	ihdr[8], ihdr[9] = 8, 2 // 8-bit RGB
-	binary.Write(&b, binary.BigEndian, uint32(len(ihdr)))
-	chunk := append([]byte("IHDR"), ihdr...)
-	b.Write(chunk)
-	binary.Write(&b, binary.BigEndian, crc32.ChecksumIEEE(chunk))
-	return b.Bytes()
-}
-
-// jpegClaiming patches the frame header of a small JPEG to claim w x h.
-func jpegClaiming(t *testing.T, w, h uint16) []byte {
-	b := encodeJPEG(t, testImage(16, 16))
-	i := bytes.Index(b, []byte{0xff, 0xc0})
-	if i < 0 {
-		t.Fatal("no SOF0 in encoded JPEG")
-	}
-	binary.BigEndian.PutUint16(b[i+5:], h)
-	binary.BigEndian.PutUint16(b[i+7:], w)
-	return b
 }
 
 func TestDecodeJPEGAndPNG(t *testing.T) {
@@ -112,9 +83,9 @@ func TestDecodeBadInput(t *testing.T) {
 		{"JPEG magic only", good[:2], Limits{}, ErrCorrupt, "corrupt JPEG: "},
 		{"JPEG header only", good[:20], Limits{}, ErrCorrupt, "corrupt JPEG: "},
 		{"PNG magic only", pngMagic, Limits{}, ErrCorrupt, "corrupt PNG: "},
-		{"PNG without data", pngClaiming(10, 10), Limits{}, ErrCorrupt, "corrupt PNG: "},
-		{"PNG bomb", pngClaiming(10000, 10000), Limits{}, ErrTooLarge, "image 10000x10000 exceeds the 64000000-pixel limit"},
-		{"JPEG bomb", jpegClaiming(t, 10000, 10000), Limits{}, ErrTooLarge, "image 10000x10000 exceeds the 64000000-pixel limit"},
+		{"PNG without data", testimg.PNGClaiming(10, 10), Limits{}, ErrCorrupt, "corrupt PNG: "},
+		{"PNG bomb", testimg.PNGClaiming(10000, 10000), Limits{}, ErrTooLarge, "image 10000x10000 exceeds the 64000000-pixel limit"},
+		{"JPEG bomb", testimg.JPEGClaiming(t, 10000, 10000), Limits{}, ErrTooLarge, "image 10000x10000 exceeds the 64000000-pixel limit"},
 		{"small limit", good, Limits{MaxPixels: 64*64 - 1}, ErrTooLarge, "image 64x64 exceeds the 4095-pixel limit"},
 	}
 	for _, c := range cases {
@@ -186,7 +157,7 @@ func TestDecodeFile(t *testing.T) {
 		case "truncated.jpeg":
 			b = good[:len(good)/3]
 		case "bomb.png":
-			b = pngClaiming(10000, 10000)
+			b = testimg.PNGClaiming(10000, 10000)
 		}
 		p := write(name, b)
 		_, err := DecodeFile(p, Limits{})
@@ -207,7 +178,7 @@ func FuzzDecode(f *testing.F) {
 	f.Add(encodeJPEG(f, image.NewGray(image.Rect(0, 0, 9, 70))))
 	f.Add(encodePNG(f, testImage(5, 8)))
 	f.Add(encodePNG(f, image.NewGray16(image.Rect(0, 0, 3, 3))))
-	f.Add(pngClaiming(10000, 10000))
+	f.Add(testimg.PNGClaiming(10000, 10000))
 	f.Add([]byte("not an image"))
 	f.Add([]byte{})
 	f.Fuzz(func(t *testing.T, data []byte) {
