@@ -305,24 +305,31 @@ func (d *Dataset) MajorityAccuracy(s *Split) float64 {
 	return float64(s.Counts(d.Scheme.K())[d.MajorityClass()]) / float64(s.Len())
 }
 
-// stratify splits the kept images class by class: each class's images are
-// shuffled by a generator seeded with seed and the first round(frac*count)
-// go to test. Both lists come back in file order.
+// stratify splits the kept images class by class with the split's own
+// random stream (seed, fixed stream constant); see Stratify.
 func stratify(kept, labels []int, k int, frac float64, seed uint64) (train, test []int) {
+	return Stratify(kept, labels, k, frac, rand.New(rand.NewPCG(seed, 0x6a09e667f3bcc908)))
+}
+
+// Stratify splits items (indices into labels, which holds classes 0..k-1)
+// class by class: each class's items, in the given order, are shuffled by rng
+// and the first round(frac*count) are held out. Both lists come back sorted.
+// The file's train/test split and the validation split carved from training
+// data are both made this way.
+func Stratify(items, labels []int, k int, frac float64, rng *rand.Rand) (rest, held []int) {
 	byClass := make([][]int, k)
-	for _, i := range kept {
+	for _, i := range items {
 		byClass[labels[i]] = append(byClass[labels[i]], i)
 	}
-	rng := rand.New(rand.NewPCG(seed, 0x6a09e667f3bcc908))
 	for _, idx := range byClass {
 		rng.Shuffle(len(idx), func(a, b int) { idx[a], idx[b] = idx[b], idx[a] })
-		nt := int(math.Round(frac * float64(len(idx))))
-		test = append(test, idx[:nt]...)
-		train = append(train, idx[nt:]...)
+		nh := int(math.Round(frac * float64(len(idx))))
+		held = append(held, idx[:nh]...)
+		rest = append(rest, idx[nh:]...)
 	}
-	sort.Ints(train)
-	sort.Ints(test)
-	return train, test
+	sort.Ints(rest)
+	sort.Ints(held)
+	return rest, held
 }
 
 func gather(raw *Raw, name string, idx, labels []int, ch []int) *Split {

@@ -97,20 +97,11 @@ type EpochResult struct {
 // validation part of about frac of each class, chosen by a permutation
 // seeded with seed.
 func CarveValidation(s *data.Split, k int, frac float64, seed uint64) (tr, val *data.Split) {
-	rng := rand.New(rand.NewPCG(seed, 0x7a1))
-	byClass := make([][]int, k)
-	for i, y := range s.Labels {
-		byClass[y] = append(byClass[y], i)
+	all := make([]int, s.Len())
+	for i := range all {
+		all[i] = i
 	}
-	var ti, vi []int
-	for _, idx := range byClass {
-		rng.Shuffle(len(idx), func(a, b int) { idx[a], idx[b] = idx[b], idx[a] })
-		nv := int(math.Round(frac * float64(len(idx))))
-		vi = append(vi, idx[:nv]...)
-		ti = append(ti, idx[nv:]...)
-	}
-	slices.Sort(ti)
-	slices.Sort(vi)
+	ti, vi := data.Stratify(all, s.Labels, k, frac, rand.New(rand.NewPCG(seed, 0x7a1)))
 	return subset(s, ti, "train"), subset(s, vi, "validation")
 }
 

@@ -19,6 +19,7 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
+	"galaxy/data"
 	"galaxy/data/synth"
 	"galaxy/internal/atomicfile"
 	"galaxy/model"
@@ -87,6 +88,27 @@ wall time). Ctrl-C stops cleanly and still writes what was learned.`,
 	return cmd
 }
 
+// loadData makes the output folder and loads the training data: --data, or
+// with none the built-in synthetic galaxies (said on the first line). Both
+// splits must be non-empty.
+func (f *trainFlags) loadData(env Env) (*data.Raw, *data.Dataset, error) {
+	if err := os.MkdirAll(f.out, 0o755); err != nil {
+		return nil, nil, fmt.Errorf("output folder: %w", err)
+	}
+	if f.df.path == "" { // no --data: the built-in synthetic galaxies (synth.go)
+		f.df.path = synth.BuiltinName
+		fmt.Fprintf(env.Stderr, "no --data: training on %d built-in synthetic galaxies (classes of course5, seed %d); for real galaxies give --data galaxy10 (downloads 210 MB once) or --data FILE\n", synth.DefaultN, synth.DefaultSeed)
+	}
+	raw, ds, err := f.df.load(env.Stderr)
+	if err != nil {
+		return nil, nil, err
+	}
+	if ds.Train.Len() == 0 || ds.Test.Len() == 0 {
+		return nil, nil, fmt.Errorf("%s: the split has %d training and %d test images; need both", raw.Path, ds.Train.Len(), ds.Test.Len())
+	}
+	return raw, ds, nil
+}
+
 func runTrain(ctx context.Context, env Env, f *trainFlags, cmd *cobra.Command) error {
 	if f.arch != model.ArchSeed {
 		if f.arch == model.ArchCNN || f.arch == model.ArchCNNRef {
@@ -126,19 +148,9 @@ func runTrain(ctx context.Context, env Env, f *trainFlags, cmd *cobra.Command) e
 	if f.lr > 1e6 {
 		return fmt.Errorf("--lr %v: the learning rate is absurdly large", f.lr)
 	}
-	if err := os.MkdirAll(f.out, 0o755); err != nil {
-		return fmt.Errorf("output folder: %w", err)
-	}
-	if f.df.path == "" { // no --data: the built-in synthetic galaxies (synth.go)
-		f.df.path = synth.BuiltinName
-		fmt.Fprintf(env.Stderr, "no --data: training on %d built-in synthetic galaxies (classes of course5, seed %d); for real galaxies give --data galaxy10 (downloads 210 MB once) or --data FILE\n", synth.DefaultN, synth.DefaultSeed)
-	}
-	raw, ds, err := f.df.load(env.Stderr)
+	raw, ds, err := f.loadData(env)
 	if err != nil {
 		return err
-	}
-	if ds.Train.Len() == 0 || ds.Test.Len() == 0 {
-		return fmt.Errorf("%s: the split has %d training and %d test images; need both", raw.Path, ds.Train.Len(), ds.Test.Len())
 	}
 	sum := train.DataSum(ds.Train, ds.Test)
 	src := train.NewPCG(f.seed)

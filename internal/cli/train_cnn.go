@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"math"
-	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -14,7 +13,6 @@ import (
 	"github.com/spf13/pflag"
 
 	"galaxy/data"
-	"galaxy/data/synth"
 	"galaxy/model"
 	"galaxy/model/cnn"
 	"galaxy/model/modelfile"
@@ -139,19 +137,9 @@ func runTrainCNN(ctx context.Context, env Env, f *trainFlags, cmd *cobra.Command
 	if err := cfg.Check(); err != nil {
 		return err
 	}
-	if err := os.MkdirAll(f.out, 0o755); err != nil {
-		return fmt.Errorf("output folder: %w", err)
-	}
-	if f.df.path == "" {
-		f.df.path = synth.BuiltinName
-		fmt.Fprintf(env.Stderr, "no --data: training on %d built-in synthetic galaxies (classes of course5, seed %d)\n", synth.DefaultN, synth.DefaultSeed)
-	}
-	raw, ds, err := f.df.load(env.Stderr)
+	raw, ds, err := f.loadData(env)
 	if err != nil {
 		return err
-	}
-	if ds.Train.Len() == 0 || ds.Test.Len() == 0 {
-		return fmt.Errorf("%s: the split has %d training and %d test images; need both", raw.Path, ds.Train.Len(), ds.Test.Len())
 	}
 	spec, err := c.spec(f.arch, fl, ds.C, ds.H, ds.W, ds.Scheme.K())
 	if err != nil {
