@@ -22,13 +22,17 @@ Node.js, ...:
 
   input  "image"          float32 [N, H, W, C]: raw pixel values 0..255 of the model's
                           channels, HWC order (the graph scales them by 1/256 itself)
-  output "logits"         float32 [N, K]: the class logits
-  output "scores"         float32 [N, K]: sigmoid(logits) (seed network)
+  output "logits"         float32 [N, K]: the class logits, as galaxy computes them
+                          (for a cnn trained with TTA, the mean over the 8 rotations
+                          and flips, done inside the graph)
+  output "scores"         float32 [N, K]: sigmoid(logits) for seed-mlp; for cnn the
+                          softmax, the same as probabilities
   output "probabilities"  float32 [N, K]: as galaxy predict reports them, summing to 1
 
 The file's metadata_props hold the class names ("classes", a JSON list in output order),
-the scheme, the channels taken from the source cutouts and the image size. The file is
-written atomically. Architectures: seed-mlp.`,
+the scheme, the channels taken from the source cutouts, the image size and, for cnn,
+"tta". Architectures: seed-mlp, cnn and cnn-ref (batch normalisation folded into the
+convolutions; outputs equal galaxy's to float32 rounding). The file is written atomically.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if mpath == "" {
@@ -56,8 +60,14 @@ written atomically. Architectures: seed-mlp.`,
 				return err
 			}
 			in := m.Meta.Input
+			arch := m.Meta.Arch
+			for _, kv := range om.Metadata {
+				if kv[0] == "tta" && kv[1] == "true" {
+					arch += " with TTA (mean over 8 symmetries)"
+				}
+			}
 			fmt.Fprintf(env.Stdout, "wrote %s: ONNX (IR %d, opset %d), %s, input image [N, %d, %d, %d] raw pixels, %d classes, %d bytes\n",
-				out, om.IRVersion, om.Opset, m.Meta.Arch, in.Height, in.Width, len(in.Channels), m.K(), len(b))
+				out, om.IRVersion, om.Opset, arch, in.Height, in.Width, len(in.Channels), m.K(), len(b))
 			return nil
 		},
 	}

@@ -10,9 +10,11 @@
 //	                                            8-bit cutouts, not yet scaled), the
 //	                                            model's channels in its order, HWC
 //	output logits         float32 [N, K]        the class logits, as Model.Net.Logits
-//	output scores         float32 [N, K]        seed-mlp: sigmoid(logits)
+//	output scores         float32 [N, K]        seed-mlp: sigmoid(logits); cnn:
+//	                                            softmax(logits), as probabilities
 //	output probabilities  float32 [N, K]        as Model.Probabilities: for seed-mlp
-//	                                            the scores divided by their sum
+//	                                            the scores divided by their sum, for
+//	                                            cnn the softmax of the logits
 //
 // N is symbolic (any batch size). H, W and C are the model's image size and
 // number of channels (the channels the model was trained on, already picked
@@ -23,12 +25,31 @@
 //	-> Gemm(W2, b2, transB) = logits -> Sigmoid = scores
 //	-> Div(scores, ReduceSum(scores, axis 1)) = probabilities
 //
+// For cnn and cnn-ref (model/cnn, see cnn.go) they are
+//
+//	Mul(image, scale) -> Transpose to [N, C, H, W]
+//	[-> TTA: Gather (reversed indices) and Transpose make the 8 symmetries of
+//	    the square, Concat along N to [8N, C, H, W]]
+//	-> per block: Conv (3x3, pad 1, the BatchNorm folded into its weights and
+//	   bias) -> Relu [-> MaxPool 2x2 stride 2, floor]
+//	-> GlobalAveragePool -> Flatten -> Gemm(W, b, transB)
+//	[-> TTA: Reshape [8, N, K] -> ReduceMean over the 8] = logits
+//	-> Softmax = probabilities, Identity = scores
+//
+// The layers are walked from the network's own sequence (Dropout is left
+// out, the identity in inference); a layer type the exporter does not know
+// is an error. Folding batch normalisation into the convolution is the
+// standard inference rewrite: it changes the logits only by float32
+// rounding (the ONNX Runtime test checks 1e-5).
+//
 // The model's metadata_props carry "classes" (JSON list of class names, in
 // logit order), "scheme", "arch", "channels" (JSON list of source channel
-// indices), "channel_spec", "scale" and the image "height" and "width".
+// indices), "channel_spec", "scale", the image "height" and "width", and for
+// cnn models "tta" ("true" when the logits are the mean over the 8
+// symmetries, as galaxy classifies).
 //
 // New architectures add an exporter to Export: a function that adds their
-// initializers and nodes to a Graph (see exportSeed).
+// initializers and nodes to a Graph (see exportSeed, exportCNN).
 package onnx
 
 import (
@@ -37,6 +58,7 @@ import (
 	"strconv"
 
 	"galaxy/model"
+	"galaxy/model/cnn"
 	"galaxy/model/seed"
 )
 
@@ -57,18 +79,34 @@ func Export(m *model.Model) (*Model, error) {
 	g := &Graph{Name: "galaxy_" + m.Meta.Arch}
 	image := g.Input("image", "raw pixel values 0..255, float32, HWC; the graph scales them itself",
 		Dim{Param: "N"}, Dim{Value: int64(in.Height)}, Dim{Value: int64(in.Width)}, Dim{Value: int64(len(in.Channels))})
-	x := features(g, image, m)
 	k := int64(m.K())
 	var logits string
+	var extra [][2]string
 	switch m.Meta.Arch {
 	case model.ArchSeed:
 		net, ok := m.Net.(*seed.Net)
 		if !ok {
-			return nil, fmt.Errorf("onnx export: model says %s but holds a %T", m.Meta.Arch, m.Net)
+			return nil, fmt.Errorf("onnx export: model says %q but holds a %T", m.Meta.Arch, m.Net)
 		}
-		logits = exportSeed(g, x, net)
+		logits = exportSeed(g, features(g, image, m), net)
+	case model.ArchCNN, model.ArchCNNRef:
+		net, ok := m.Net.(*cnn.Net)
+		if !ok {
+			return nil, fmt.Errorf("onnx export: model says %q but holds a %T", m.Meta.Arch, m.Net)
+		}
+		s := net.Spec
+		if s.InC != len(in.Channels) || s.H != in.Height || s.W != in.Width || s.K != m.K() {
+			return nil, fmt.Errorf("onnx export: network for %dx%dx%d images and %d classes, model file says %dx%dx%d and %d",
+				s.H, s.W, s.InC, s.K, in.Height, in.Width, len(in.Channels), m.K())
+		}
+		var err error
+		if logits, err = exportCNN(g, image, in.Scale, net); err != nil {
+			return nil, err
+		}
+		extra = append(extra, [2]string{"tta", strconv.FormatBool(s.TTA && s.H == s.W)})
 	default:
-		return nil, fmt.Errorf("onnx export: architecture %q cannot be exported (supported: %s)", m.Meta.Arch, model.ArchSeed)
+		return nil, fmt.Errorf("onnx export: architecture %q cannot be exported (supported: %s, %s, %s)",
+			m.Meta.Arch, model.ArchSeed, model.ArchCNN, model.ArchCNNRef)
 	}
 	batch := []Dim{{Param: "N"}, {Value: k}}
 	g.Output(logits, "class logits, higher = more likely", batch...)
@@ -86,7 +124,7 @@ func Export(m *model.Model) (*Model, error) {
 		ProducerName: "galaxy",
 		Doc:          doc,
 		Graph:        g,
-		Metadata: [][2]string{
+		Metadata: append([][2]string{
 			{"classes", string(classes)},
 			{"scheme", m.Meta.Scheme},
 			{"arch", m.Meta.Arch},
@@ -95,7 +133,7 @@ func Export(m *model.Model) (*Model, error) {
 			{"scale", strconv.FormatFloat(in.Scale, 'g', -1, 64)},
 			{"height", strconv.Itoa(in.Height)},
 			{"width", strconv.Itoa(in.Width)},
-		},
+		}, extra...),
 	}, nil
 }
 
@@ -123,8 +161,10 @@ func exportSeed(g *Graph, x string, net *seed.Net) string {
 	return g.Op("Gemm", "logits", []string{h, w2, b2}, AttrInt("transB", 1))
 }
 
-// probabilities adds the outputs "scores" (seed-mlp only) and
-// "probabilities", computed from the logits as Model.Probabilities does.
+// probabilities adds the outputs "scores" and "probabilities", computed from
+// the logits as Model.Probabilities does. For seed-mlp the scores are the
+// independent sigmoids; other networks are softmax classifiers, whose
+// scores are their probabilities.
 func probabilities(g *Graph, arch, logits string, dims []Dim) {
 	if arch == model.ArchSeed {
 		scores := g.Op("Sigmoid", "scores", []string{logits})
@@ -134,6 +174,8 @@ func probabilities(g *Graph, arch, logits string, dims []Dim) {
 		g.Op("Div", "probabilities", []string{scores, total})
 	} else {
 		g.Op("Softmax", "probabilities", []string{logits}, AttrInt("axis", 1))
+		scores := g.Op("Identity", "scores", []string{"probabilities"})
+		g.Output(scores, "softmax class scores (the same values as probabilities)", dims...)
 	}
 	g.Output("probabilities", "class probabilities, summing to 1 per image", dims...)
 }

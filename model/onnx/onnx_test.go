@@ -14,6 +14,7 @@ import (
 	"testing"
 
 	"galaxy/model"
+	"galaxy/model/cnn"
 	"galaxy/model/modelfile"
 	"galaxy/model/seed"
 )
@@ -228,10 +229,15 @@ func TestStructure(t *testing.T) {
 
 func TestUnknownArchitecture(t *testing.T) {
 	m := seedModel(t, 5, 5, []int{0}, 2, 2, 1)
-	m.Meta.Arch = "cnn"
+	m.Meta.Arch = "resnet"
 	_, err := Export(m)
-	if err == nil || !strings.Contains(err.Error(), `"cnn"`) {
+	if err == nil || !strings.Contains(err.Error(), `"resnet"`) {
 		t.Fatalf("err = %v, want one naming the architecture", err)
+	}
+	// An architecture name that does not match the network.
+	m.Meta.Arch = "cnn"
+	if _, err = Export(m); err == nil || !strings.Contains(err.Error(), `model says "cnn" but holds a *seed.Net`) {
+		t.Fatalf("err = %v", err)
 	}
 }
 
@@ -252,17 +258,26 @@ func TestPythonONNXChecker(t *testing.T) {
 	if err := exec.Command(py, "-c", "import onnx").Run(); err != nil {
 		t.Skip("python3-onnx not installed (apt-get install python3-onnx); structure checked by TestStructure only")
 	}
-	m := seedModel(t, 69, 69, []int{0, 1, 2}, 5, 3, 2)
-	path := filepath.Join(t.TempDir(), "m.onnx")
-	writeModel(t, m, path)
-	out, err := exec.Command(py, "-c", `import onnx, sys
-m = onnx.load(sys.argv[1])
-onnx.checker.check_model(m, full_check=True)
-print(m.ir_version, m.opset_import[0].version, [o.name for o in m.graph.output])`, path).CombinedOutput()
+	dir := t.TempDir()
+	var paths []string
+	for i, m := range []*model.Model{
+		seedModel(t, 69, 69, []int{0, 1, 2}, 5, 3, 2),
+		cnnModel(t, cnn.Spec{InC: 3, H: 21, W: 21, K: 4, Widths: []int{4, 6, 8}}, []int{0, 1, 2}, 1),
+		cnnModel(t, cnn.Spec{InC: 1, H: 69, W: 69, K: 5, Widths: []int{4, 6, 8, 8}, Dropout: 0.3, TTA: true}, []int{2}, 2),
+		customCNN(t, true),
+	} {
+		paths = append(paths, filepath.Join(dir, fmt.Sprintf("m%d.onnx", i)))
+		writeModel(t, m, paths[i])
+	}
+	out, err := exec.Command(py, append([]string{"-c", `import onnx, sys
+for p in sys.argv[1:]:
+    m = onnx.load(p)
+    onnx.checker.check_model(m, full_check=True)
+    print(m.graph.name, m.ir_version, m.opset_import[0].version, [o.name for o in m.graph.output])`}, paths...)...).CombinedOutput()
 	if err != nil {
 		t.Fatalf("onnx.checker: %v\n%s", err, out)
 	}
-	t.Logf("onnx.checker: ok: %s", bytes.TrimSpace(out))
+	t.Logf("onnx.checker: ok:\n%s", bytes.TrimSpace(out))
 }
 
 func writeModel(t *testing.T, m *model.Model, path string) {
@@ -297,9 +312,11 @@ type ortTensor struct {
 	Data []float64 `json:"data"`
 }
 
-// TestONNXRuntimeMatches runs exported models in ONNX Runtime and compares
-// their outputs with the Model's own to 1e-5.
-func TestONNXRuntimeMatches(t *testing.T) {
+// ortRun runs the model file mpath in ONNX Runtime on the raw pixels pix of
+// b images and returns its outputs; it skips the test when Node.js or
+// onnxruntime-node is missing.
+func ortRun(t *testing.T, mpath string, pix []float32, dims []int) map[string]ortTensor {
+	t.Helper()
 	node, err := exec.LookPath("node")
 	if err != nil {
 		t.Skip("node not installed: the ONNX Runtime comparison needs Node.js and onnxruntime-node")
@@ -309,82 +326,288 @@ func TestONNXRuntimeMatches(t *testing.T) {
 		t.Skip("onnxruntime-node not found: set GALAXY_ONNXRUNTIME_NODE_DIR to a folder where `npm install --ignore-scripts onnxruntime-node` was run (.ci/run does), or install it in .cache-onnx")
 	}
 	script, _ := filepath.Abs(filepath.Join("testdata", "run_ort.js"))
+	in, _ := json.Marshal(map[string]any{"dims": dims, "data": pix})
+	ipath := filepath.Join(filepath.Dir(mpath), "in.json")
+	if err := os.WriteFile(ipath, in, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(node, script, mpath, ipath)
+	cmd.Env = append(os.Environ(), "GALAXY_ONNXRUNTIME_NODE_DIR="+dir)
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("node run_ort.js: %v\n%s", err, stderr.String())
+	}
+	var res struct {
+		InputNames  []string             `json:"inputNames"`
+		OutputNames []string             `json:"outputNames"`
+		Outputs     map[string]ortTensor `json:"outputs"`
+	}
+	if err := json.Unmarshal(out, &res); err != nil {
+		t.Fatalf("run_ort.js output: %v", err)
+	}
+	if strings.Join(res.InputNames, ",") != "image" || strings.Join(res.OutputNames, ",") != "logits,scores,probabilities" {
+		t.Fatalf("ONNX Runtime sees inputs %v, outputs %v", res.InputNames, res.OutputNames)
+	}
+	return res.Outputs
+}
+
+// galaxyOutputs returns what the exported outputs should hold for b images
+// of scaled features x: the Model's logits and probabilities, and the scores
+// (sigmoids for seed-mlp, the probabilities otherwise).
+func galaxyOutputs(m *model.Model, x []float32, b int) map[string][]float32 {
+	k := m.K()
+	logits := make([]float32, b*k)
+	m.Net.Logits(x, b, logits)
+	want := map[string][]float32{"logits": logits, "scores": make([]float32, b*k), "probabilities": make([]float32, b*k)}
+	for r := 0; r < b; r++ {
+		m.Probabilities(logits[r*k:(r+1)*k], want["probabilities"][r*k:(r+1)*k])
+		for j := 0; j < k; j++ {
+			if m.Meta.Arch == model.ArchSeed {
+				want["scores"][r*k+j] = seed.Sigmoid(logits[r*k+j])
+			} else {
+				want["scores"][r*k+j] = want["probabilities"][r*k+j]
+			}
+		}
+	}
+	return want
+}
+
+// ortCompare exports m, runs it in ONNX Runtime on b random images and
+// returns the largest difference of its outputs from the Model's own,
+// failing above 1e-5.
+func ortCompare(t *testing.T, m *model.Model, b int, seed uint64) float64 {
+	t.Helper()
+	in := m.Meta.Input
+	mpath := filepath.Join(t.TempDir(), "m.onnx")
+	writeModel(t, m, mpath)
+	n, k := m.Dim(), m.K()
+	rng := rand.New(rand.NewPCG(seed, 99))
+	pix := make([]float32, b*n)
+	x := make([]float32, b*n)
+	for i := range pix {
+		pix[i] = float32(rng.IntN(256))
+		x[i] = pix[i] * float32(in.Scale)
+	}
+	got := ortRun(t, mpath, pix, []int{b, in.Height, in.Width, len(in.Channels)})
+	worst := 0.0
+	for _, name := range []string{"logits", "scores", "probabilities"} {
+		w, g := galaxyOutputs(m, x, b)[name], got[name]
+		if fmt.Sprint(g.Dims) != fmt.Sprint([]int{b, k}) || len(g.Data) != len(w) {
+			t.Fatalf("%s: dims %v, %d values; want [%d %d]", name, g.Dims, len(g.Data), b, k)
+		}
+		diff := 0.0
+		for i := range w {
+			diff = max(diff, math.Abs(g.Data[i]-float64(w[i])))
+		}
+		t.Logf("%s: max |ONNX Runtime - galaxy| = %.3g", name, diff)
+		if diff > 1e-5 {
+			t.Errorf("%s differs by %g (ORT %v, galaxy %v)", name, diff, g.Data, w)
+		}
+		worst = max(worst, diff)
+	}
+	return worst
+}
+
+// TestONNXRuntimeMatches runs exported seed networks in ONNX Runtime and
+// compares their outputs with the Model's own to 1e-5.
+func TestONNXRuntimeMatches(t *testing.T) {
 	worst := 0.0
 	for _, c := range []struct {
-		name       string
-		h, w       int
-		chans      []int
-		d, k, b    int
-		seed       uint64
-		pixelRange int
+		name    string
+		h, w    int
+		chans   []int
+		d, k, b int
+		seed    uint64
 	}{
-		{"g-band 69x69", 69, 69, []int{2}, 8, 4, 3, 1, 256},
-		{"irg 69x69", 69, 69, []int{0, 1, 2}, 5, 3, 2, 2, 256},
-		{"tiny batch 1", 4, 3, []int{1, 0}, 3, 5, 1, 3, 256},
+		{"g-band 69x69", 69, 69, []int{2}, 8, 4, 3, 1},
+		{"irg 69x69", 69, 69, []int{0, 1, 2}, 5, 3, 2, 2},
+		{"tiny batch 1", 4, 3, []int{1, 0}, 3, 5, 1, 3},
 	} {
 		t.Run(c.name, func(t *testing.T) {
-			m := seedModel(t, c.h, c.w, c.chans, c.d, c.k, c.seed)
-			tmp := t.TempDir()
-			mpath := filepath.Join(tmp, "m.onnx")
-			writeModel(t, m, mpath)
-			n := m.Dim()
-			rng := rand.New(rand.NewPCG(c.seed, 99))
-			pix := make([]float32, c.b*n)
-			x := make([]float32, c.b*n)
-			for i := range pix {
-				pix[i] = float32(rng.IntN(c.pixelRange))
-				x[i] = pix[i] * float32(m.Meta.Input.Scale)
-			}
-			in, _ := json.Marshal(map[string]any{"dims": []int{c.b, c.h, c.w, len(c.chans)}, "data": pix})
-			ipath := filepath.Join(tmp, "in.json")
-			if err := os.WriteFile(ipath, in, 0o644); err != nil {
-				t.Fatal(err)
-			}
-			cmd := exec.Command(node, script, mpath, ipath)
-			cmd.Env = append(os.Environ(), "GALAXY_ONNXRUNTIME_NODE_DIR="+dir)
-			var stderr bytes.Buffer
-			cmd.Stderr = &stderr
-			out, err := cmd.Output()
-			if err != nil {
-				t.Fatalf("node run_ort.js: %v\n%s", err, stderr.String())
-			}
-			var res struct {
-				InputNames  []string             `json:"inputNames"`
-				OutputNames []string             `json:"outputNames"`
-				Outputs     map[string]ortTensor `json:"outputs"`
-			}
-			if err := json.Unmarshal(out, &res); err != nil {
-				t.Fatalf("run_ort.js output: %v", err)
-			}
-			if strings.Join(res.InputNames, ",") != "image" || strings.Join(res.OutputNames, ",") != "logits,scores,probabilities" {
-				t.Fatalf("ONNX Runtime sees inputs %v, outputs %v", res.InputNames, res.OutputNames)
-			}
-			k := m.K()
-			logits := make([]float32, c.b*k)
-			m.Net.Logits(x, c.b, logits)
-			want := map[string][]float32{"logits": logits, "scores": make([]float32, c.b*k), "probabilities": make([]float32, c.b*k)}
-			for r := 0; r < c.b; r++ {
-				for j := 0; j < k; j++ {
-					want["scores"][r*k+j] = seed.Sigmoid(logits[r*k+j])
-				}
-				m.Probabilities(logits[r*k:(r+1)*k], want["probabilities"][r*k:(r+1)*k])
-			}
-			for name, w := range want {
-				got := res.Outputs[name]
-				if fmt.Sprint(got.Dims) != fmt.Sprint([]int{c.b, k}) || len(got.Data) != len(w) {
-					t.Fatalf("%s: dims %v, %d values; want [%d %d]", name, got.Dims, len(got.Data), c.b, k)
-				}
-				diff := 0.0
-				for i := range w {
-					diff = max(diff, math.Abs(got.Data[i]-float64(w[i])))
-				}
-				t.Logf("%s: max |ONNX Runtime - galaxy| = %.3g", name, diff)
-				if diff > 1e-5 {
-					t.Errorf("%s differs by %g (ORT %v, galaxy %v)", name, diff, got.Data, w)
-				}
-				worst = max(worst, diff)
-			}
+			worst = max(worst, ortCompare(t, seedModel(t, c.h, c.w, c.chans, c.d, c.k, c.seed), c.b, c.seed))
 		})
 	}
 	t.Logf("largest difference over all outputs: %.3g", worst)
+}
+
+// cnnModel returns an untrained model/cnn network of spec s whose batch
+// normalisations have non-trivial running statistics and affine maps, so
+// that folding them into the convolutions is tested.
+func cnnModel(t *testing.T, s cnn.Spec, chans []int, seed uint64) *model.Model {
+	t.Helper()
+	net, err := cnn.New(s, rand.New(rand.NewPCG(seed, 5)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return cnnWrap(t, net, chans, seed)
+}
+
+// cnnWrap randomises net's batch normalisations and dense biases and
+// wraps it in a cnn Model on the given source channels.
+func cnnWrap(t *testing.T, net *cnn.Net, chans []int, seed uint64) *model.Model {
+	t.Helper()
+	s := net.Spec
+	if len(chans) != s.InC {
+		t.Fatalf("%d channels for a %d-channel network", len(chans), s.InC)
+	}
+	rng := rand.New(rand.NewPCG(seed, 11))
+	u := func(lo, hi float64) float32 { return float32(lo + (hi-lo)*rng.Float64()) }
+	for _, l := range net.Layers {
+		switch l := l.(type) {
+		case *cnn.BatchNorm[float32]:
+			for c := range l.C {
+				l.Gamma.W[c], l.Beta.W[c] = u(0.5, 1.5), u(-0.3, 0.3)
+				l.RunMean.W[c], l.RunVar.W[c] = u(-0.2, 0.4), u(0.05, 2)
+			}
+		case *cnn.Dense[float32]:
+			for i := range l.B.W {
+				l.B.W[i] = u(-0.5, 0.5)
+			}
+		case *cnn.Conv2D[float32]:
+			if l.B != nil {
+				for i := range l.B.W {
+					l.B.W[i] = u(-0.2, 0.2)
+				}
+			}
+		}
+	}
+	classes := []string{"smooth", "face-on spiral", "edge-on disk", "merger", "other", "odd"}[:s.K]
+	return &model.Model{Net: net, Meta: modelfile.Meta{Arch: model.ArchCNN, Scheme: "test", Classes: classes,
+		Input: modelfile.Input{Height: s.H, Width: s.W, Channels: chans, ChannelSpec: "test", SourceChannels: 3, Scale: 1.0 / 256},
+		Hyper: s.Hyper()}}
+}
+
+// customCNN builds a network of every layer kind and arrangement the
+// exporter handles beyond cnn.Build's: a convolution with bias, stride 2 and
+// no padding before a batch norm; average pooling; a batch norm on its own
+// (on maps and after a dense layer); a 1x1 convolution without batch norm;
+// a global pool and dense layers after a dense layer.
+func customCNN(t *testing.T, tta bool) *model.Model {
+	t.Helper()
+	rng := rand.New(rand.NewPCG(3, 3))
+	s := cnn.Spec{InC: 2, H: 21, W: 21, K: 4, TTA: tta}
+	q := &cnn.Seq[float32]{Layers: []cnn.Layer[float32]{
+		cnn.NewConv2D[float32]("c1", 2, 5, 3, 2, 0, true, rng), cnn.NewBatchNorm[float32]("bn1", 5), &cnn.ReLU[float32]{}, // 21 -> 10
+		&cnn.Pool2D[float32]{K: 2, Stride: 2}, cnn.NewBatchNorm[float32]("bn2", 5), // 10 -> 5
+		cnn.NewConv2D[float32]("c2", 5, 6, 1, 1, 0, false, rng), &cnn.ReLU[float32]{},
+		&cnn.Pool2D[float32]{Max: true, K: 2, Stride: 2}, // 5 -> 2
+		&cnn.GlobalAvgPool[float32]{},
+		cnn.NewDense[float32]("d1", 6, 7, rng), cnn.NewBatchNorm[float32]("bn3", 7), &cnn.ReLU[float32]{},
+		&cnn.Dropout[float32]{P: 0.5, Rng: rand.New(rand.NewPCG(1, 1))},
+		&cnn.GlobalAvgPool[float32]{}, // back to maps: Reshape, then a 1x1 pool
+		cnn.NewDense[float32]("d2", 7, 4, rng),
+	}}
+	return cnnWrap(t, &cnn.Net{Spec: s, Seq: q}, []int{2, 0}, 4)
+}
+
+// TestCNNONNXRuntimeMatches runs exported model/cnn networks in ONNX Runtime
+// and compares their outputs with the Model's own to 1e-5, with and without
+// test-time augmentation (the mean of the logits over the 8 symmetries).
+func TestCNNONNXRuntimeMatches(t *testing.T) {
+	worst := map[bool]float64{}
+	for _, c := range []struct {
+		name  string
+		make  func(t *testing.T) *model.Model
+		b     int
+		tta   bool
+		check bool // compare with the logits without TTA: they must differ
+	}{
+		{"irg 21x21 4,6,8", func(t *testing.T) *model.Model {
+			return cnnModel(t, cnn.Spec{InC: 3, H: 21, W: 21, K: 4, Widths: []int{4, 6, 8}}, []int{0, 1, 2}, 1)
+		}, 3, false, false},
+		{"irg 21x21 4,6,8 TTA", func(t *testing.T) *model.Model {
+			return cnnModel(t, cnn.Spec{InC: 3, H: 21, W: 21, K: 4, Widths: []int{4, 6, 8}, TTA: true}, []int{0, 1, 2}, 1)
+		}, 3, true, true},
+		{"g 69x69 4,6,8,8 dropout TTA", func(t *testing.T) *model.Model {
+			return cnnModel(t, cnn.Spec{InC: 1, H: 69, W: 69, K: 5, Widths: []int{4, 6, 8, 8}, Dropout: 0.3, TTA: true}, []int{2}, 2)
+		}, 2, true, true},
+		{"gr 17x23 TTA (non-square: none)", func(t *testing.T) *model.Model {
+			return cnnModel(t, cnn.Spec{InC: 2, H: 17, W: 23, K: 3, Widths: []int{4, 6, 8}, TTA: true}, []int{1, 2}, 3)
+		}, 2, false, false},
+		{"custom layers", func(t *testing.T) *model.Model { return customCNN(t, false) }, 3, false, false},
+		{"custom layers TTA", func(t *testing.T) *model.Model { return customCNN(t, true) }, 3, true, true},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			m := c.make(t)
+			d := ortCompare(t, m, c.b, 7)
+			worst[c.tta] = max(worst[c.tta], d)
+			if c.check { // the test would see a wrong or missing TTA
+				net := m.Net.(*cnn.Net)
+				rng := rand.New(rand.NewPCG(7, 99))
+				x := make([]float32, c.b*m.Dim())
+				for i := range x {
+					x[i] = float32(rng.IntN(256)) * float32(m.Meta.Input.Scale)
+				}
+				with, without := make([]float32, c.b*m.K()), make([]float32, c.b*m.K())
+				net.Logits(x, c.b, with)
+				(&cnn.Net{Spec: cnn.Spec{InC: net.Spec.InC, H: net.Spec.H, W: net.Spec.W, K: net.Spec.K}, Seq: net.Seq}).Logits(x, c.b, without)
+				diff := 0.0
+				for i := range with {
+					diff = max(diff, math.Abs(float64(with[i]-without[i])))
+				}
+				t.Logf("logits with and without TTA differ by up to %.3g", diff)
+				if diff < 1e-3 {
+					t.Errorf("TTA changes the logits by only %g: the comparison cannot tell", diff)
+				}
+			}
+		})
+	}
+	t.Logf("largest difference over all outputs: without TTA %.3g, with TTA %.3g", worst[false], worst[true])
+}
+
+// fakeLayer is a layer type the exporter does not know.
+type fakeLayer struct{ cnn.ReLU[float32] }
+
+func TestCNNUnsupportedLayer(t *testing.T) {
+	m := cnnModel(t, cnn.Spec{InC: 1, H: 9, W: 9, K: 2, Widths: []int{2, 2}}, []int{0}, 1)
+	net := m.Net.(*cnn.Net)
+	net.Layers = append(net.Layers[:3], append([]cnn.Layer[float32]{&fakeLayer{}}, net.Layers[3:]...)...)
+	_, err := Export(m)
+	if err == nil || !strings.Contains(err.Error(), "layer 4, onnx.fakeLayer, not supported") {
+		t.Fatalf("err = %v, want one naming the layer", err)
+	}
+	// A network whose sizes do not fit its model file.
+	m = cnnModel(t, cnn.Spec{InC: 1, H: 9, W: 9, K: 2, Widths: []int{2, 2}}, []int{0}, 1)
+	m.Meta.Input.Height = 10
+	if _, err := Export(m); err == nil || !strings.Contains(err.Error(), "model file says 10x9x1") {
+		t.Fatalf("err = %v", err)
+	}
+	// A network that does not end in K logits (2 channels, 3 classes).
+	m = cnnModel(t, cnn.Spec{InC: 1, H: 9, W: 9, K: 3, Widths: []int{2, 2}}, []int{0}, 1)
+	net = m.Net.(*cnn.Net)
+	net.Layers = net.Layers[:len(net.Layers)-1]
+	if _, err := Export(m); err == nil || !strings.Contains(err.Error(), "ends in 2x1x1 values per image, not 3 logits") {
+		t.Fatalf("err = %v", err)
+	}
+}
+
+// TestCNNStructure checks the nodes of an exported cnn with TTA: batch norm
+// folded into the convolutions, the 8 symmetries batched and averaged.
+func TestCNNStructure(t *testing.T) {
+	m := cnnModel(t, cnn.Spec{InC: 3, H: 21, W: 21, K: 4, Widths: []int{4, 6, 8}, Dropout: 0.2, TTA: true}, []int{0, 1, 2}, 1)
+	om, err := Export(m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ops []string
+	for _, n := range om.Graph.Nodes {
+		ops = append(ops, n.Op)
+	}
+	want := "Mul Transpose Gather Concat Gather Concat Transpose Concat " +
+		"Conv Relu MaxPool Conv Relu MaxPool Conv Relu GlobalAveragePool Flatten Gemm Reshape ReduceMean Softmax Identity"
+	if got := strings.Join(ops, " "); got != want {
+		t.Errorf("nodes\n%s\nwant\n%s", got, want)
+	}
+	meta := map[string]string{}
+	for _, kv := range om.Metadata {
+		meta[kv[0]] = kv[1]
+	}
+	if meta["arch"] != "cnn" || meta["tta"] != "true" {
+		t.Errorf("metadata %v", meta)
+	}
+	if _, err := om.Marshal(); err != nil {
+		t.Fatal(err)
+	}
 }
