@@ -77,7 +77,9 @@ type EpochStat struct {
 	LR           float64 // at the epoch's last step
 	TrainLoss    float64
 	ValAccuracy  float64 // NaN without a validation split
+	ValBalanced  float64 // balanced accuracy (mean recall over classes) of the validation part; NaN without one
 	TestAccuracy float64
+	TestBalanced float64
 	Seconds      float64 // training time of the epoch (evaluation excluded)
 	ImagesPerSec float64
 	Best         bool
@@ -308,7 +310,7 @@ func Epochs(ctx context.Context, net *cnn.Net, tr, test *data.Split, cfg EpochCo
 			} else {
 				loss = cnn.SoftmaxCE(z.D, k, cfg.Batch, labels, cfg.LabelSmoothing, weights, dz)
 			}
-			net.Backward(&cnn.Tensor[float32]{Shape: z.Shape, D: dz})
+			net.BackwardParams(&cnn.Tensor[float32]{Shape: z.Shape, D: dz})
 			lr = Schedule(cfg.LR, step, warm, total)
 			opt.step(lr)
 			step++
@@ -323,11 +325,12 @@ func Epochs(ctx context.Context, net *cnn.Net, tr, test *data.Split, cfg EpochCo
 		st := EpochStat{Epoch: epoch, Step: step, LR: lr, TrainLoss: lossSum / float64(batches), ValAccuracy: math.NaN(),
 			Seconds: el.Seconds(), ImagesPerSec: float64(batches*cfg.Batch) / el.Seconds()}
 		p := Point{Step: step, TrainLoss: st.TrainLoss}
-		p.TestLoss, p.TestAccuracy = EvaluateCE(net, test, k)
+		p.TestLoss, p.TestAccuracy, st.TestBalanced = Score(net, test, k)
 		st.TestAccuracy = p.TestAccuracy
 		score := float64(epoch) // without validation: keep the last epoch
+		st.ValBalanced = math.NaN()
 		if val != nil {
-			_, st.ValAccuracy = EvaluateCE(net, val, k)
+			_, st.ValAccuracy, st.ValBalanced = Score(net, val, k)
 			score = st.ValAccuracy
 		}
 		if score > res.ValAccuracy {
@@ -365,11 +368,19 @@ func Epochs(ctx context.Context, net *cnn.Net, tr, test *data.Split, cfg EpochCo
 // EvaluateCE returns the mean softmax cross-entropy and the accuracy of c
 // on s, scored in batches as galaxy eval scores it.
 func EvaluateCE(c model.Classifier, s *data.Split, k int) (loss, acc float64) {
+	loss, acc, _ = Score(c, s, k)
+	return loss, acc
+}
+
+// Score is EvaluateCE that also returns the balanced accuracy, the mean
+// over classes present in s of each class's recall.
+func Score(c model.Classifier, s *data.Split, k int) (loss, acc, balanced float64) {
 	if s == nil || s.Len() == 0 {
-		return 0, 0
+		return 0, 0, 0
 	}
 	z := model.BatchLogits(c, s, k)
 	correct := 0
+	hit, seen := make([]int, k), make([]int, k)
 	for i, y := range s.Labels {
 		row := z[i*k : (i+1)*k]
 		mx := float64(row[0])
@@ -381,11 +392,20 @@ func EvaluateCE(c model.Classifier, s *data.Split, k int) (loss, acc float64) {
 			sum += math.Exp(float64(v) - mx)
 		}
 		loss += math.Log(sum) + mx - float64(row[y])
+		seen[y]++
 		if eval.Argmax(row) == y {
 			correct++
+			hit[y]++
 		}
 	}
-	return loss / float64(s.Len()), float64(correct) / float64(s.Len())
+	present := 0
+	for c := range k {
+		if seen[c] > 0 {
+			balanced += float64(hit[c]) / float64(seen[c])
+			present++
+		}
+	}
+	return loss / float64(s.Len()), float64(correct) / float64(s.Len()), balanced / float64(present)
 }
 
 // Throughput returns images per second of net on random images: training
@@ -415,7 +435,7 @@ func Throughput(net *cnn.Net, b, warm, rounds, steps int, train bool) float64 {
 		net.ZeroGrad()
 		z := net.Forward(x, true)
 		cnn.SoftmaxCE(z.D, sp.K, b, labels, 0, nil, dz)
-		net.Backward(&cnn.Tensor[float32]{Shape: z.Shape, D: dz})
+		net.BackwardParams(&cnn.Tensor[float32]{Shape: z.Shape, D: dz})
 		opt.step(1e-3)
 	}
 	for range warm {

@@ -168,8 +168,8 @@ func runTrainCNN(ctx context.Context, env Env, f *trainFlags, cmd *cobra.Command
 		if st.Best {
 			best = " *"
 		}
-		fmt.Fprintf(env.Stderr, "epoch %d: train loss %.4f, val accuracy %.4f, test accuracy %.4f, lr %.2g, %.1fs (%.0f images/s)%s\n",
-			st.Epoch, st.TrainLoss, st.ValAccuracy, p.TestAccuracy, st.LR, st.Seconds, st.ImagesPerSec, best)
+		fmt.Fprintf(env.Stderr, "epoch %d: train loss %.4f, val accuracy %.4f (balanced %.4f), test accuracy %.4f (balanced %.4f), lr %.2g, %.1fs (%.0f images/s)%s\n",
+			st.Epoch, st.TrainLoss, st.ValAccuracy, st.ValBalanced, p.TestAccuracy, st.TestBalanced, st.LR, st.Seconds, st.ImagesPerSec, best)
 	})
 	if err != nil {
 		return err

@@ -342,3 +342,126 @@ func TestSpecErrors(t *testing.T) {
 		t.Fatalf("hyper round trip: %+v %v", got, err)
 	}
 }
+
+// TestFusedBatchNormReLU checks that a Seq, which runs batch norm and the
+// ReLU after it as one fused pass, gives the values and gradients of the
+// two layers run one after the other, in both modes.
+func TestFusedBatchNormReLU(t *testing.T) {
+	rng := rand.New(rand.NewPCG(11, 12))
+	bn := NewBatchNorm[float64]("bn", 3)
+	for i := range 3 {
+		bn.Gamma.W[i], bn.Beta.W[i] = 1+rng.NormFloat64()*0.3, rng.NormFloat64()*0.5
+	}
+	r := &ReLU[float64]{}
+	q := &Seq[float64]{Layers: []Layer[float64]{bn, r}}
+	x := randTensor(rng, Shape{C: 3, N: 4, H: 5, W: 5})
+	dy := randTensor(rng, x.Shape)
+	for _, train := range []bool{true, false} {
+		// Unfused reference: the layers' own methods.
+		ref := NewBatchNorm[float64]("bn", 3)
+		copy(ref.Gamma.W, bn.Gamma.W)
+		copy(ref.Beta.W, bn.Beta.W)
+		copy(ref.RunMean.W, bn.RunMean.W)
+		copy(ref.RunVar.W, bn.RunVar.W)
+		rr := &ReLU[float64]{}
+		want := rr.Forward(ref.Forward(x, train), train)
+		got := q.Forward(x, train)
+		for i := range want.D {
+			if math.Abs(want.D[i]-got.D[i]) > 1e-12 {
+				t.Fatalf("train=%v: output %d: fused %v, unfused %v", train, i, got.D[i], want.D[i])
+			}
+		}
+		if !train {
+			continue
+		}
+		for i := range ref.RunVar.W {
+			if math.Abs(ref.RunVar.W[i]-bn.RunVar.W[i]) > 1e-12 || math.Abs(ref.RunMean.W[i]-bn.RunMean.W[i]) > 1e-12 {
+				t.Fatalf("running statistics differ: fused %v %v, unfused %v %v", bn.RunMean.W, bn.RunVar.W, ref.RunMean.W, ref.RunVar.W)
+			}
+		}
+		q.ZeroGrad()
+		wantDx := ref.Backward(rr.Backward(dy))
+		gotDx := q.Backward(dy)
+		for i := range wantDx.D {
+			if math.Abs(wantDx.D[i]-gotDx.D[i]) > 1e-9 {
+				t.Fatalf("input gradient %d: fused %v, unfused %v", i, gotDx.D[i], wantDx.D[i])
+			}
+		}
+		for i := range bn.Gamma.G {
+			if math.Abs(bn.Gamma.G[i]-ref.Gamma.G[i]) > 1e-9 || math.Abs(bn.Beta.G[i]-ref.Beta.G[i]) > 1e-9 {
+				t.Fatalf("channel %d: fused gamma/beta gradients %v %v, unfused %v %v", i, bn.Gamma.G[i], bn.Beta.G[i], ref.Gamma.G[i], ref.Beta.G[i])
+			}
+		}
+	}
+}
+
+// TestFloat32GradientsMatchFloat64 runs a training step's backward pass of
+// the same network in float32 (num.Gemm, fused layers) and float64, and
+// checks that BackwardParams (which skips the first convolution's input
+// gradient) accumulates the same parameter gradients as Backward.
+func TestFloat32GradientsMatchFloat64(t *testing.T) {
+	spec := Spec{InC: 3, H: 13, W: 13, K: 4, Widths: []int{8, 16, 16}}
+	q64, _ := Build[float64](spec, rand.New(rand.NewPCG(7, 7)))
+	q32, _ := Build[float32](spec, rand.New(rand.NewPCG(7, 7)))
+	rng := rand.New(rand.NewPCG(8, 8))
+	x64 := randTensor(rng, Shape{C: 3, N: 6, H: 13, W: 13})
+	x32 := &Tensor[float32]{Shape: x64.Shape, D: make([]float32, len(x64.D))}
+	for i, v := range x64.D {
+		x32.D[i] = float32(v)
+	}
+	labels := []int{0, 1, 2, 3, 1, 0}
+	z64 := q64.Forward(x64, true)
+	dz64 := make([]float64, len(z64.D))
+	SoftmaxCE(z64.D, 4, 6, labels, 0, nil, dz64)
+	q64.ZeroGrad()
+	q64.Backward(&Tensor[float64]{Shape: z64.Shape, D: dz64})
+	z32 := q32.Forward(x32, true)
+	dz32 := make([]float32, len(z32.D))
+	SoftmaxCE(z32.D, 4, 6, labels, 0, nil, dz32)
+	q32.ZeroGrad()
+	q32.BackwardParams(&Tensor[float32]{Shape: z32.Shape, D: dz32})
+	p64, p32 := q64.Params(), q32.Params()
+	for j, p := range p64 {
+		if p.G == nil {
+			continue
+		}
+		scale := 0.0
+		for _, g := range p.G {
+			scale = math.Max(scale, math.Abs(g))
+		}
+		for i, g := range p.G {
+			if math.Abs(g-float64(p32[j].G[i])) > 1e-3*scale+1e-6 {
+				t.Fatalf("%s[%d]: float64 gradient %v, float32 %v", p.Name, i, g, p32[j].G[i])
+			}
+		}
+	}
+}
+
+// TestMaxPool2 checks the 2×2 stride-2 max pool against a direct loop,
+// ties included (the first maximum in row-major order wins).
+func TestMaxPool2(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 5))
+	for _, hw := range [][2]int{{2, 2}, {5, 7}, {8, 6}, {69, 69}} {
+		h, w := hw[0], hw[1]
+		src := make([]float32, h*w)
+		for i := range src {
+			src[i] = float32(rng.IntN(4)) // many ties
+		}
+		oh, ow := h/2, w/2
+		dst, arg := make([]float32, oh*ow), make([]int32, oh*ow)
+		maxPool2(dst, arg, src, w, oh, ow)
+		for oy := range oh {
+			for ox := range ow {
+				best, bi := src[2*oy*w+2*ox], 2*oy*w+2*ox
+				for _, o := range []int{1, w, w + 1} {
+					if v := src[2*oy*w+2*ox+o]; v > best {
+						best, bi = v, 2*oy*w+2*ox+o
+					}
+				}
+				if dst[oy*ow+ox] != best || int(arg[oy*ow+ox]) != bi {
+					t.Fatalf("%dx%d (%d,%d): got %v at %d, want %v at %d", h, w, oy, ox, dst[oy*ow+ox], arg[oy*ow+ox], best, bi)
+				}
+			}
+		}
+	}
+}

@@ -119,19 +119,10 @@ func (c *Conv2D[T]) im2col(x *Tensor[T], os Shape) {
 
 // Backward implements Layer.
 func (c *Conv2D[T]) Backward(dy *Tensor[T]) *Tensor[T] {
+	c.backwardParams(dy)
 	os := dy.Shape
 	kk := c.Cin * c.K * c.K
 	cols := os.N * os.H * os.W
-	gemm(false, true, c.Cout, kk, cols, 1, dy.D, cols, c.col, cols, 1, c.Wt.G, kk)
-	if c.B != nil {
-		for o := 0; o < c.Cout; o++ {
-			var s float64
-			for _, v := range dy.D[o*cols : (o+1)*cols] {
-				s += float64(v)
-			}
-			c.B.G[o] += T(s)
-		}
-	}
 	c.dcol = growSlice(c.dcol, kk*cols)
 	gemm(true, false, kk, cols, c.Cout, 1, c.Wt.W, kk, dy.D, cols, 0, c.dcol, cols)
 	in := c.in
@@ -166,16 +157,38 @@ func (c *Conv2D[T]) Backward(dy *Tensor[T]) *Tensor[T] {
 	return c.dx
 }
 
+// backwardParams accumulates the weight and bias gradients only.
+func (c *Conv2D[T]) backwardParams(dy *Tensor[T]) {
+	os := dy.Shape
+	kk := c.Cin * c.K * c.K
+	cols := os.N * os.H * os.W
+	gemm(false, true, c.Cout, kk, cols, 1, dy.D, cols, c.col, cols, 1, c.Wt.G, kk)
+	if c.B != nil {
+		for o := 0; o < c.Cout; o++ {
+			var s float64
+			for _, v := range dy.D[o*cols : (o+1)*cols] {
+				s += float64(v)
+			}
+			c.B.G[o] += T(s)
+		}
+	}
+}
+
 // BatchNorm normalises each channel over the batch and the image (training
 // mode, which also updates the running statistics) or with the running
 // statistics (inference), then scales by Gamma and shifts by Beta.
+//
+// When a ReLU follows it in a Seq, the Seq runs the two as one pass over
+// memory (forwardReLU, backwardReLU); the result is the same as running
+// them one after the other.
 type BatchNorm[T Float] struct {
 	C               int
 	Eps, Momentum   float64
 	Gamma, Beta     *Param[T]
-	RunMean, RunVar *Param[T] // buffers (G nil)
-	xhat            []T
-	invStd          []float64
+	RunMean, RunVar *Param[T]  // buffers (G nil)
+	x               *Tensor[T] // the training-mode input, kept for Backward
+	mean, invStd    []float64
+	relu            bool // the last training Forward applied ReLU
 	out, dx         *Tensor[T]
 }
 
@@ -207,79 +220,154 @@ func (b *BatchNorm[T]) Params() []*Param[T] {
 
 // Forward implements Layer.
 func (b *BatchNorm[T]) Forward(x *Tensor[T], train bool) *Tensor[T] {
+	return b.forward(x, train, false)
+}
+
+// Backward implements Layer (training mode).
+func (b *BatchNorm[T]) Backward(dy *Tensor[T]) *Tensor[T] { return b.backward(dy) }
+
+// forward normalises x and, with relu, applies max(0, ·) to the result.
+// Each channel reads its plane twice (sums, then output) and writes it
+// once; the normalised values are recomputed by backward rather than kept.
+func (b *BatchNorm[T]) forward(x *Tensor[T], train, relu bool) *Tensor[T] {
 	m := x.N * x.H * x.W
 	b.out = grow(b.out, x.Shape)
 	if train {
-		b.xhat = growSlice(b.xhat, x.Len())
+		b.x, b.relu = x, relu
 		if len(b.invStd) != b.C {
-			b.invStd = make([]float64, b.C)
+			b.mean, b.invStd = make([]float64, b.C), make([]float64, b.C)
 		}
 	}
 	parallel(b.C, 1, func(lo, hi int) {
 		for c := lo; c < hi; c++ {
 			src, dst := x.D[c*m:(c+1)*m], b.out.D[c*m:(c+1)*m]
 			g, be := float64(b.Gamma.W[c]), float64(b.Beta.W[c])
-			if !train {
-				inv := 1 / math.Sqrt(float64(b.RunVar.W[c])+b.Eps)
-				mu := float64(b.RunMean.W[c])
-				sc, sh := T(g*inv), T(be-g*inv*mu)
-				for i, v := range src {
-					dst[i] = sc*v + sh
+			var mu, inv float64
+			if train {
+				var vr float64
+				mu, vr = meanVar(src)
+				inv = 1 / math.Sqrt(vr+b.Eps)
+				b.mean[c], b.invStd[c] = mu, inv
+				unb := vr
+				if m > 1 {
+					unb = vr * float64(m) / float64(m-1)
 				}
-				continue
+				b.RunMean.W[c] = T((1-b.Momentum)*float64(b.RunMean.W[c]) + b.Momentum*mu)
+				b.RunVar.W[c] = T((1-b.Momentum)*float64(b.RunVar.W[c]) + b.Momentum*unb)
+			} else {
+				mu, inv = float64(b.RunMean.W[c]), 1/math.Sqrt(float64(b.RunVar.W[c])+b.Eps)
 			}
-			var s float64
-			for _, v := range src {
-				s += float64(v)
-			}
-			mu := s / float64(m)
-			var ss float64
-			for _, v := range src {
-				d := float64(v) - mu
-				ss += d * d
-			}
-			vr := ss / float64(m)
-			inv := 1 / math.Sqrt(vr+b.Eps)
-			b.invStd[c] = inv
-			xh := b.xhat[c*m : (c+1)*m]
-			for i, v := range src {
-				h := T((float64(v) - mu) * inv)
-				xh[i] = h
-				dst[i] = T(g)*h + T(be)
-			}
-			unb := vr
-			if m > 1 {
-				unb = ss / float64(m-1)
-			}
-			b.RunMean.W[c] = T((1-b.Momentum)*float64(b.RunMean.W[c]) + b.Momentum*mu)
-			b.RunVar.W[c] = T((1-b.Momentum)*float64(b.RunVar.W[c]) + b.Momentum*unb)
+			affine(dst, src, T(g*inv), T(be-g*inv*mu), relu)
 		}
 	})
 	return b.out
 }
 
-// Backward implements Layer (training mode).
-func (b *BatchNorm[T]) Backward(dy *Tensor[T]) *Tensor[T] {
+// meanVar returns the mean and the (biased) variance of v, accumulated in
+// float64 in one pass over memory (four running sums, combined in a fixed
+// order).
+func meanVar[T Float](v []T) (mean, variance float64) {
+	var s0, s1, s2, s3, q0, q1, q2, q3 float64
+	i := 0
+	for ; i+4 <= len(v); i += 4 {
+		a, b, c, d := float64(v[i]), float64(v[i+1]), float64(v[i+2]), float64(v[i+3])
+		s0, s1, s2, s3 = s0+a, s1+b, s2+c, s3+d
+		q0, q1, q2, q3 = q0+a*a, q1+b*b, q2+c*c, q3+d*d
+	}
+	for ; i < len(v); i++ {
+		a := float64(v[i])
+		s0, q0 = s0+a, q0+a*a
+	}
+	n := float64(len(v))
+	mean = (s0 + s1 + s2 + s3) / n
+	variance = max((q0+q1+q2+q3)/n-mean*mean, 0)
+	return mean, variance
+}
+
+// affine writes dst = sc·src + sh, or max(0, sc·src + sh) with relu.
+func affine[T Float](dst, src []T, sc, sh T, relu bool) {
+	dst = dst[:len(src)]
+	if !relu {
+		for i, v := range src {
+			dst[i] = sc*v + sh
+		}
+		return
+	}
+	for i, v := range src {
+		dst[i] = max(sc*v+sh, 0)
+	}
+}
+
+// backward is Backward after forward: with relu (as forward ran) dy is the
+// gradient of the ReLU's output and is first masked by it.
+func (b *BatchNorm[T]) backward(dy *Tensor[T]) *Tensor[T] {
 	m := dy.N * dy.H * dy.W
 	b.dx = grow(b.dx, dy.Shape)
 	parallel(b.C, 1, func(lo, hi int) {
 		for c := lo; c < hi; c++ {
-			g, xh, d := dy.D[c*m:(c+1)*m], b.xhat[c*m:(c+1)*m], b.dx.D[c*m:(c+1)*m]
-			var sg, sgx float64
-			for i, v := range g {
-				sg += float64(v)
-				sgx += float64(v) * float64(xh[i])
+			g, x, d := dy.D[c*m:(c+1)*m], b.x.D[c*m:(c+1)*m], b.dx.D[c*m:(c+1)*m]
+			var y []T
+			if b.relu {
+				y = b.out.D[c*m : (c+1)*m]
 			}
+			mu, inv := b.mean[c], b.invStd[c]
+			sg, sgx := bnSums(g, x, y, mu)
+			sgx *= inv // Σ g·x̂ with x̂ = (x-μ)·inv
 			b.Gamma.G[c] += T(sgx)
 			b.Beta.G[c] += T(sg)
-			k := float64(b.Gamma.W[c]) * b.invStd[c] / float64(m)
-			mf := float64(m)
-			for i, v := range g {
-				d[i] = T(k * (mf*float64(v) - sg - float64(xh[i])*sgx))
-			}
+			// dx = γ·inv/m · (m·g - Σg - x̂·Σg·x̂)
+			k := float64(b.Gamma.W[c]) * inv
+			bnInputGrad(d, g, x, y, T(mu), T(k), T(-k*sg/float64(m)), T(-k*inv*sgx/float64(m)))
 		}
 	})
 	return b.dx
+}
+
+// bnSums returns Σg and Σg·(x-mu) over a channel, where g is dy masked to 0
+// where y (the ReLU output, nil for no ReLU) is not positive.
+func bnSums[T Float](g, x, y []T, mu float64) (sg, sgx float64) {
+	x = x[:len(g)]
+	if y == nil {
+		for i, v := range g {
+			sg += float64(v)
+			sgx += float64(v) * (float64(x[i]) - mu)
+		}
+		return sg, sgx
+	}
+	y = y[:len(g)]
+	for i, v := range g {
+		v *= positive(y[i])
+		sg += float64(v)
+		sgx += float64(v) * (float64(x[i]) - mu)
+	}
+	return sg, sgx
+}
+
+// bnInputGrad writes d = a·g' + b + c·(x-mu), with g' = g masked by y as
+// in bnSums; with backward's a, b, c it is γ·inv/m·(m·g - Σg - x̂·Σg·x̂).
+func bnInputGrad[T Float](d, g, x, y []T, mu, a, b, c T) {
+	x, d = x[:len(g)], d[:len(g)]
+	if y == nil {
+		for i, v := range g {
+			d[i] = a*v + b + c*(x[i]-mu)
+		}
+		return
+	}
+	y = y[:len(g)]
+	for i, v := range g {
+		d[i] = a*v*positive(y[i]) + b + c*(x[i]-mu)
+	}
+}
+
+// positive returns 1 when v > 0 and 0 otherwise, without a branch (ReLU
+// masks are unpredictable, and a mispredicted branch per value would cost
+// more than the arithmetic).
+func positive[T Float](v T) T {
+	var m int32
+	if v > 0 {
+		m = 1
+	}
+	return T(m)
 }
 
 // ReLU is max(0, x).
@@ -294,10 +382,9 @@ func (r *ReLU[T]) Params() []*Param[T] { return nil }
 // Forward implements Layer.
 func (r *ReLU[T]) Forward(x *Tensor[T], train bool) *Tensor[T] {
 	r.out = grow(r.out, x.Shape)
+	out := r.out.D
 	parallel(len(x.D), 1<<14, func(lo, hi int) {
-		for i := lo; i < hi; i++ {
-			r.out.D[i] = max(x.D[i], 0)
-		}
+		affine(out[lo:hi], x.D[lo:hi], 1, 0, true)
 	})
 	return r.out
 }
@@ -305,13 +392,12 @@ func (r *ReLU[T]) Forward(x *Tensor[T], train bool) *Tensor[T] {
 // Backward implements Layer.
 func (r *ReLU[T]) Backward(dy *Tensor[T]) *Tensor[T] {
 	r.dx = grow(r.dx, dy.Shape)
+	out, dx := r.out.D, r.dx.D
 	parallel(len(dy.D), 1<<14, func(lo, hi int) {
-		for i := lo; i < hi; i++ {
-			if r.out.D[i] > 0 {
-				r.dx.D[i] = dy.D[i]
-			} else {
-				r.dx.D[i] = 0
-			}
+		g, y := dy.D[lo:hi], out[lo:hi]
+		d := dx[lo:hi]
+		for i, v := range g {
+			d[i] = v * positive(y[i])
 		}
 	})
 	return r.dx
@@ -359,6 +445,14 @@ func (p *Pool2D[T]) Forward(x *Tensor[T], train bool) *Tensor[T] {
 		for pl := lo; pl < hi; pl++ {
 			src := x.D[pl*in.H*in.W : (pl+1)*in.H*in.W]
 			dst := p.out.D[pl*os.H*os.W : (pl+1)*os.H*os.W]
+			if p.Max && p.K == 2 && p.Stride == 2 {
+				var arg []int32 // inference needs no argmax
+				if train {
+					arg = p.arg[pl*os.H*os.W : (pl+1)*os.H*os.W]
+				}
+				maxPool2(dst, arg, src, in.W, os.H, os.W)
+				continue
+			}
 			for oy := 0; oy < os.H; oy++ {
 				for ox := 0; ox < os.W; ox++ {
 					base := oy*p.Stride*in.W + ox*p.Stride
@@ -387,6 +481,39 @@ func (p *Pool2D[T]) Forward(x *Tensor[T], train bool) *Tensor[T] {
 		}
 	})
 	return p.out
+}
+
+// maxPool2 is 2×2 max pooling with stride 2 of one plane of width w into
+// dst (oh×ow), recording in arg (when not nil) the plane index of each
+// maximum; ties go to the first in row-major order, as in the general
+// loop. Comparisons select with conditional moves, not branches.
+func maxPool2[T Float](dst []T, arg []int32, src []T, w, oh, ow int) {
+	for oy := 0; oy < oh; oy++ {
+		r0 := src[2*oy*w : 2*oy*w+2*ow]
+		r1 := src[(2*oy+1)*w : (2*oy+1)*w+2*ow]
+		d := dst[oy*ow : (oy+1)*ow]
+		base := int32(2 * oy * w)
+		for ox := range d {
+			a, b, c, e := r0[2*ox], r0[2*ox+1], r1[2*ox], r1[2*ox+1]
+			top, bot := max(a, b), max(c, e)
+			d[ox] = max(top, bot)
+			if arg == nil {
+				continue
+			}
+			it := int32(0)
+			if b > a {
+				it = 1
+			}
+			ib := int32(w)
+			if e > c {
+				ib = int32(w) + 1
+			}
+			if bot > top {
+				it = ib
+			}
+			arg[oy*ow+ox] = base + int32(2*ox) + it
+		}
+	}
 }
 
 // Backward implements Layer.

@@ -105,18 +105,62 @@ func Build[T Float](s Spec, rng *rand.Rand) (*Seq[T], error) {
 	return q, nil
 }
 
-// Forward runs every layer.
+// Forward runs every layer. A batch norm followed by a ReLU runs as one
+// fused pass (same values); the ReLU then holds the fused output, so
+// Backward and the layers' own methods see what unfused layers would.
 func (q *Seq[T]) Forward(x *Tensor[T], train bool) *Tensor[T] {
-	for _, l := range q.Layers {
-		x = l.Forward(x, train)
+	for i := 0; i < len(q.Layers); i++ {
+		if bn, r := q.bnReLU(i); r != nil {
+			x = bn.forward(x, train, true)
+			r.out = x
+			i++
+			continue
+		}
+		x = q.Layers[i].Forward(x, train)
 	}
 	return x
 }
 
+// bnReLU returns layer i and the ReLU after it when layer i is a batch
+// norm followed by a ReLU.
+func (q *Seq[T]) bnReLU(i int) (*BatchNorm[T], *ReLU[T]) {
+	if i+1 >= len(q.Layers) {
+		return nil, nil
+	}
+	bn, ok := q.Layers[i].(*BatchNorm[T])
+	if !ok {
+		return nil, nil
+	}
+	r, ok := q.Layers[i+1].(*ReLU[T])
+	if !ok {
+		return nil, nil
+	}
+	return bn, r
+}
+
 // Backward runs every layer's backward pass, last first, accumulating
-// parameter gradients.
-func (q *Seq[T]) Backward(dy *Tensor[T]) *Tensor[T] {
+// parameter gradients, and returns the gradient with respect to the input.
+func (q *Seq[T]) Backward(dy *Tensor[T]) *Tensor[T] { return q.backward(dy, true) }
+
+// BackwardParams is Backward for training: it accumulates the parameter
+// gradients but does not compute the gradient with respect to the network's
+// input (a first convolution skips its input-gradient GEMM), and returns
+// nothing.
+func (q *Seq[T]) BackwardParams(dy *Tensor[T]) { q.backward(dy, false) }
+
+func (q *Seq[T]) backward(dy *Tensor[T], input bool) *Tensor[T] {
 	for i := len(q.Layers) - 1; i >= 0; i-- {
+		if i >= 1 {
+			if bn, r := q.bnReLU(i - 1); r != nil && bn.relu {
+				dy = bn.backward(dy)
+				i--
+				continue
+			}
+		}
+		if c, ok := q.Layers[i].(*Conv2D[T]); ok && i == 0 && !input {
+			c.backwardParams(dy)
+			return nil
+		}
 		dy = q.Layers[i].Backward(dy)
 	}
 	return dy

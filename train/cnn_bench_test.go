@@ -1,0 +1,28 @@
+package train
+
+import (
+	"math/rand/v2"
+	"testing"
+
+	"galaxy/model/cnn"
+)
+
+// BenchmarkCNNRefTrain is one cnn-ref training step at batch 64 (what
+// galaxy bench reports as cnn_ref_train_images_per_s); b.N steps.
+func BenchmarkCNNRefTrain(b *testing.B) { benchCNNRef(b, true, 64) }
+
+// BenchmarkCNNRefInfer is cnn-ref inference of 256 images.
+func BenchmarkCNNRefInfer(b *testing.B) { benchCNNRef(b, false, 256) }
+
+func benchCNNRef(b *testing.B, train bool, batch int) {
+	net, err := cnn.New(cnn.Spec{InC: 3, H: 69, W: 69, K: 4, Widths: cnn.RefWidths, Dropout: 0.3}, rand.New(rand.NewPCG(1, 2)))
+	if err != nil {
+		b.Fatal(err)
+	}
+	Throughput(net, batch, 1, 1, 1, train) // warm up
+	b.ResetTimer()
+	for range b.N {
+		Throughput(net, batch, 0, 1, 1, train)
+	}
+	b.ReportMetric(float64(b.N*batch)/b.Elapsed().Seconds(), "images/s")
+}
