@@ -92,6 +92,8 @@ type EpochResult struct {
 	BestEpoch   int     // the epoch whose weights the network holds at the end
 	ValAccuracy float64 // its validation accuracy
 	NVal        int
+	Val         *data.Split // the validation part (nil without one)
+	Counts      []int       // images per class in the training part (without validation)
 	Stopped     bool // early stopping
 }
 
@@ -236,9 +238,9 @@ func Epochs(ctx context.Context, net *cnn.Net, tr, test *data.Split, cfg EpochCo
 	total := perEpoch * cfg.Epochs
 	warm := int(cfg.WarmupEpochs * float64(perEpoch))
 	opt := newOptimizer(cfg, net.Params())
-	res := &EpochResult{BestEpoch: 0, ValAccuracy: math.Inf(-1)}
+	res := &EpochResult{BestEpoch: 0, ValAccuracy: math.Inf(-1), Counts: counts}
 	if val != nil {
-		res.NVal = val.Len()
+		res.NVal, res.Val = val.Len(), val
 	}
 	var best [][]float32
 	snapshot := func() {

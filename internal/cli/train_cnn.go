@@ -37,6 +37,7 @@ type cnnFlags struct {
 	labelSmoothing float64
 	loss           string
 	tta            bool
+	logitAdjust    string
 }
 
 func registerCNNFlags(fl *pflag.FlagSet, f *cnnFlags) {
@@ -56,6 +57,7 @@ func registerCNNFlags(fl *pflag.FlagSet, f *cnnFlags) {
 	fl.StringVar(&f.balance, "balance", "weights", "cnn: class imbalance: none, weights (class-weighted loss) or sample (balanced sampling); cnn-ref default none")
 	fl.Float64Var(&f.labelSmoothing, "label-smoothing", 0, "cnn: label smoothing of the cross-entropy")
 	fl.StringVar(&f.loss, "loss", "ce", "cnn: ce (softmax cross-entropy) or bce (the assignment's summed binary cross-entropy)")
+	fl.StringVar(&f.logitAdjust, "logit-adjust", "auto", "cnn: shift the logits by -tau*log(class prior) after training, trading accuracy on common classes for recall on rare ones: auto (choose tau from 0 to 1 that maximises the mean of accuracy and balanced accuracy on the validation part), none, or a tau; cnn-ref default none")
 	fl.BoolVar(&f.tta, "tta", true, "cnn: classify by averaging the logits of the 8 rotations and flips (saved in the model)")
 }
 
@@ -128,6 +130,19 @@ func runTrainCNN(ctx context.Context, env Env, f *trainFlags, cmd *cobra.Command
 	if !fl.Changed("balance") && ref {
 		c.balance = "none"
 	}
+	if !fl.Changed("logit-adjust") && ref {
+		c.logitAdjust = "none"
+	}
+	var fixedTau float64
+	switch c.logitAdjust {
+	case "auto", "none":
+	default:
+		v, err := strconv.ParseFloat(c.logitAdjust, 64)
+		if err != nil || !(v >= 0 && v <= 4) {
+			return fmt.Errorf("--logit-adjust %q: give auto, none or a tau from 0 to 4", c.logitAdjust)
+		}
+		fixedTau = v
+	}
 	if !fl.Changed("weight-decay") && c.optimizer == "adamw" {
 		c.weightDecay = 0.01
 	}
@@ -175,7 +190,11 @@ func runTrainCNN(ctx context.Context, env Env, f *trainFlags, cmd *cobra.Command
 		return err
 	}
 	net.Spec.TTA = spec.TTA
-	testLoss, testAcc := train.EvaluateCE(net, ds.Test, spec.K)
+	adj, err := adjustLogits(env, net, res, c.logitAdjust, fixedTau, spec.K)
+	if err != nil {
+		return err
+	}
+	testLoss, testAcc, testBal := train.Score(net, ds.Test, spec.K)
 	wall := time.Since(start)
 	if res.Interrupted {
 		fmt.Fprintf(env.Stderr, "interrupted after %d steps: writing what was learned\n", res.Steps)
@@ -185,6 +204,7 @@ func runTrainCNN(ctx context.Context, env Env, f *trainFlags, cmd *cobra.Command
 	m.Meta.Info["steps"] = strconv.Itoa(res.Steps)
 	m.Meta.Info["epochs"] = strconv.Itoa(len(res.Epochs))
 	m.Meta.Info["best_epoch"] = strconv.Itoa(res.BestEpoch)
+	m.Meta.Info["logit_adjust_tau"] = strconv.FormatFloat(adj, 'g', -1, 64)
 	if err := m.Save(filepath.Join(f.out, "model")); err != nil {
 		return err
 	}
@@ -209,27 +229,48 @@ func runTrainCNN(ctx context.Context, env Env, f *trainFlags, cmd *cobra.Command
 		"widths": spec.Widths, "seed": f.seed, "split_seed": f.df.splitSeed, "test_frac": f.df.testFrac,
 		"steps": res.Steps, "epochs": len(res.Epochs), "best_epoch": res.BestEpoch, "early_stopped": res.Stopped,
 		"interrupted": res.Interrupted, "tta": spec.TTA,
-		"flags":              flagValues(cmd),
-		"test_accuracy":      testAcc,
-		"test_loss":          testLoss,
-		"val_accuracy":       va,
-		"train_loss":         res.Curve[len(res.Curve)-1].TrainLoss,
-		"best_test_accuracy": bestAccuracy(res.Curve),
-		"majority_accuracy":  ds.MajorityAccuracy(ds.Test),
-		"wall_seconds":       wall.Seconds(),
-		"step_ms":            float64(res.StepTime) / 1e6,
-		"train_images_per_s": imgs / math.Max(trainSec, 1e-9),
-		"seconds_per_epoch":  trainSec / float64(max(len(res.Epochs), 1)),
+		"flags":                  flagValues(cmd),
+		"test_accuracy":          testAcc,
+		"test_balanced_accuracy": testBal,
+		"logit_adjust_tau":       adj,
+		"test_loss":              testLoss,
+		"val_accuracy":           va,
+		"train_loss":             res.Curve[len(res.Curve)-1].TrainLoss,
+		"best_test_accuracy":     bestAccuracy(res.Curve),
+		"majority_accuracy":      ds.MajorityAccuracy(ds.Test),
+		"wall_seconds":           wall.Seconds(),
+		"step_ms":                float64(res.StepTime) / 1e6,
+		"train_images_per_s":     imgs / math.Max(trainSec, 1e-9),
+		"seconds_per_epoch":      trainSec / float64(max(len(res.Epochs), 1)),
 	}
 	if err := writeJSON(filepath.Join(f.out, "metrics.json"), metrics); err != nil {
 		return err
 	}
-	fmt.Fprintf(env.Stdout, "test accuracy %.4f (majority class %.4f) with the model of epoch %d of %d, in %.1fs; wrote %s\n",
-		testAcc, ds.MajorityAccuracy(ds.Test), res.BestEpoch, len(res.Epochs), wall.Seconds(), f.out)
+	fmt.Fprintf(env.Stdout, "test accuracy %.4f, balanced %.4f (majority class %.4f) with the model of epoch %d of %d, in %.1fs; wrote %s\n",
+		testAcc, testBal, ds.MajorityAccuracy(ds.Test), res.BestEpoch, len(res.Epochs), wall.Seconds(), f.out)
 	if f.report {
 		return runReport(env, f.out, ds)
 	}
 	return nil
+}
+
+// adjustLogits applies --logit-adjust to the trained net (train.LogitOffsets
+// through the last layer's bias, so the saved model, eval, predict, serve
+// and ONNX export all see it) and returns the tau used.
+func adjustLogits(env Env, net *cnn.Net, res *train.EpochResult, mode string, fixed float64, k int) (float64, error) {
+	switch {
+	case mode == "none":
+		return 0, nil
+	case mode == "auto" && res.Val == nil:
+		fmt.Fprintf(env.Stderr, "logit adjustment: none (--logit-adjust auto needs a validation part; see --val-frac)\n")
+		return 0, nil
+	case mode == "auto":
+		a := train.FitLogitAdjustment(net, res.Val, k, res.Counts, train.AdjustTaus)
+		fmt.Fprintf(env.Stderr, "logit adjustment: tau %.1g chosen on the validation part (accuracy %.4f -> %.4f, balanced %.4f -> %.4f)\n",
+			a.Tau, a.Accuracy0, a.Accuracy, a.Balanced0, a.Balanced)
+		return a.Tau, net.AddLogitOffsets(a.Offsets)
+	}
+	return fixed, net.AddLogitOffsets(train.LogitOffsets(res.Counts, fixed))
 }
 
 // cnnRefThroughput returns the images/s of cnn-ref (69x69x3 images, 4

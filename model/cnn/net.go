@@ -236,6 +236,23 @@ func (n *Net) Logits(x []float32, b int, out []float32) {
 	}
 }
 
+// AddLogitOffsets adds off[c] to every logit of class c (through the bias
+// of the last dense layer), as a logit adjustment does.
+func (n *Net) AddLogitOffsets(off []float64) error {
+	for i := len(n.Layers) - 1; i >= 0; i-- {
+		if d, ok := n.Layers[i].(*Dense[float32]); ok {
+			if len(off) != d.Out {
+				return fmt.Errorf("cnn: %d logit offsets for %d classes", len(off), d.Out)
+			}
+			for c, v := range off {
+				d.B.W[c] += float32(v)
+			}
+			return nil
+		}
+	}
+	return fmt.Errorf("cnn: no dense layer to take logit offsets")
+}
+
 // Tensors returns every parameter and buffer by name.
 func (n *Net) Tensors() []*Param[float32] { return n.Params() }
 

@@ -1,0 +1,62 @@
+package cli
+
+import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// TestTrainCNNLogitAdjust trains a tiny cnn with each --logit-adjust mode
+// and checks that the tau is reported, recorded in metrics.json, and part
+// of the saved model: galaxy eval of the model gives train's test figures.
+func TestTrainCNNLogitAdjust(t *testing.T) {
+	dir := t.TempDir()
+	p := writeNPZ(t, dir, 200, 12)
+	for _, mode := range []string{"auto", "none", "0.7"} {
+		rdir := filepath.Join(dir, "run-"+mode)
+		code, stdout, stderr := run(t, "train", "--data", p, "--labels", "gz1", "--scheme", "morph4", "--model", "cnn",
+			"--widths", "4,8", "--epochs", "2", "--seed", "3", "--logit-adjust", mode, "--tta=false", "--out", rdir)
+		if code != 0 {
+			t.Fatalf("%s: train exit %d: %s", mode, code, stderr)
+		}
+		if mode == "auto" && !strings.Contains(stderr, "logit adjustment: tau ") {
+			t.Errorf("%s: stderr lacks the chosen tau: %s", mode, stderr)
+		}
+		b, err := os.ReadFile(filepath.Join(rdir, "metrics.json"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var m struct {
+			Tau      *float64 `json:"logit_adjust_tau"`
+			Acc      float64  `json:"test_accuracy"`
+			Balanced *float64 `json:"test_balanced_accuracy"`
+		}
+		if err := json.Unmarshal(b, &m); err != nil || m.Tau == nil || m.Balanced == nil {
+			t.Fatalf("%s: metrics.json %s (%v)", mode, b, err)
+		}
+		if (mode == "none" && *m.Tau != 0) || (mode == "0.7" && *m.Tau != 0.7) || *m.Tau < 0 || *m.Tau > 1 {
+			t.Errorf("%s: tau %v", mode, *m.Tau)
+		}
+		code, out, stderr := run(t, "eval", "--model", filepath.Join(rdir, "model"), "--data", p, "--labels", "gz1", "--json")
+		if code != 0 {
+			t.Fatalf("%s: eval exit %d: %s", mode, code, stderr)
+		}
+		var e struct {
+			Accuracy float64 `json:"accuracy"`
+			Balanced float64 `json:"balanced_accuracy"`
+		}
+		if err := json.Unmarshal([]byte(out), &e); err != nil {
+			t.Fatalf("%s: eval output %q: %v", mode, out, err)
+		}
+		if e.Accuracy != m.Acc || e.Balanced != *m.Balanced {
+			t.Errorf("%s: eval of the saved model %v/%v, train reported %v/%v", mode, e.Accuracy, e.Balanced, m.Acc, *m.Balanced)
+		}
+		_ = stdout
+	}
+	code, _, stderr := run(t, "train", "--data", p, "--labels", "gz1", "--model", "cnn", "--logit-adjust", "lots", "--out", filepath.Join(dir, "bad"))
+	if code == 0 || !strings.Contains(stderr, `--logit-adjust "lots"`) || strings.Count(strings.TrimSpace(stderr), "\n") > 0 {
+		t.Errorf("bad --logit-adjust: exit %d, stderr %q", code, stderr)
+	}
+}
