@@ -94,7 +94,7 @@ type EpochResult struct {
 	NVal        int
 	Val         *data.Split // the validation part (nil without one)
 	Counts      []int       // images per class in the training part (without validation)
-	Stopped     bool // early stopping
+	Stopped     bool        // early stopping
 }
 
 // CarveValidation splits s into a training part and a stratified
