@@ -17,6 +17,7 @@ import (
 	"galaxy/data"
 	"galaxy/internal/atomicfile"
 	"galaxy/model"
+	"galaxy/model/cnn"
 	"galaxy/model/modelfile"
 	"galaxy/model/seed"
 )
@@ -47,6 +48,8 @@ type State struct {
 
 	Flags map[string]string // the command line's flags, for resume (set by the caller)
 	Data  string            // DataSum of the training and test data (set by the caller)
+
+	Epochs *EpochState // an epoch-based (cnn) run's state; nil for the seed network
 }
 
 // Checkpointing makes a run resumable (see SGDResumable).
@@ -115,10 +118,15 @@ type stateJSON struct {
 	Done    bool              `json:"done"`
 	Flags   map[string]string `json:"flags"`
 	Data    string            `json:"data_sha256"`
+	Epochs  *epochStateJSON   `json:"epochs,omitempty"`
 }
 
 func (s *State) marshal() (string, error) {
 	j := stateJSON{Step: s.Step, LossSum: math.Float64bits(s.LossSum), LossN: s.LossN, RNG: s.RNG, Done: s.Done, Flags: s.Flags, Data: s.Data}
+	if s.Epochs != nil {
+		ej := s.Epochs.toJSON()
+		j.Epochs = &ej
+	}
 	for _, p := range s.Curve {
 		j.Curve = append(j.Curve, statePoint{p.Step, math.Float64bits(p.TrainLoss), math.Float64bits(p.TestLoss), math.Float64bits(p.TestAccuracy)})
 	}
@@ -132,6 +140,9 @@ func unmarshalState(s string) (*State, error) {
 		return nil, err
 	}
 	st := &State{Step: j.Step, LossSum: math.Float64frombits(j.LossSum), LossN: j.LossN, RNG: j.RNG, Done: j.Done, Flags: j.Flags, Data: j.Data}
+	if j.Epochs != nil {
+		st.Epochs = j.Epochs.state()
+	}
 	for _, p := range j.Curve {
 		st.Curve = append(st.Curve, Point{p.Step, math.Float64frombits(p.TrainLoss), math.Float64frombits(p.TestLoss), math.Float64frombits(p.TestAcc)})
 	}
@@ -145,12 +156,34 @@ func unmarshalState(s string) (*State, error) {
 // into: a way to inject write errors such as a full disk.
 var writeHook func(io.Writer) io.Writer
 
-// WriteCheckpoint saves m (a seed network and its description) with the
-// state st to path, atomically: path keeps its previous content unless the
-// whole new checkpoint reached the disk.
+// WriteCheckpoint saves m (a seed network or a cnn, and its description)
+// with the state st to path, atomically: path keeps its previous content
+// unless the whole new checkpoint reached the disk. A cnn's state must
+// carry its EpochState.
 func WriteCheckpoint(path string, m *model.Model, st *State) error {
-	net, ok := m.Net.(*seed.Net)
-	if !ok {
+	var tensors []modelfile.Tensor
+	switch net := m.Net.(type) {
+	case *seed.Net:
+		p := net.Params()
+		tensors = []modelfile.Tensor{
+			{Name: "W1", Shape: []int{p.D, p.N}, Data: p.W1},
+			{Name: "b1", Shape: []int{p.D}, Data: p.B1},
+			{Name: "W2", Shape: []int{p.K, p.D}, Data: p.W2},
+			{Name: "b2", Shape: []int{p.K}, Data: p.B2},
+		}
+	case *cnn.Net:
+		if st.Epochs == nil {
+			return fmt.Errorf("checkpoint: a cnn checkpoint needs its epoch state")
+		}
+		for _, p := range net.Tensors() {
+			tensors = append(tensors, modelfile.Tensor{Name: p.Name, Shape: p.Shape, Data: p.W})
+		}
+		extra, err := st.Epochs.epochTensors(net)
+		if err != nil {
+			return err
+		}
+		tensors = append(tensors, extra...)
+	default:
 		return fmt.Errorf("checkpoint: architecture %T cannot be checkpointed", m.Net)
 	}
 	js, err := st.marshal()
@@ -164,13 +197,6 @@ func WriteCheckpoint(path string, m *model.Model, st *State) error {
 	}
 	meta.Info["checkpoint"] = js
 	meta.Info["checkpoint_version"] = CheckpointVersion
-	p := net.Params()
-	tensors := []modelfile.Tensor{
-		{Name: "W1", Shape: []int{p.D, p.N}, Data: p.W1},
-		{Name: "b1", Shape: []int{p.D}, Data: p.B1},
-		{Name: "W2", Shape: []int{p.K, p.D}, Data: p.W2},
-		{Name: "b2", Shape: []int{p.K}, Data: p.B2},
-	}
 	return atomicfile.Write(path, func(w io.Writer) error {
 		if writeHook != nil {
 			w = writeHook(w)
@@ -200,7 +226,24 @@ func ReadCheckpoint(path string) (*model.Model, *State, error) {
 	if err != nil {
 		return nil, nil, fmt.Errorf("checkpoint %s: %w", path, err)
 	}
-	if _, ok := m.Net.(*seed.Net); !ok {
+	switch net := m.Net.(type) {
+	case *seed.Net:
+	case *cnn.Net:
+		if st.Epochs == nil {
+			return nil, nil, fmt.Errorf("checkpoint %s: a cnn checkpoint without its epoch state", path)
+		}
+		_, ts, err := modelfile.Read(path)
+		if err != nil {
+			return nil, nil, fmt.Errorf("checkpoint: %w", err)
+		}
+		var j stateJSON
+		if err := json.Unmarshal([]byte(m.Meta.Info["checkpoint"]), &j); err != nil || j.Epochs == nil {
+			return nil, nil, fmt.Errorf("checkpoint %s: epoch state: %v", path, err)
+		}
+		if err := st.Epochs.loadEpochTensors(net, ts, j.Epochs.HasBest); err != nil {
+			return nil, nil, fmt.Errorf("checkpoint %s: %w", path, err)
+		}
+	default:
 		return nil, nil, fmt.Errorf("checkpoint %s: architecture %s cannot be resumed", path, m.Meta.Arch)
 	}
 	delete(m.Meta.Info, "checkpoint")

@@ -205,6 +205,21 @@ func Schedule(peak float64, step, warm, total int) float64 {
 // end. It stops early after Patience epochs without improvement, and when
 // ctx is cancelled (Interrupted). onEpoch, if not nil, hears each epoch.
 func Epochs(ctx context.Context, net *cnn.Net, tr, test *data.Split, cfg EpochConfig, onEpoch func(EpochStat, Point)) (*EpochResult, error) {
+	return EpochsResumable(ctx, net, tr, test, cfg, EpochCheckpointing{}, onEpoch)
+}
+
+// EpochCheckpointing makes an epoch-based run resumable (EpochsResumable).
+type EpochCheckpointing struct {
+	From *EpochState             // continue after this state's epoch (nil: from the start)
+	Save func(*EpochState) error // hears the state after every epoch; the network holds the current weights
+}
+
+// EpochsResumable is Epochs with a checkpoint after every epoch: ck.Save
+// gets the state, and a run started from ck.From, with the network's
+// weights restored from the same checkpoint, continues bit for bit as if
+// it had never stopped. An interrupted epoch is not saved: a resumed run
+// repeats it. A failed save stops the run with its error.
+func EpochsResumable(ctx context.Context, net *cnn.Net, tr, test *data.Split, cfg EpochConfig, ck EpochCheckpointing, onEpoch func(EpochStat, Point)) (*EpochResult, error) {
 	if err := cfg.Check(); err != nil {
 		return nil, err
 	}
@@ -223,7 +238,8 @@ func Epochs(ctx context.Context, net *cnn.Net, tr, test *data.Split, cfg EpochCo
 	if part.Len() < cfg.Batch {
 		return nil, fmt.Errorf("the training part has %d images, fewer than one batch of %d", part.Len(), cfg.Batch)
 	}
-	rng := rand.New(rand.NewPCG(cfg.Seed, 0xe90c))
+	src := rand.NewPCG(cfg.Seed, 0xe90c)
+	rng := rand.New(src)
 	var weights []float64
 	counts := part.Counts(k)
 	if cfg.Balance == "weights" {
@@ -262,7 +278,18 @@ func Epochs(ctx context.Context, net *cnn.Net, tr, test *data.Split, cfg EpochCo
 	step := 0
 	var trainTime time.Duration
 	since := 0
-	for epoch := 1; epoch <= cfg.Epochs; epoch++ {
+	first := 1
+	if from := ck.From; from != nil {
+		if err := from.restore(net, opt, src); err != nil {
+			return nil, err
+		}
+		step, trainTime, since, first = from.Step, from.TrainTime, from.Since, from.Epoch+1
+		res.Epochs, res.Curve, res.BestEpoch, res.ValAccuracy, res.Steps = from.Stats, from.Curve, from.BestEpoch, from.BestScore, from.Step
+		if from.Best != nil {
+			best = from.Best
+		}
+	}
+	for epoch := first; epoch <= cfg.Epochs; epoch++ {
 		if cfg.Balance == "sample" {
 			for i := range order {
 				cls := rng.IntN(k)
@@ -349,6 +376,15 @@ func Epochs(ctx context.Context, net *cnn.Net, tr, test *data.Split, cfg EpochCo
 		}
 		if res.Interrupted {
 			break
+		}
+		if ck.Save != nil {
+			es, err := captureEpochState(net, opt, src, epoch, step, since, trainTime, res, best)
+			if err == nil {
+				err = ck.Save(es)
+			}
+			if err != nil {
+				return nil, err
+			}
 		}
 		if cfg.Patience > 0 && since >= cfg.Patience && epoch < cfg.Epochs {
 			res.Stopped = true

@@ -216,7 +216,7 @@ func TestBadInput(t *testing.T) {
 		{"unknown scheme", []string{"info", "--data", p, "--scheme", "zoo"}, "unknown class scheme"},
 		{"index out of range", []string{"show", "--data", p, "--labels", "gz1", "--index", "999", "--out", filepath.Join(dir, "x.png")}, "--index 999 out of range"},
 		{"unknown format", []string{"info", "--data", model}, "unknown data format"},
-		{"resume a cnn", []string{"train", "--model", "cnn", "--resume", out}, "only seed-mlp runs can be resumed"},
+		{"resume with another model", []string{"train", "--model", "cnn", "--resume", out}, "conflicts with the checkpoint's --model seed-mlp"},
 	}
 	for _, c := range cases {
 		code, stdout, stderr := run(t, c.args...)

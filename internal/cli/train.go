@@ -83,8 +83,8 @@ wall time). Ctrl-C stops cleanly and still writes what was learned.`,
 	registerCNNFlags(fl, &f.cnn)
 	fl.BoolVar(&f.report, "report", false, "at the end, also write report.html: the run's HTML report (see galaxy report)")
 	// Crash-safe training of the seed network (checkpointFile, resumeFlags).
-	fl.IntVar(&f.checkpointEvery, "checkpoint-every", 10000, "seed-mlp: write out/checkpoint every this many steps (and on Ctrl-C and at the end); 0: no checkpoints")
-	fl.StringVar(&f.resume, "resume", "", "seed-mlp: continue the run in DIR from its checkpoint with the flags it recorded (same final weights as a run never stopped)")
+	fl.IntVar(&f.checkpointEvery, "checkpoint-every", 10000, "write out/checkpoint every this many steps (and on Ctrl-C and at the end) for seed-mlp, after every epoch for cnn (any value > 0); 0: no checkpoints")
+	fl.StringVar(&f.resume, "resume", "", "continue the run in DIR from its checkpoint with the flags it recorded (same final weights as a run never stopped; a cnn repeats the epoch it was in)")
 	return cmd
 }
 
@@ -110,28 +110,25 @@ func (f *trainFlags) loadData(env Env) (*data.Raw, *data.Dataset, error) {
 }
 
 func runTrain(ctx context.Context, env Env, f *trainFlags, cmd *cobra.Command) error {
-	if f.arch != model.ArchSeed {
-		if f.arch == model.ArchCNN || f.arch == model.ArchCNNRef {
-			if f.resume != "" {
-				return fmt.Errorf("--resume: only seed-mlp runs can be resumed so far, not --model %s", f.arch)
-			}
-			return runTrainCNN(ctx, env, f, cmd)
-		}
-		return fmt.Errorf("--model %q: unknown model (known: %s, %s, %s)", f.arch, model.ArchSeed, model.ArchCNN, model.ArchCNNRef)
-	}
 	var from *train.State // --resume: the checkpoint's state
 	var fromModel *model.Model
-	if f.resume != "" {
+	if f.resume != "" { // sets the flags (--model included) the checkpoint recorded
 		var err error
 		if fromModel, from, err = resumeFlags(f, cmd); err != nil {
 			return err
 		}
 	}
-	if f.hidden < 1 {
-		return fmt.Errorf("--hidden %d: need at least 1 hidden unit", f.hidden)
-	}
 	if f.checkpointEvery < 0 {
 		return fmt.Errorf("--checkpoint-every %d: must be 0 (off) or more", f.checkpointEvery)
+	}
+	if f.arch != model.ArchSeed {
+		if f.arch == model.ArchCNN || f.arch == model.ArchCNNRef {
+			return runTrainCNN(ctx, env, f, cmd, fromModel, from)
+		}
+		return fmt.Errorf("--model %q: unknown model (known: %s, %s, %s)", f.arch, model.ArchSeed, model.ArchCNN, model.ArchCNNRef)
+	}
+	if f.hidden < 1 {
+		return fmt.Errorf("--hidden %d: need at least 1 hidden unit", f.hidden)
 	}
 	recorded := recordedFlags(cmd) // before the defaults below change any
 	if f.batch < 1 {
@@ -195,7 +192,7 @@ func runTrain(ctx context.Context, env Env, f *trainFlags, cmd *cobra.Command) e
 	res, err := train.SGDResumable(ctx, net, ds.Train, ds.Test, cfg, src, ck, obs)
 	finish()
 	if err != nil {
-		return err
+		return diskFull(err, f)
 	}
 	wall := time.Since(start)
 	last := res.Curve[len(res.Curve)-1]
@@ -204,13 +201,13 @@ func runTrain(ctx context.Context, env Env, f *trainFlags, cmd *cobra.Command) e
 	}
 	m.Meta.Info["steps"] = strconv.Itoa(res.Steps)
 	if err := m.Save(filepath.Join(f.out, "model")); err != nil {
-		return err
+		return diskFull(err, f)
 	}
 	if err := writeCurve(filepath.Join(f.out, "curve.csv"), res.Curve); err != nil {
-		return err
+		return diskFull(err, f)
 	}
 	if err := plotCurves(f.out, res.Curve, ds.MajorityAccuracy(ds.Test), f.arch, ds.Scheme.Name); err != nil {
-		return err
+		return diskFull(err, f)
 	}
 	metrics := map[string]any{
 		"model": f.arch, "data": raw.Path, "scheme": ds.Scheme.Name, "channels": f.df.channels,
@@ -227,7 +224,7 @@ func runTrain(ctx context.Context, env Env, f *trainFlags, cmd *cobra.Command) e
 		"step_ms":            float64(res.StepTime) / 1e6,
 	}
 	if err := writeJSON(filepath.Join(f.out, "metrics.json"), metrics); err != nil {
-		return err
+		return diskFull(err, f)
 	}
 	fmt.Fprintf(env.Stdout, "test accuracy %.4f (majority class %.4f) after %d steps in %.1fs; wrote %s\n",
 		last.TestAccuracy, ds.MajorityAccuracy(ds.Test), res.Steps, wall.Seconds(), f.out)
@@ -235,6 +232,21 @@ func runTrain(ctx context.Context, env Env, f *trainFlags, cmd *cobra.Command) e
 		return runReport(env, f.out, ds)
 	}
 	return nil
+}
+
+// diskFull adds to a write error from a full disk what was kept and how to
+// go on: files are written atomically (package atomicfile), so the previous
+// checkpoint and model are whole.
+func diskFull(err error, f *trainFlags) error {
+	if !errors.Is(err, syscall.ENOSPC) {
+		return err
+	}
+	if f.checkpointEvery > 0 {
+		if _, _, cerr := train.ReadCheckpoint(filepath.Join(f.out, checkpointFile)); cerr == nil {
+			return fmt.Errorf("%w (the last checkpoint in %s is intact: free some space and continue with galaxy train --resume %s)", err, f.out, f.out)
+		}
+	}
+	return fmt.Errorf("%w (files already in %s are intact; free some space and run again)", err, f.out)
 }
 
 // checkpointFile is the name of a run's checkpoint in its output folder (a
@@ -282,6 +294,9 @@ func resumeFlags(f *trainFlags, cmd *cobra.Command) (*model.Model, *train.State,
 		}
 		if fl.Changed(name) && cur.Value.String() != v {
 			return nil, nil, fmt.Errorf("--resume %s: --%s %s conflicts with the checkpoint's --%s %s (a resumed run keeps its flags)", dir, name, cur.Value.String(), name, v)
+		}
+		if cur.Value.String() == v {
+			continue // as it is: a default stays a default (the cnn's depend on other flags)
 		}
 		if err := fl.Set(name, v); err != nil {
 			return nil, nil, fmt.Errorf("--resume %s: flag --%s %q: %w", dir, name, v, err)

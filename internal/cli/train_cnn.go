@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -110,7 +111,7 @@ func (f *cnnFlags) spec(arch string, fl *pflag.FlagSet, inC, h, w, k int) (cnn.S
 
 // runTrainCNN trains --model cnn or cnn-ref (model/cnn) by epochs
 // (train.Epochs) and writes the same outputs as the seed network.
-func runTrainCNN(ctx context.Context, env Env, f *trainFlags, cmd *cobra.Command) error {
+func runTrainCNN(ctx context.Context, env Env, f *trainFlags, cmd *cobra.Command, fromModel *model.Model, from *train.State) error {
 	fl := cmd.Flags()
 	c := &f.cnn
 	ref := f.arch == model.ArchCNNRef
@@ -123,10 +124,10 @@ func runTrainCNN(ctx context.Context, env Env, f *trainFlags, cmd *cobra.Command
 			c.epochs = 25
 		}
 	}
-	batch := f.batch
 	if !fl.Changed("batch") {
-		batch = 64
+		f.batch = 64
 	}
+	batch := f.batch
 	if !fl.Changed("balance") && ref {
 		c.balance = "none"
 	}
@@ -146,6 +147,9 @@ func runTrainCNN(ctx context.Context, env Env, f *trainFlags, cmd *cobra.Command
 	if !fl.Changed("weight-decay") && c.optimizer == "adamw" {
 		c.weightDecay = 0.01
 	}
+	// The defaults above are written into the flags' variables, so a
+	// checkpoint records (and --resume sets) the values the run used.
+	recorded := recordedFlags(cmd)
 	cfg := train.EpochConfig{Epochs: c.epochs, Batch: batch, Optimizer: c.optimizer, LR: f.lr, Momentum: c.momentum,
 		WeightDecay: c.weightDecay, WarmupEpochs: c.warmup, ValFrac: c.valFrac, Patience: c.patience, Seed: f.seed,
 		Augment: c.augment, Shift: c.shift, Balance: c.balance, LabelSmoothing: c.labelSmoothing, Loss: c.loss}
@@ -164,6 +168,21 @@ func runTrainCNN(ctx context.Context, env Env, f *trainFlags, cmd *cobra.Command
 	if err != nil {
 		return err
 	}
+	sum := train.DataSum(ds.Train, ds.Test)
+	var ck train.EpochCheckpointing
+	if from != nil { // --resume: the checkpoint's weights, optimiser and random state
+		if from.Data != sum {
+			return fmt.Errorf("--resume %s: the data changed since the checkpoint (%s prepares to SHA-256 %.12s..., the checkpoint was trained on %.12s...); start a new run", f.resume, raw.Path, sum, from.Data)
+		}
+		saved, ok := fromModel.Net.(*cnn.Net)
+		if !ok || from.Epochs == nil || !slices.Equal(saved.Spec.Widths, spec.Widths) || saved.Spec.InC != spec.InC || saved.Spec.K != spec.K {
+			return fmt.Errorf("--resume %s: the checkpoint's network does not fit --model %s with these flags", f.resume, f.arch)
+		}
+		net = saved
+		net.Spec.TTA = spec.TTA
+		ck.From = from.Epochs
+		fmt.Fprintf(env.Stderr, "resuming %s from its checkpoint after epoch %d of %d\n", f.resume, from.Epochs.Epoch, c.epochs)
+	}
 	m := &model.Model{Net: net, Meta: modelfile.Meta{
 		Arch: f.arch, Scheme: ds.Scheme.Name, Classes: append([]string(nil), ds.Scheme.Classes...),
 		Input: modelfile.Input{Height: ds.H, Width: ds.W, Channels: ds.Channels, ChannelSpec: f.df.channels,
@@ -178,7 +197,14 @@ func runTrainCNN(ctx context.Context, env Env, f *trainFlags, cmd *cobra.Command
 	// Per-epoch evaluations score without test-time averaging (8x cheaper);
 	// the final figures use it when --tta is on.
 	net.Spec.TTA = false
-	res, err := train.Epochs(ctx, net, ds.Train, ds.Test, cfg, func(st train.EpochStat, p train.Point) {
+	if f.checkpointEvery > 0 {
+		ckPath := filepath.Join(f.out, checkpointFile)
+		ck.Save = func(es *train.EpochState) error {
+			m.Meta.Info["steps"] = strconv.Itoa(es.Step)
+			return train.WriteCheckpoint(ckPath, m, &train.State{Step: es.Step, RNG: es.RNG, Flags: recorded, Data: sum, Epochs: es})
+		}
+	}
+	res, err := train.EpochsResumable(ctx, net, ds.Train, ds.Test, cfg, ck, func(st train.EpochStat, p train.Point) {
 		best := ""
 		if st.Best {
 			best = " *"
@@ -187,7 +213,7 @@ func runTrainCNN(ctx context.Context, env Env, f *trainFlags, cmd *cobra.Command
 			st.Epoch, st.TrainLoss, st.ValAccuracy, st.ValBalanced, p.TestAccuracy, st.TestBalanced, st.LR, st.Seconds, st.ImagesPerSec, best)
 	})
 	if err != nil {
-		return err
+		return diskFull(err, f)
 	}
 	net.Spec.TTA = spec.TTA
 	adj, err := adjustLogits(env, net, res, c.logitAdjust, fixedTau, spec.K)

@@ -143,6 +143,13 @@ func (c *Conv2D[T]) Backward(dy *Tensor[T]) *Tensor[T] {
 						}
 						s := src[(n*os.H+oy)*os.W : (n*os.H+oy+1)*os.W]
 						d := plane[iy*in.W : (iy+1)*in.W]
+						if c.Stride == 1 {
+							ix0 := kx - c.Pad // ix = ox + ix0
+							lo := min(max(0, -ix0), os.W)
+							hi := max(min(os.W, in.W-ix0), lo)
+							addTo(d[lo+ix0:hi+ix0], s[lo:hi])
+							continue
+						}
 						for ox, v := range s {
 							ix := ox*c.Stride - c.Pad + kx
 							if ix >= 0 && ix < in.W {
@@ -595,6 +602,7 @@ func (g *GlobalAvgPool[T]) Backward(dy *Tensor[T]) *Tensor[T] {
 type Dropout[T Float] struct {
 	P       float64
 	Rng     *rand.Rand
+	Src     *rand.PCG // Rng's source, when known: its state goes into training checkpoints
 	mask    []T
 	out, dx *Tensor[T]
 	train   bool

@@ -99,7 +99,8 @@ func Build[T Float](s Spec, rng *rand.Rand) (*Seq[T], error) {
 	}
 	q.Layers = append(q.Layers, &GlobalAvgPool[T]{})
 	if s.Dropout > 0 {
-		q.Layers = append(q.Layers, &Dropout[T]{P: s.Dropout, Rng: rand.New(rand.NewPCG(rng.Uint64(), rng.Uint64()))})
+		src := rand.NewPCG(rng.Uint64(), rng.Uint64())
+		q.Layers = append(q.Layers, &Dropout[T]{P: s.Dropout, Rng: rand.New(src), Src: src})
 	}
 	q.Layers = append(q.Layers, NewDense[T]("fc", in, s.K, rng))
 	return q, nil

@@ -127,6 +127,19 @@ func gemm[T Float](transA, transB bool, m, n, k int, alpha T, a []T, lda int, b 
 	}
 }
 
+// addTo adds src to dst element by element (num.Add's vector kernel for
+// float32).
+func addTo[T Float](dst, src []T) {
+	if d, ok := any(dst).([]float32); ok {
+		num.Add(d, any(src).([]float32))
+		return
+	}
+	dst = dst[:len(src)]
+	for i, v := range src {
+		dst[i] += v
+	}
+}
+
 // parallel runs fn over [0, n) split into fixed ranges (num.Parallel).
 func parallel(n, grain int, fn func(lo, hi int)) { num.Parallel(n, grain, fn) }
 
