@@ -29,7 +29,7 @@ type EpochConfig struct {
 	Seed           uint64  // shuffling, augmentation, validation carve-out
 	Augment        bool    // random symmetry of the square and shift per image
 	Shift          int     // largest shift in pixels (with Augment)
-	Balance        string  // none, weights (class-weighted loss) or sample (class-balanced sampling)
+	Balance        string  // none, weights (class-weighted loss, 1/count), sqrt (weights 1/sqrt(count)) or sample (class-balanced sampling)
 	LabelSmoothing float64
 	Loss           string // ce (softmax cross-entropy) or bce (summed binary cross-entropy)
 }
@@ -61,8 +61,8 @@ func (c EpochConfig) Check() error {
 	if !slices.Contains([]string{"sgd", "adam", "adamw"}, c.Optimizer) {
 		return fmt.Errorf("--optimizer %q: known: sgd, adam, adamw", c.Optimizer)
 	}
-	if !slices.Contains([]string{"none", "weights", "sample"}, c.Balance) {
-		return fmt.Errorf("--balance %q: known: none, weights, sample", c.Balance)
+	if !slices.Contains([]string{"none", "weights", "sqrt", "sample"}, c.Balance) {
+		return fmt.Errorf("--balance %q: known: none, weights, sqrt, sample", c.Balance)
 	}
 	if !slices.Contains([]string{"ce", "bce"}, c.Loss) {
 		return fmt.Errorf("--loss %q: known: ce, bce", c.Loss)
@@ -242,8 +242,11 @@ func EpochsResumable(ctx context.Context, net *cnn.Net, tr, test *data.Split, cf
 	rng := rand.New(src)
 	var weights []float64
 	counts := part.Counts(k)
-	if cfg.Balance == "weights" {
+	switch cfg.Balance {
+	case "weights":
 		weights = cnn.ClassWeights(counts)
+	case "sqrt":
+		weights = cnn.ClassWeightsPow(counts, 0.5)
 	}
 	byClass := make([][]int, k)
 	for i, y := range part.Labels {

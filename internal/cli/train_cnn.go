@@ -55,7 +55,7 @@ func registerCNNFlags(fl *pflag.FlagSet, f *cnnFlags) {
 	fl.IntVar(&f.patience, "patience", 0, "cnn: stop after this many epochs without a better validation accuracy (0: never)")
 	fl.BoolVar(&f.augment, "augment", true, "cnn: random rotation by 90 degrees, flip and shift of each training image")
 	fl.IntVar(&f.shift, "shift", 3, "cnn: largest augmentation shift in pixels")
-	fl.StringVar(&f.balance, "balance", "weights", "cnn: class imbalance: none, weights (class-weighted loss) or sample (balanced sampling); cnn-ref default none")
+	fl.StringVar(&f.balance, "balance", "weights", "cnn: class imbalance: none, weights (loss weighted 1/count per class), sqrt (1/sqrt(count), milder) or sample (balanced sampling); cnn-ref default none")
 	fl.Float64Var(&f.labelSmoothing, "label-smoothing", 0, "cnn: label smoothing of the cross-entropy")
 	fl.StringVar(&f.loss, "loss", "ce", "cnn: ce (softmax cross-entropy) or bce (the assignment's summed binary cross-entropy)")
 	fl.StringVar(&f.logitAdjust, "logit-adjust", "auto", "cnn: shift the logits by -tau*log(class prior) after training, trading accuracy on common classes for recall on rare ones: auto (choose tau from 0 to 1 that maximises the mean of accuracy and balanced accuracy on the validation part), none, or a tau; cnn-ref default none")

@@ -465,3 +465,24 @@ func TestMaxPool2(t *testing.T) {
 		}
 	}
 }
+
+func TestClassWeightsPow(t *testing.T) {
+	counts := []int{90, 10, 0}
+	for _, c := range []struct {
+		pow  float64
+		want []float64
+	}{
+		{1, []float64{100.0 / 180, 100.0 / 20, 0}},
+		{0, []float64{1, 1, 0}},
+		// ∝ 1/sqrt(count), weighted mean 1: a = 100 / (90/sqrt(90) + 10/sqrt(10)).
+		{0.5, []float64{100 / (math.Sqrt(90) + math.Sqrt(10)) / math.Sqrt(90), 100 / (math.Sqrt(90) + math.Sqrt(10)) / math.Sqrt(10), 0}},
+	} {
+		got := ClassWeightsPow(counts, c.pow)
+		for i := range got {
+			if math.Abs(got[i]-c.want[i]) > 1e-12 {
+				t.Errorf("pow %v: weights %v, want %v", c.pow, got, c.want)
+				break
+			}
+		}
+	}
+}

@@ -71,15 +71,24 @@ func SummedBCE[T Float](z []T, k, n int, labels []int, dz []T) float64 {
 // ClassWeights returns weights inversely proportional to class counts,
 // normalised so that the weighted mean over the counts is 1 (n / (K·count);
 // 0 for an empty class).
-func ClassWeights(counts []int) []float64 {
-	total := 0
-	for _, c := range counts {
-		total += c
-	}
+func ClassWeights(counts []int) []float64 { return ClassWeightsPow(counts, 1) }
+
+// ClassWeightsPow returns weights proportional to count^-pow, normalised so
+// that the weighted mean over the counts is 1 (0 for an empty class): pow 1
+// is ClassWeights, 0.5 the milder square-root weighting, 0 no weighting.
+func ClassWeightsPow(counts []int, pow float64) []float64 {
 	w := make([]float64, len(counts))
+	var total, sum float64
 	for i, c := range counts {
 		if c > 0 {
-			w[i] = float64(total) / float64(len(counts)*c)
+			w[i] = math.Pow(float64(c), -pow)
+			total += float64(c)
+			sum += w[i] * float64(c)
+		}
+	}
+	for i := range w {
+		if sum > 0 {
+			w[i] *= total / sum
 		}
 	}
 	return w
