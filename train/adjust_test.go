@@ -63,3 +63,29 @@ func TestFitLogitAdjustment(t *testing.T) {
 		t.Fatalf("no rare images: tau %v, want 0", a.Tau)
 	}
 }
+
+// TestFitLogitAdjustmentCost: a tau that would recover the rare class but
+// flips common images too, costing more than AdjustCost of accuracy, is
+// not taken.
+func TestFitLogitAdjustmentCost(t *testing.T) {
+	s := &data.Split{H: 1, W: 1, C: 1}
+	var z []float32
+	for i := range 21 {
+		s.Pixels = append(s.Pixels, uint8(i))
+		switch {
+		case i < 18: // common, confidently right
+			s.Labels = append(s.Labels, 0)
+			z = append(z, 3, 0)
+		case i < 20: // common, barely right: flips at tau 0.3
+			s.Labels = append(s.Labels, 0)
+			z = append(z, 0.4, 0)
+		default: // rare, barely wrong: recovered at tau 0.4
+			s.Labels = append(s.Labels, 1)
+			z = append(z, 0.5, 0)
+		}
+	}
+	a := FitLogitAdjustment(fixedLogits{z, 2}, s, 2, []int{80, 20}, AdjustTaus)
+	if a.Tau != 0 || a.Accuracy != a.Accuracy0 {
+		t.Fatalf("chose tau %v (accuracy %v -> %v, balanced %v -> %v); the only gain costs 4.8 points: want tau 0", a.Tau, a.Accuracy0, a.Accuracy, a.Balanced0, a.Balanced)
+	}
+}

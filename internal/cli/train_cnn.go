@@ -58,7 +58,7 @@ func registerCNNFlags(fl *pflag.FlagSet, f *cnnFlags) {
 	fl.StringVar(&f.balance, "balance", "weights", "cnn: class imbalance: none, weights (loss weighted 1/count per class), sqrt (1/sqrt(count), milder) or sample (balanced sampling); cnn-ref default none")
 	fl.Float64Var(&f.labelSmoothing, "label-smoothing", 0, "cnn: label smoothing of the cross-entropy")
 	fl.StringVar(&f.loss, "loss", "ce", "cnn: ce (softmax cross-entropy) or bce (the assignment's summed binary cross-entropy)")
-	fl.StringVar(&f.logitAdjust, "logit-adjust", "auto", "cnn: shift the logits by -tau*log(class prior) after training, trading accuracy on common classes for recall on rare ones: auto (choose tau from 0 to 1 that maximises the mean of accuracy and balanced accuracy on the validation part), none, or a tau; cnn-ref default none")
+	fl.StringVar(&f.logitAdjust, "logit-adjust", "auto", "cnn: shift the logits by -tau*log(class prior) after training, trading accuracy on common classes for recall on rare ones: auto (the tau from 0 to 1 with the best balanced accuracy on the validation part among those costing at most 1 point of its accuracy), none, or a tau; cnn-ref default none")
 	fl.BoolVar(&f.tta, "tta", true, "cnn: classify by averaging the logits of the 8 rotations and flips (saved in the model)")
 }
 
