@@ -102,7 +102,20 @@ func catalog(path string, opt CatalogOptions, yield func(Item) bool) error {
 		return err
 	}
 	defer f.Close()
-	r := csv.NewReader(f)
+	dir := filepath.Dir(path)
+	return readCatalog(f, path, opt, func(file string) string {
+		if file != "" && !filepath.IsAbs(file) {
+			return filepath.Join(dir, file)
+		}
+		return file
+	}, yield)
+}
+
+// readCatalog reads the catalog CSV in rd (path names it in messages),
+// resolving each row's file to the path to read with resolve. It returns
+// errStop when yield returns false.
+func readCatalog(rd io.Reader, path string, opt CatalogOptions, resolve func(file string) string, yield func(Item) bool) error {
+	r := csv.NewReader(rd)
 	r.ReuseRecord = true
 	r.FieldsPerRecord = -1
 	head, err := r.Read()
@@ -113,7 +126,6 @@ func catalog(path string, opt CatalogOptions, yield func(Item) bool) error {
 	if err != nil {
 		return err
 	}
-	dir := filepath.Dir(path)
 	for {
 		rec, err := r.Read()
 		if err == io.EOF {
@@ -126,10 +138,7 @@ func catalog(path string, opt CatalogOptions, yield func(Item) bool) error {
 		if fi < len(rec) {
 			it.File = strings.TrimSpace(rec[fi])
 		}
-		it.Path = it.File
-		if it.File != "" && !filepath.IsAbs(it.File) {
-			it.Path = filepath.Join(dir, it.File)
-		}
+		it.Path = resolve(it.File)
 		if idi >= 0 && idi < len(rec) {
 			it.ID = strings.TrimSpace(rec[idi])
 		} else {
@@ -249,12 +258,8 @@ func readFile(path string, lim cutout.Limits) ([]byte, error) {
 	if fi.IsDir() {
 		return nil, fmt.Errorf("%s is a folder", path)
 	}
-	maxPix := lim.MaxPixels
-	if maxPix <= 0 {
-		maxPix = cutout.DefaultMaxPixels
-	}
-	if limit := int64(maxPix)*24 + 1<<20; fi.Size() > limit {
-		return nil, fmt.Errorf("%s: file of %d bytes is larger than any image within the %d-pixel limit", path, fi.Size(), maxPix)
+	if err := CheckFileSize(path, fi.Size(), lim); err != nil {
+		return nil, err
 	}
 	b := make([]byte, fi.Size())
 	if _, err := io.ReadFull(f, b); err != nil {
