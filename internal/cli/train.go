@@ -71,7 +71,7 @@ wall time). Ctrl-C stops cleanly and still writes what was learned.`,
 	}
 	f.df.register(cmd, "g")
 	fl := cmd.Flags()
-	fl.StringVar(&f.arch, "model", model.ArchSeed, "model: seed-mlp (the assignment's network), cnn (convolutional network: 4 blocks conv3x3-batch norm-ReLU of widths 24,48,96,96, 2x2 max-pool after the first three, global average pool, dropout, dense; all channels, Adam, cosine decay, D4 augmentation, class weights, TTA; see --epochs, --widths) or cnn-ref (the same with widths 32,64,128,128, the reference for speed comparisons)")
+	fl.StringVar(&f.arch, "model", model.ArchSeed, "model: seed-mlp (the assignment's network), cnn (convolutional network: 4 blocks conv3x3-batch norm-ReLU of widths 32,64,128,128, 2x2 max-pool after the first three, global average pool, dropout 0.3, dense; all channels; 30 epochs of Adam 1e-3 with cosine decay, batch 64, D4 and shift augmentation, label smoothing 0.1, logit adjustment for the rare classes, TTA; see --epochs, --widths) or cnn-ref (the reference architecture for speed comparisons: the same network, 25 epochs, no label smoothing or logit adjustment)")
 	fl.IntVar(&f.hidden, "hidden", 100, "hidden units d of the seed network")
 	fl.IntVar(&f.steps, "steps", 100000, "SGD steps")
 	fl.Float64Var(&f.lr, "lr", 0.001, "learning rate")

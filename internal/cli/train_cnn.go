@@ -42,7 +42,7 @@ type cnnFlags struct {
 }
 
 func registerCNNFlags(fl *pflag.FlagSet, f *cnnFlags) {
-	fl.IntVar(&f.epochs, "epochs", 0, "cnn: training epochs (default 15 for cnn, 25 for cnn-ref)")
+	fl.IntVar(&f.epochs, "epochs", 0, "cnn: training epochs (default 30 for cnn, 25 for cnn-ref)")
 	fl.StringVar(&f.widths, "widths", "", "cnn: output channels of each conv block, e.g. 24,48,96,96 (sets the depth; default cnn 24,48,96,96, cnn-ref 32,64,128,128)")
 	fl.IntVar(&f.width, "width", 0, "cnn: width of the first block; later blocks double it up to 4x (with --depth; instead of --widths)")
 	fl.IntVar(&f.depth, "depth", 0, "cnn: number of conv blocks (with --width; default 4)")
@@ -55,8 +55,8 @@ func registerCNNFlags(fl *pflag.FlagSet, f *cnnFlags) {
 	fl.IntVar(&f.patience, "patience", 0, "cnn: stop after this many epochs without a better validation accuracy (0: never)")
 	fl.BoolVar(&f.augment, "augment", true, "cnn: random rotation by 90 degrees, flip and shift of each training image")
 	fl.IntVar(&f.shift, "shift", 3, "cnn: largest augmentation shift in pixels")
-	fl.StringVar(&f.balance, "balance", "weights", "cnn: class imbalance: none, weights (loss weighted 1/count per class), sqrt (1/sqrt(count), milder) or sample (balanced sampling); cnn-ref default none")
-	fl.Float64Var(&f.labelSmoothing, "label-smoothing", 0, "cnn: label smoothing of the cross-entropy")
+	fl.StringVar(&f.balance, "balance", "none", "cnn: class imbalance in training: none (the default: --logit-adjust handles it after training), weights (loss weighted 1/count per class), sqrt (1/sqrt(count), milder) or sample (balanced sampling)")
+	fl.Float64Var(&f.labelSmoothing, "label-smoothing", 0.1, "cnn: label smoothing of the cross-entropy (cnn-ref default 0)")
 	fl.StringVar(&f.loss, "loss", "ce", "cnn: ce (softmax cross-entropy) or bce (the assignment's summed binary cross-entropy)")
 	fl.StringVar(&f.logitAdjust, "logit-adjust", "auto", "cnn: shift the logits by -tau*log(class prior) after training, trading accuracy on common classes for recall on rare ones: auto (the tau from 0 to 1 with the best balanced accuracy on the validation part among those costing at most 1 point of its accuracy), none, or a tau; cnn-ref default none")
 	fl.BoolVar(&f.tta, "tta", true, "cnn: classify by averaging the logits of the 8 rotations and flips (saved in the model)")
@@ -119,7 +119,7 @@ func runTrainCNN(ctx context.Context, env Env, f *trainFlags, cmd *cobra.Command
 		f.df.channels = "all"
 	}
 	if c.epochs == 0 {
-		c.epochs = 15
+		c.epochs = 30
 		if ref {
 			c.epochs = 25
 		}
@@ -128,8 +128,8 @@ func runTrainCNN(ctx context.Context, env Env, f *trainFlags, cmd *cobra.Command
 		f.batch = 64
 	}
 	batch := f.batch
-	if !fl.Changed("balance") && ref {
-		c.balance = "none"
+	if !fl.Changed("label-smoothing") && ref {
+		c.labelSmoothing = 0
 	}
 	if !fl.Changed("logit-adjust") && ref {
 		c.logitAdjust = "none"
