@@ -60,7 +60,6 @@ func BenchmarkSgemm1024(b *testing.B) {
 	b.ReportMetric(2*s*s*s*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
 }
 
-
 func TestMedian(t *testing.T) {
 	for _, c := range []struct {
 		in   []float64
