@@ -66,24 +66,33 @@ func NewSeed(net *seed.Net, ds *data.Dataset, channelSpec string, srcChannels in
 func (m *Model) Save(path string) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	var tensors []modelfile.Tensor
+	tensors, err := m.Tensors()
+	if err != nil {
+		return fmt.Errorf("save model: %w", err)
+	}
+	return modelfile.Write(path, m.Meta, tensors)
+}
+
+// Tensors returns the network's weights (and buffers) as the model file
+// stores them; they share memory with the network.
+func (m *Model) Tensors() ([]modelfile.Tensor, error) {
 	switch net := m.Net.(type) {
 	case *seed.Net:
 		p := net.Params()
-		tensors = []modelfile.Tensor{
+		return []modelfile.Tensor{
 			{Name: "W1", Shape: []int{p.D, p.N}, Data: p.W1},
 			{Name: "b1", Shape: []int{p.D}, Data: p.B1},
 			{Name: "W2", Shape: []int{p.K, p.D}, Data: p.W2},
 			{Name: "b2", Shape: []int{p.K}, Data: p.B2},
-		}
+		}, nil
 	case *cnn.Net:
+		var tensors []modelfile.Tensor
 		for _, p := range net.Tensors() {
 			tensors = append(tensors, modelfile.Tensor{Name: p.Name, Shape: p.Shape, Data: p.W})
 		}
-	default:
-		return fmt.Errorf("save model: architecture %T cannot be saved", m.Net)
+		return tensors, nil
 	}
-	return modelfile.Write(path, m.Meta, tensors)
+	return nil, fmt.Errorf("architecture %T cannot be saved", m.Net)
 }
 
 // Load reads a model file and rebuilds its network.
@@ -92,6 +101,14 @@ func Load(path string) (*Model, error) {
 	if err != nil {
 		return nil, err
 	}
+	return FromTensors(path, meta, tensors)
+}
+
+// FromTensors rebuilds a model from a model file's header and tensors, as
+// read by modelfile.Read (path names the file in messages); tensors the
+// network does not use are ignored.
+func FromTensors(path string, meta modelfile.Meta, tensors []modelfile.Tensor) (*Model, error) {
+	var err error
 	in := meta.Input
 	if in.Height < 1 || in.Width < 1 || len(in.Channels) < 1 || len(meta.Classes) < 1 || in.Scale <= 0 {
 		return nil, fmt.Errorf("model %s: header describes no usable input or classes", path)

@@ -66,15 +66,17 @@ func FitLogitAdjustment(c model.Classifier, s *data.Split, k int, counts []int, 
 	return a
 }
 
-// adjustedScores returns the accuracy and balanced accuracy of the argmax
-// of logits z (n×k) plus off against labels.
+// adjustedScores returns the accuracy and balanced accuracy (the mean
+// recall over the classes present) of the argmax of logits z (n×k) plus
+// off (nil: none) against labels.
 func adjustedScores(z []float32, labels []int, k int, off []float64) (acc, bal float64) {
 	hit, seen := make([]int, k), make([]int, k)
 	row := make([]float32, k)
 	correct := 0
 	for i, y := range labels {
-		for c := range k {
-			row[c] = z[i*k+c] + float32(off[c])
+		copy(row, z[i*k:(i+1)*k])
+		for c, o := range off {
+			row[c] += float32(o)
 		}
 		seen[y]++
 		if eval.Argmax(row) == y {

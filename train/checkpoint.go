@@ -161,31 +161,25 @@ var writeHook func(io.Writer) io.Writer
 // unless the whole new checkpoint reached the disk. A cnn's state must
 // carry its EpochState.
 func WriteCheckpoint(path string, m *model.Model, st *State) error {
-	var tensors []modelfile.Tensor
+	var extra []modelfile.Tensor // the optimiser's and best epoch's, for a cnn
 	switch net := m.Net.(type) {
 	case *seed.Net:
-		p := net.Params()
-		tensors = []modelfile.Tensor{
-			{Name: "W1", Shape: []int{p.D, p.N}, Data: p.W1},
-			{Name: "b1", Shape: []int{p.D}, Data: p.B1},
-			{Name: "W2", Shape: []int{p.K, p.D}, Data: p.W2},
-			{Name: "b2", Shape: []int{p.K}, Data: p.B2},
-		}
 	case *cnn.Net:
 		if st.Epochs == nil {
 			return fmt.Errorf("checkpoint: a cnn checkpoint needs its epoch state")
 		}
-		for _, p := range net.Tensors() {
-			tensors = append(tensors, modelfile.Tensor{Name: p.Name, Shape: p.Shape, Data: p.W})
-		}
-		extra, err := st.Epochs.epochTensors(net)
-		if err != nil {
+		var err error
+		if extra, err = st.Epochs.epochTensors(net); err != nil {
 			return err
 		}
-		tensors = append(tensors, extra...)
 	default:
 		return fmt.Errorf("checkpoint: architecture %T cannot be checkpointed", m.Net)
 	}
+	tensors, err := m.Tensors()
+	if err != nil {
+		return fmt.Errorf("checkpoint: %w", err)
+	}
+	tensors = append(tensors, extra...)
 	js, err := st.marshal()
 	if err != nil {
 		return fmt.Errorf("checkpoint: %w", err)
@@ -215,7 +209,11 @@ func ReadCheckpoint(path string) (*model.Model, *State, error) {
 	if _, err := os.Stat(path); errors.Is(err, fs.ErrNotExist) {
 		return nil, nil, fmt.Errorf("%s: %w", path, ErrNoCheckpoint)
 	}
-	m, err := model.Load(path)
+	meta, ts, err := modelfile.Read(path)
+	if err != nil {
+		return nil, nil, fmt.Errorf("checkpoint: %w", err)
+	}
+	m, err := model.FromTensors(path, meta, ts)
 	if err != nil {
 		return nil, nil, fmt.Errorf("checkpoint: %w", err)
 	}
@@ -232,15 +230,7 @@ func ReadCheckpoint(path string) (*model.Model, *State, error) {
 		if st.Epochs == nil {
 			return nil, nil, fmt.Errorf("checkpoint %s: a cnn checkpoint without its epoch state", path)
 		}
-		_, ts, err := modelfile.Read(path)
-		if err != nil {
-			return nil, nil, fmt.Errorf("checkpoint: %w", err)
-		}
-		var j stateJSON
-		if err := json.Unmarshal([]byte(m.Meta.Info["checkpoint"]), &j); err != nil || j.Epochs == nil {
-			return nil, nil, fmt.Errorf("checkpoint %s: epoch state: %v", path, err)
-		}
-		if err := st.Epochs.loadEpochTensors(net, ts, j.Epochs.HasBest); err != nil {
+		if err := st.Epochs.loadEpochTensors(net, ts); err != nil {
 			return nil, nil, fmt.Errorf("checkpoint %s: %w", path, err)
 		}
 	default:

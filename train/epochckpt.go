@@ -30,6 +30,8 @@ type EpochState struct {
 
 	Best [][]float32 // the best epoch's tensors, in net.Params() order (nil before one)
 	M, V [][]float32 // optimiser moments of each trainable parameter
+
+	hasBest bool // read from a checkpoint: its file holds Best's tensors
 }
 
 func captureEpochState(net *cnn.Net, opt *optimizer, src *rand.PCG, epoch, step, since int, trainTime time.Duration, res *EpochResult, best [][]float32) (*EpochState, error) {
@@ -130,7 +132,7 @@ func (es *EpochState) toJSON() epochStateJSON {
 func (j epochStateJSON) state() *EpochState {
 	f := math.Float64frombits
 	es := &EpochState{Epoch: j.Epoch, Step: j.Step, Since: j.Since, TrainTime: time.Duration(j.TrainNs), BestEpoch: j.BestEpoch,
-		BestScore: f(j.BestScore), RNG: j.RNG, Dropout: j.Dropout, OptT: j.OptT}
+		BestScore: f(j.BestScore), RNG: j.RNG, Dropout: j.Dropout, OptT: j.OptT, hasBest: j.HasBest}
 	for _, s := range j.Stats {
 		es.Stats = append(es.Stats, EpochStat{Epoch: s.Epoch, Step: s.Step, Best: s.Best, LR: f(s.LR), TrainLoss: f(s.Loss),
 			ValAccuracy: f(s.Val), ValBalanced: f(s.ValBal), TestAccuracy: f(s.Test), TestBalanced: f(s.TestBal), Seconds: f(s.Secs), ImagesPerSec: f(s.IPS)})
@@ -173,7 +175,8 @@ func (es *EpochState) epochTensors(net *cnn.Net) ([]modelfile.Tensor, error) {
 }
 
 // loadEpochTensors fills the state's float tensors from a checkpoint's.
-func (es *EpochState) loadEpochTensors(net *cnn.Net, ts []modelfile.Tensor, hasBest bool) error {
+func (es *EpochState) loadEpochTensors(net *cnn.Net, ts []modelfile.Tensor) error {
+	hasBest := es.hasBest
 	es.Best, es.M, es.V = nil, nil, nil
 	for _, p := range net.Params() {
 		if hasBest {

@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"galaxy/data"
-	"galaxy/eval"
 	"galaxy/model"
 	"galaxy/model/cnn"
 	"galaxy/num"
@@ -420,8 +419,6 @@ func Score(c model.Classifier, s *data.Split, k int) (loss, acc, balanced float6
 		return 0, 0, 0
 	}
 	z := model.BatchLogits(c, s, k)
-	correct := 0
-	hit, seen := make([]int, k), make([]int, k)
 	for i, y := range s.Labels {
 		row := z[i*k : (i+1)*k]
 		mx := float64(row[0])
@@ -433,20 +430,9 @@ func Score(c model.Classifier, s *data.Split, k int) (loss, acc, balanced float6
 			sum += math.Exp(float64(v) - mx)
 		}
 		loss += math.Log(sum) + mx - float64(row[y])
-		seen[y]++
-		if eval.Argmax(row) == y {
-			correct++
-			hit[y]++
-		}
 	}
-	present := 0
-	for c := range k {
-		if seen[c] > 0 {
-			balanced += float64(hit[c]) / float64(seen[c])
-			present++
-		}
-	}
-	return loss / float64(s.Len()), float64(correct) / float64(s.Len()), balanced / float64(present)
+	acc, balanced = adjustedScores(z, s.Labels, k, nil)
+	return loss / float64(s.Len()), acc, balanced
 }
 
 // Throughput returns images per second of net on random images: training
