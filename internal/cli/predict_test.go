@@ -148,11 +148,7 @@ func TestPredictKillAndResume(t *testing.T) {
 	cat := writeCatalog(t, dir, n, 5)
 	out := filepath.Join(dir, "out.csv")
 	args := []string{"predict", "--model", m, "--out", out, "--batch", "16", cat}
-	cmd := exec.Command(os.Args[0], "-test.run=^$")
-	cmd.Env = append(os.Environ(), "GALAXY_CLI_CHILD="+strings.Join(args, "\x1f"))
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
+	cmd, _ := child(t, args...)
 	deadline := time.Now().Add(20 * time.Second)
 	for time.Now().Before(deadline) {
 		if fi, err := os.Stat(out); err == nil && fi.Size() > 60_000 {

@@ -28,6 +28,24 @@ func child(t *testing.T, args ...string) (*exec.Cmd, *bytes.Buffer) {
 	return cmd, &stderr
 }
 
+// killChild runs the command line in a child process and sends it SIGKILL
+// after the given time. It reports whether the child finished (exit 0)
+// before the kill, and fails the test if the child failed otherwise.
+func killChild(t *testing.T, after time.Duration, args ...string) (finished bool, stderr string) {
+	t.Helper()
+	cmd, out := child(t, args...)
+	time.Sleep(after)
+	cmd.Process.Signal(syscall.SIGKILL)
+	err := cmd.Wait()
+	if err == nil {
+		return true, out.String()
+	}
+	if ws, ok := cmd.ProcessState.Sys().(syscall.WaitStatus); !ok || ws.Signal() != syscall.SIGKILL {
+		t.Fatalf("child failed: %v\n%s", err, out)
+	}
+	return false, out.String()
+}
+
 func runCLI(t *testing.T, args ...string) (string, error) {
 	t.Helper()
 	var out bytes.Buffer
@@ -91,20 +109,14 @@ func TestKillAndResume(t *testing.T) {
 			}
 			incomplete++
 		}
-		cmd, stderr := child(t, args...)
-		time.Sleep(20*time.Millisecond + time.Duration(rng.Int64N(int64(wall/4))))
-		cmd.Process.Signal(syscall.SIGKILL)
-		err := cmd.Wait()
-		if err == nil { // it finished before the kill: start over for more kills
+		if finished, stderr := killChild(t, 20*time.Millisecond+time.Duration(rng.Int64N(int64(wall/4))), args...); finished {
+			// it finished before the kill: start over for more kills
 			finishedEarly++
 			if finishedEarly > 3*kills {
 				t.Fatalf("runs end before the kills: %s", stderr)
 			}
 			os.RemoveAll(out)
 			continue
-		}
-		if ws, ok := cmd.ProcessState.Sys().(syscall.WaitStatus); !ok || ws.Signal() != syscall.SIGKILL {
-			t.Fatalf("child failed: %v\n%s", err, stderr)
 		}
 		killed++
 	}

@@ -6,7 +6,6 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 )
@@ -38,20 +37,13 @@ func TestKillAndResumeCNN(t *testing.T) {
 		} else {
 			os.RemoveAll(out) // killed before its first checkpoint: start again
 		}
-		cmd, stderr := child(t, args...)
-		time.Sleep(20*time.Millisecond + time.Duration(rng.Int64N(int64(wall/2))))
-		cmd.Process.Signal(syscall.SIGKILL)
-		err := cmd.Wait()
-		if err == nil {
+		if finished, stderr := killChild(t, 20*time.Millisecond+time.Duration(rng.Int64N(int64(wall/2))), args...); finished {
 			finishedEarly++
 			if finishedEarly > 3*kills {
 				t.Fatalf("runs end before the kills: %s", stderr)
 			}
 			os.RemoveAll(out)
 			continue
-		}
-		if ws, ok := cmd.ProcessState.Sys().(syscall.WaitStatus); !ok || ws.Signal() != syscall.SIGKILL {
-			t.Fatalf("child failed: %v\n%s", err, stderr)
 		}
 		killed++
 	}
