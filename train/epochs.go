@@ -28,6 +28,8 @@ type EpochConfig struct {
 	Seed           uint64  // shuffling, augmentation, validation carve-out
 	Augment        bool    // random symmetry of the square and shift per image
 	Shift          int     // largest shift in pixels (with Augment)
+	Rotate         bool    // with Augment: rotation by any angle (and a flip), not only quarter turns
+	Zoom           float64 // with Rotate: scale drawn log-uniformly from [1/Zoom, Zoom] (1: none)
 	Balance        string  // none, weights (class-weighted loss, 1/count), sqrt (weights 1/sqrt(count)) or sample (class-balanced sampling)
 	LabelSmoothing float64
 	Loss           string // ce (softmax cross-entropy) or bce (summed binary cross-entropy)
@@ -54,6 +56,8 @@ func (c EpochConfig) Check() error {
 		return fmt.Errorf("--patience %d: must be 0 (off) or more", c.Patience)
 	case c.Shift < 0 || c.Shift > 16:
 		return fmt.Errorf("--shift %d: must be 0 to 16 pixels", c.Shift)
+	case c.Rotate && !(c.Zoom >= 1 && c.Zoom <= 2):
+		return fmt.Errorf("--zoom %v: must be from 1 (none) to 2", c.Zoom)
 	case !(c.LabelSmoothing >= 0 && c.LabelSmoothing < 1):
 		return fmt.Errorf("--label-smoothing %v: must be in [0, 1)", c.LabelSmoothing)
 	}
@@ -271,11 +275,13 @@ func EpochsResumable(ctx context.Context, net *cnn.Net, tr, test *data.Split, cf
 		}
 	}
 	h, w, c := sp.H, sp.W, sp.InC
-	hw := h * w
-	x := &cnn.Tensor[float32]{Shape: cnn.Shape{C: c, N: cfg.Batch, H: h, W: w}, D: make([]float32, c*cfg.Batch*hw)}
+	ih, iw := sp.In()
+	x := &cnn.Tensor[float32]{Shape: cnn.Shape{C: c, N: cfg.Batch, H: ih, W: iw}, D: make([]float32, c*cfg.Batch*ih*iw)}
 	dz := make([]float32, k*cfg.Batch)
 	order := make([]int, n)
 	syms, dys, dxs := make([]int, cfg.Batch), make([]int, cfg.Batch), make([]int, cfg.Batch)
+	warps := make([]cnn.Warp, cfg.Batch)
+	rotate := cfg.Augment && cfg.Rotate
 	labels := make([]int, cfg.Batch)
 	step := 0
 	var trainTime time.Duration
@@ -319,8 +325,10 @@ func EpochsResumable(ctx context.Context, net *cnn.Net, tr, test *data.Split, cf
 			for j, i := range idx {
 				labels[j] = part.Labels[i]
 				syms[j], dys[j], dxs[j] = 0, 0, 0
-				if cfg.Augment {
-					if h == w {
+				if rotate {
+					warps[j] = randomWarp(rng, cfg.Shift, cfg.Zoom)
+				} else if cfg.Augment {
+					if ih == iw {
 						syms[j] = rng.IntN(cnn.Symmetries)
 					}
 					if cfg.Shift > 0 {
@@ -330,7 +338,11 @@ func EpochsResumable(ctx context.Context, net *cnn.Net, tr, test *data.Split, cf
 			}
 			num.Parallel(len(idx), 8, func(lo, hi int) {
 				for j := lo; j < hi; j++ {
-					cnn.ToCNHW(part.Image(idx[j]), h, w, c, float32(data.Scale), syms[j], dys[j], dxs[j], x.D, j, cfg.Batch)
+					if rotate {
+						cnn.WarpToCNHW(part.Image(idx[j]), h, w, c, ih, iw, float32(data.Scale), warps[j], x.D, j, cfg.Batch)
+						continue
+					}
+					cnn.ToCNHW(part.Image(idx[j]), h, w, c, ih, iw, float32(data.Scale), syms[j], dys[j], dxs[j], x.D, j, cfg.Batch)
 				}
 			})
 			net.ZeroGrad()
@@ -435,6 +447,21 @@ func Score(c model.Classifier, s *data.Split, k int) (loss, acc, balanced float6
 	return loss / float64(s.Len()), acc, balanced
 }
 
+// randomWarp draws an augmentation: a flip with probability 1/2, an angle
+// uniform in [0, 2π), a scale log-uniform in [1/zoom, zoom] and a shift
+// uniform in [-shift, shift] pixels on each axis.
+func randomWarp(rng *rand.Rand, shift int, zoom float64) cnn.Warp {
+	wp := cnn.Warp{Flip: rng.IntN(2) == 1, Angle: 2 * math.Pi * rng.Float64(), Scale: 1}
+	if zoom > 1 {
+		wp.Scale = math.Exp((2*rng.Float64() - 1) * math.Log(zoom))
+	}
+	if shift > 0 {
+		s := float64(shift)
+		wp.DY, wp.DX = (2*rng.Float64()-1)*s, (2*rng.Float64()-1)*s
+	}
+	return wp
+}
+
 // Throughput returns images per second of net on random images: training
 // steps (forward, softmax cross-entropy, backward, Adam update) at batch b
 // when train is set, else inference (Logits). It runs warm steps first,
@@ -442,11 +469,14 @@ func Score(c model.Classifier, s *data.Split, k int) (loss, acc, balanced float6
 func Throughput(net *cnn.Net, b, warm, rounds, steps int, train bool) float64 {
 	sp := net.Spec
 	rng := rand.New(rand.NewPCG(1, 2))
-	dim := sp.H * sp.W * sp.InC
-	x := &cnn.Tensor[float32]{Shape: cnn.Shape{C: sp.InC, N: b, H: sp.H, W: sp.W}, D: make([]float32, b*dim)}
-	for i := range x.D {
-		x.D[i] = rng.Float32()
+	// Inference reads whole images (feats); training feeds the network's
+	// input, the crop when there is one, directly (x).
+	feats := make([]float32, b*sp.H*sp.W*sp.InC)
+	for i := range feats {
+		feats[i] = rng.Float32()
 	}
+	ih, iw := sp.In()
+	x := &cnn.Tensor[float32]{Shape: cnn.Shape{C: sp.InC, N: b, H: ih, W: iw}, D: feats[:b*ih*iw*sp.InC]}
 	labels := make([]int, b)
 	for i := range labels {
 		labels[i] = rng.IntN(sp.K)
@@ -456,7 +486,7 @@ func Throughput(net *cnn.Net, b, warm, rounds, steps int, train bool) float64 {
 	opt := newOptimizer(EpochConfig{Optimizer: "adam"}, net.Params())
 	one := func() {
 		if !train {
-			net.Logits(x.D, b, out)
+			net.Logits(feats, b, out)
 			return
 		}
 		net.ZeroGrad()

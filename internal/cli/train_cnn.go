@@ -24,6 +24,8 @@ import (
 type cnnFlags struct {
 	epochs         int
 	widths         string
+	convs          string
+	crop           int
 	width, depth   int
 	dropout        float64
 	optimizer      string
@@ -34,6 +36,8 @@ type cnnFlags struct {
 	patience       int
 	augment        bool
 	shift          int
+	rotate         bool
+	zoom           float64
 	balance        string
 	labelSmoothing float64
 	loss           string
@@ -44,6 +48,8 @@ type cnnFlags struct {
 func registerCNNFlags(fl *pflag.FlagSet, f *cnnFlags) {
 	fl.IntVar(&f.epochs, "epochs", 0, "cnn: training epochs (default 30 for cnn, 25 for cnn-ref)")
 	fl.StringVar(&f.widths, "widths", "", "cnn: output channels of each conv block, e.g. 24,48,96,96 (sets the depth; default cnn 24,48,96,96, cnn-ref 32,64,128,128)")
+	fl.StringVar(&f.convs, "convs", "", "cnn: convolutions in each block, e.g. 1,1,2,2 (one count per block; default one each)")
+	fl.IntVar(&f.crop, "crop", 0, "cnn: the network sees only the central crop x crop pixels of each image (0: the whole image); the margin must be even")
 	fl.IntVar(&f.width, "width", 0, "cnn: width of the first block; later blocks double it up to 4x (with --depth; instead of --widths)")
 	fl.IntVar(&f.depth, "depth", 0, "cnn: number of conv blocks (with --width; default 4)")
 	fl.Float64Var(&f.dropout, "dropout", 0.3, "cnn: dropout before the dense layer")
@@ -55,6 +61,8 @@ func registerCNNFlags(fl *pflag.FlagSet, f *cnnFlags) {
 	fl.IntVar(&f.patience, "patience", 0, "cnn: stop after this many epochs without a better validation accuracy (0: never)")
 	fl.BoolVar(&f.augment, "augment", true, "cnn: random rotation by 90 degrees, flip and shift of each training image")
 	fl.IntVar(&f.shift, "shift", 3, "cnn: largest augmentation shift in pixels")
+	fl.BoolVar(&f.rotate, "rotate", false, "cnn: augment with rotations by any angle (bilinear, reflecting at the borders) instead of quarter turns only")
+	fl.Float64Var(&f.zoom, "zoom", 1, "cnn: with --rotate, also scale each training image by a factor from 1/zoom to zoom (1: no scaling)")
 	fl.StringVar(&f.balance, "balance", "none", "cnn: class imbalance in training: none (the default: --logit-adjust handles it after training), weights (loss weighted 1/count per class), sqrt (1/sqrt(count), milder) or sample (balanced sampling)")
 	fl.Float64Var(&f.labelSmoothing, "label-smoothing", 0.1, "cnn: label smoothing of the cross-entropy (cnn-ref default 0)")
 	fl.StringVar(&f.loss, "loss", "ce", "cnn: ce (softmax cross-entropy) or bce (the assignment's summed binary cross-entropy)")
@@ -99,10 +107,23 @@ func (f *cnnFlags) spec(arch string, fl *pflag.FlagSet, inC, h, w, k int) (cnn.S
 			widths = append(widths, base<<min(i, 2))
 		}
 	}
+	var convs []int
+	if f.convs != "" {
+		for _, s := range strings.Split(f.convs, ",") {
+			v, err := strconv.Atoi(strings.TrimSpace(s))
+			if err != nil || v < 1 || v > 8 {
+				return cnn.Spec{}, fmt.Errorf("--convs %q: need comma-separated counts from 1 to 8", f.convs)
+			}
+			convs = append(convs, v)
+		}
+		if len(convs) != len(widths) {
+			return cnn.Spec{}, fmt.Errorf("--convs %q: %d counts for %d blocks (widths %v)", f.convs, len(convs), len(widths), widths)
+		}
+	}
 	if !(f.dropout >= 0 && f.dropout < 1) {
 		return cnn.Spec{}, fmt.Errorf("--dropout %v: must be in [0, 1)", f.dropout)
 	}
-	s := cnn.Spec{InC: inC, H: h, W: w, K: k, Widths: widths, Dropout: f.dropout, TTA: f.tta}
+	s := cnn.Spec{InC: inC, H: h, W: w, K: k, Widths: widths, Convs: convs, Crop: f.crop, Dropout: f.dropout, TTA: f.tta}
 	if err := s.Check(); err != nil {
 		return s, fmt.Errorf("--model %s: %w", arch, err)
 	}
@@ -152,7 +173,7 @@ func runTrainCNN(ctx context.Context, env Env, f *trainFlags, cmd *cobra.Command
 	recorded := recordedFlags(cmd)
 	cfg := train.EpochConfig{Epochs: c.epochs, Batch: batch, Optimizer: c.optimizer, LR: f.lr, Momentum: c.momentum,
 		WeightDecay: c.weightDecay, WarmupEpochs: c.warmup, ValFrac: c.valFrac, Patience: c.patience, Seed: f.seed,
-		Augment: c.augment, Shift: c.shift, Balance: c.balance, LabelSmoothing: c.labelSmoothing, Loss: c.loss}
+		Augment: c.augment, Shift: c.shift, Rotate: c.rotate, Zoom: c.zoom, Balance: c.balance, LabelSmoothing: c.labelSmoothing, Loss: c.loss}
 	if err := cfg.Check(); err != nil {
 		return err
 	}
@@ -175,7 +196,7 @@ func runTrainCNN(ctx context.Context, env Env, f *trainFlags, cmd *cobra.Command
 			return fmt.Errorf("--resume %s: the data changed since the checkpoint (%s prepares to SHA-256 %.12s..., the checkpoint was trained on %.12s...); start a new run", f.resume, raw.Path, sum, from.Data)
 		}
 		saved, ok := fromModel.Net.(*cnn.Net)
-		if !ok || from.Epochs == nil || !slices.Equal(saved.Spec.Widths, spec.Widths) || saved.Spec.InC != spec.InC || saved.Spec.K != spec.K {
+		if !ok || from.Epochs == nil || !slices.Equal(saved.Spec.Widths, spec.Widths) || !slices.Equal(saved.Spec.Convs, spec.Convs) || saved.Spec.Crop != spec.Crop || saved.Spec.InC != spec.InC || saved.Spec.K != spec.K {
 			return fmt.Errorf("--resume %s: the checkpoint's network does not fit --model %s with these flags", f.resume, f.arch)
 		}
 		net = saved
@@ -252,7 +273,7 @@ func runTrainCNN(ctx context.Context, env Env, f *trainFlags, cmd *cobra.Command
 	metrics := map[string]any{
 		"model": f.arch, "data": raw.Path, "scheme": ds.Scheme.Name, "channels": f.df.channels,
 		"n_train": ds.Train.Len() - res.NVal, "n_val": res.NVal, "n_test": ds.Test.Len(), "dim": ds.Dim(),
-		"widths": spec.Widths, "seed": f.seed, "split_seed": f.df.splitSeed, "test_frac": f.df.testFrac,
+		"widths": spec.Widths, "convs": spec.Convs, "crop": spec.Crop, "seed": f.seed, "split_seed": f.df.splitSeed, "test_frac": f.df.testFrac,
 		"steps": res.Steps, "epochs": len(res.Epochs), "best_epoch": res.BestEpoch, "early_stopped": res.Stopped,
 		"interrupted": res.Interrupted, "tta": spec.TTA,
 		"flags":                  flagValues(cmd),

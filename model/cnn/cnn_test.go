@@ -3,6 +3,8 @@ package cnn
 import (
 	"math"
 	"math/rand/v2"
+	"slices"
+	"strings"
 	"testing"
 )
 
@@ -200,9 +202,11 @@ func TestLossGradients(t *testing.T) {
 
 // TestNetworkGradient checks a whole small network (conv, BN, ReLU, pool,
 // GAP, dropout, dense) and the loss end to end.
+// The second block has two convolutions (conv → BN → ReLU → conv → BN →
+// ReLU).
 func TestNetworkGradient(t *testing.T) {
 	rng := rand.New(rand.NewPCG(4, 4))
-	spec := Spec{InC: 2, H: 6, W: 6, K: 3, Widths: []int{3, 4}, Dropout: 0.25}
+	spec := Spec{InC: 2, H: 6, W: 6, K: 3, Widths: []int{3, 4}, Convs: []int{1, 2}, Dropout: 0.25}
 	q, err := Build[float64](spec, rng)
 	if err != nil {
 		t.Fatal(err)
@@ -302,7 +306,7 @@ func TestD4(t *testing.T) {
 	}
 	feat := func(sym int) []float32 {
 		c := make([]float32, 9*9*3)
-		ToCNHW(img, 9, 9, 3, float32(1), sym, 0, 0, c, 0, 1)
+		ToCNHW(img, 9, 9, 3, 9, 9, float32(1), sym, 0, 0, c, 0, 1)
 		hwc := make([]float32, len(c))
 		for ch := range 3 {
 			for p := range 81 {
@@ -331,6 +335,9 @@ func TestSpecErrors(t *testing.T) {
 		{InC: 3, H: 4, W: 4, K: 4, Widths: []int{2, 2, 2, 2}},
 		{InC: 3, H: 69, W: 69, K: 1, Widths: []int{2}},
 		{InC: 3, H: 69, W: 69, K: 4, Widths: []int{2}, Dropout: 1},
+		{InC: 3, H: 69, W: 69, K: 4, Widths: []int{2, 2}, Convs: []int{1}},
+		{InC: 3, H: 69, W: 69, K: 4, Widths: []int{2, 2}, Convs: []int{1, 0}},
+		{InC: 3, H: 69, W: 69, K: 4, Widths: []int{2, 2}, Convs: []int{9, 1}},
 	} {
 		if _, err := New(s, rand.New(rand.NewPCG(1, 1))); err == nil {
 			t.Errorf("spec %+v built", s)
@@ -340,6 +347,28 @@ func TestSpecErrors(t *testing.T) {
 	got, err := SpecFromHyper(h.Hyper(), 3, 69, 69, 4)
 	if err != nil || got.Dropout != 0.3 || !got.TTA || len(got.Widths) != 4 || got.Widths[2] != 128 {
 		t.Fatalf("hyper round trip: %+v %v", got, err)
+	}
+	if got.Convs != nil {
+		t.Errorf("one convolution per block came back as Convs %v", got.Convs)
+	}
+	h.Convs = []int{1, 1, 2, 3}
+	got, err = SpecFromHyper(h.Hyper(), 3, 69, 69, 4)
+	if err != nil || !slices.Equal(got.Convs, h.Convs) {
+		t.Fatalf("hyper round trip of convs %v: %v, %v", h.Convs, got.Convs, err)
+	}
+	q, err := Build[float32](h, rand.New(rand.NewPCG(1, 1)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, p := range q.Params() {
+		if strings.HasSuffix(p.Name, ".conv.weight") || p.Name == "fc.weight" {
+			names = append(names, strings.TrimSuffix(p.Name, ".weight"))
+		}
+	}
+	want := []string{"block1.conv", "block2.conv", "block3.conv", "block3.2.conv", "block4.conv", "block4.2.conv", "block4.3.conv", "fc"}
+	if !slices.Equal(names, want) {
+		t.Errorf("weights %v, want %v", names, want)
 	}
 }
 

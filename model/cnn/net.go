@@ -6,15 +6,40 @@ import (
 	"strconv"
 )
 
-// Spec describes a network of Depth blocks, each conv3x3 (stride 1,
-// padding 1, no bias) → batch norm → ReLU, with a 2×2 max-pool after every
-// block but the last, then global average pooling, dropout and a dense
-// layer to K logits.
+// Spec describes a network of len(Widths) blocks, each one or more
+// conv3x3 (stride 1, padding 1, no bias) → batch norm → ReLU, with a 2×2
+// max-pool after every block but the last, then global average pooling,
+// dropout and a dense layer to K logits.
 type Spec struct {
 	InC, H, W, K int     // input channels and size; classes
 	Widths       []int   // output channels of each block
+	Convs        []int   // convolutions in each block (nil: one each)
+	Crop         int     // the network sees the central Crop×Crop pixels of each image (0: all H×W)
 	Dropout      float64 // before the dense layer
 	TTA          bool    // Logits averages over the 8 symmetries of the square
+}
+
+// In returns the size of the network's input: the crop, or the whole image.
+func (s Spec) In() (h, w int) {
+	if s.Crop > 0 {
+		return s.Crop, s.Crop
+	}
+	return s.H, s.W
+}
+
+// AveragesSymmetries reports whether Logits averages over the 8 symmetries
+// of the square: with TTA, on a square input.
+func (s Spec) AveragesSymmetries() bool {
+	h, w := s.In()
+	return s.TTA && h == w
+}
+
+// BlockConvs returns the number of convolutions in block i.
+func (s Spec) BlockConvs(i int) int {
+	if i < len(s.Convs) {
+		return s.Convs[i]
+	}
+	return 1
 }
 
 // RefWidths are the widths of cnn-ref, the architecture of speed comparisons.
@@ -42,7 +67,18 @@ func (s Spec) Check() error {
 			return fmt.Errorf("cnn: block %d width %d: must be 1 to 4096", i+1, w)
 		}
 	}
-	h, w := s.H, s.W
+	if s.Convs != nil && len(s.Convs) != len(s.Widths) {
+		return fmt.Errorf("cnn: %d convolution counts for %d blocks", len(s.Convs), len(s.Widths))
+	}
+	for i, n := range s.Convs {
+		if n < 1 || n > 8 {
+			return fmt.Errorf("cnn: block %d has %d convolutions: must be 1 to 8", i+1, n)
+		}
+	}
+	if s.Crop != 0 && (s.Crop < 1 || s.Crop > min(s.H, s.W) || (s.H-s.Crop)%2 != 0 || (s.W-s.Crop)%2 != 0) {
+		return fmt.Errorf("cnn: crop %d of %dx%d images: need 1 to %d pixels, leaving an even margin so the window is centred", s.Crop, s.H, s.W, min(s.H, s.W))
+	}
+	h, w := s.In()
 	for range len(s.Widths) - 1 {
 		h, w = h/2, w/2
 	}
@@ -53,27 +89,44 @@ func (s Spec) Check() error {
 }
 
 // Hyper returns the spec's sizes for the model file header: depth,
-// width1..widthD, dropout_permille, tta.
+// width1..widthD, convs1..convsD (where a block has more than one), crop
+// (when set), dropout_permille, tta.
 func (s Spec) Hyper() map[string]int {
 	h := map[string]int{"depth": len(s.Widths), "dropout_permille": int(s.Dropout*1000 + 0.5)}
 	for i, w := range s.Widths {
 		h["width"+strconv.Itoa(i+1)] = w
+		if n := s.BlockConvs(i); n > 1 {
+			h["convs"+strconv.Itoa(i+1)] = n
+		}
 	}
 	if s.TTA {
 		h["tta"] = 1
+	}
+	if s.Crop > 0 {
+		h["crop"] = s.Crop
 	}
 	return h
 }
 
 // SpecFromHyper rebuilds a spec from a model file header.
 func SpecFromHyper(h map[string]int, inC, height, width, k int) (Spec, error) {
-	s := Spec{InC: inC, H: height, W: width, K: k, Dropout: float64(h["dropout_permille"]) / 1000, TTA: h["tta"] != 0}
+	s := Spec{InC: inC, H: height, W: width, K: k, Crop: h["crop"], Dropout: float64(h["dropout_permille"]) / 1000, TTA: h["tta"] != 0}
 	d := h["depth"]
 	if d < 1 || d > 8 {
 		return s, fmt.Errorf("cnn: depth %d in the header", d)
 	}
+	many := false
 	for i := range d {
 		s.Widths = append(s.Widths, h["width"+strconv.Itoa(i+1)])
+		n, ok := h["convs"+strconv.Itoa(i+1)]
+		if !ok {
+			n = 1
+		}
+		s.Convs = append(s.Convs, n)
+		many = many || n != 1
+	}
+	if !many {
+		s.Convs = nil
 	}
 	return s, s.Check()
 }
@@ -92,12 +145,17 @@ func Build[T Float](s Spec, rng *rand.Rand) (*Seq[T], error) {
 	q := &Seq[T]{}
 	in := s.InC
 	for i, w := range s.Widths {
-		name := "block" + strconv.Itoa(i+1)
-		q.Layers = append(q.Layers, NewConv2D[T](name+".conv", in, w, 3, 1, 1, false, rng), NewBatchNorm[T](name+".bn", w), &ReLU[T]{})
+		for j := range s.BlockConvs(i) {
+			name := "block" + strconv.Itoa(i+1)
+			if j > 0 { // the first keeps the names of one-convolution blocks
+				name += "." + strconv.Itoa(j+1)
+			}
+			q.Layers = append(q.Layers, NewConv2D[T](name+".conv", in, w, 3, 1, 1, false, rng), NewBatchNorm[T](name+".bn", w), &ReLU[T]{})
+			in = w
+		}
 		if i < len(s.Widths)-1 {
 			q.Layers = append(q.Layers, &Pool2D[T]{Max: true, K: 2, Stride: 2})
 		}
-		in = w
 	}
 	q.Layers = append(q.Layers, &GlobalAvgPool[T]{})
 	if s.Dropout > 0 {
@@ -205,23 +263,25 @@ func New(s Spec, rng *rand.Rand) (*Net, error) {
 }
 
 // Logits implements model.Classifier: x holds b images as scaled HWC
-// features; out gets b×K logits. With Spec.TTA it averages the logits of
-// the 8 symmetries of each image (square images only).
+// features; out gets b×K logits. The network sees the central crop when
+// Spec.Crop is set. With Spec.TTA it averages the logits of the 8
+// symmetries of each image (square inputs only).
 func (n *Net) Logits(x []float32, b int, out []float32) {
 	s := n.Spec
 	dim, k := s.H*s.W*s.InC, s.K
+	ih, iw := s.In()
 	syms := 1
-	if s.TTA && s.H == s.W {
+	if s.AveragesSymmetries() {
 		syms = Symmetries
 	}
 	clear(out[:b*k])
 	for lo := 0; lo < b; lo += InferBatch {
 		nb := min(InferBatch, b-lo)
-		n.x = grow(n.x, Shape{C: s.InC, N: nb, H: s.H, W: s.W})
+		n.x = grow(n.x, Shape{C: s.InC, N: nb, H: ih, W: iw})
 		for sym := range syms {
 			parallel(nb, 8, func(a, e int) {
 				for i := a; i < e; i++ {
-					featuresToCNHW(x[(lo+i)*dim:(lo+i+1)*dim], s.H, s.W, s.InC, sym, n.x.D, i, nb)
+					featuresToCNHW(x[(lo+i)*dim:(lo+i+1)*dim], s.H, s.W, s.InC, ih, iw, sym, n.x.D, i, nb)
 				}
 			})
 			z := n.Forward(n.x, false)

@@ -18,12 +18,20 @@ func exportCNN(g *Graph, image string, scale float64, net *cnn.Net) (string, err
 	sc := g.Floats("scale", []float32{float32(scale)})
 	x := g.Op("Mul", "scaled", []string{image, sc})
 	x = g.Op("Transpose", "nchw", []string{x}, AttrInts("perm", 0, 3, 1, 2))
-	// As cnn.Net.Logits: TTA on square images only.
-	tta := s.TTA && s.H == s.W
-	if tta {
-		x = d4Batch(g, x, s.H)
+	ih, iw := s.In()
+	if ih != s.H || iw != s.W { // the central crop the network sees
+		y0, x0 := int64(s.H-ih)/2, int64(s.W-iw)/2
+		starts := g.Int64s("crop_starts", []int64{y0, x0}, 2)
+		ends := g.Int64s("crop_ends", []int64{y0 + int64(ih), x0 + int64(iw)}, 2)
+		axes := g.Int64s("crop_axes", []int64{2, 3}, 2)
+		x = g.Op("Slice", "crop", []string{x, starts, ends, axes})
 	}
-	z, err := cnnLayers(g, x, net.Layers, cnn.Shape{C: s.InC, N: 1, H: s.H, W: s.W}, s.K)
+	// As cnn.Net.Logits: TTA on square inputs only.
+	tta := s.AveragesSymmetries()
+	if tta {
+		x = d4Batch(g, x, ih)
+	}
+	z, err := cnnLayers(g, x, net.Layers, cnn.Shape{C: s.InC, N: 1, H: ih, W: iw}, s.K)
 	if err != nil {
 		return "", err
 	}

@@ -103,7 +103,7 @@ func Export(m *model.Model) (*Model, error) {
 		if logits, err = exportCNN(g, image, in.Scale, net); err != nil {
 			return nil, err
 		}
-		extra = append(extra, [2]string{"tta", strconv.FormatBool(s.TTA && s.H == s.W)})
+		extra = append(extra, [2]string{"tta", strconv.FormatBool(s.AveragesSymmetries())})
 	default:
 		return nil, fmt.Errorf("onnx export: architecture %q cannot be exported (supported: %s, %s, %s)",
 			m.Meta.Arch, model.ArchSeed, model.ArchCNN, model.ArchCNNRef)

@@ -264,6 +264,7 @@ func TestPythonONNXChecker(t *testing.T) {
 		seedModel(t, 69, 69, []int{0, 1, 2}, 5, 3, 2),
 		cnnModel(t, cnn.Spec{InC: 3, H: 21, W: 21, K: 4, Widths: []int{4, 6, 8}}, []int{0, 1, 2}, 1),
 		cnnModel(t, cnn.Spec{InC: 1, H: 69, W: 69, K: 5, Widths: []int{4, 6, 8, 8}, Dropout: 0.3, TTA: true}, []int{2}, 2),
+		cnnModel(t, cnn.Spec{InC: 3, H: 25, W: 25, K: 4, Widths: []int{4, 6, 8}, Convs: []int{1, 2, 1}, Crop: 17, TTA: true}, []int{0, 1, 2}, 1),
 		customCNN(t, true),
 	} {
 		paths = append(paths, filepath.Join(dir, fmt.Sprintf("m%d.onnx", i)))
@@ -526,6 +527,12 @@ func TestCNNONNXRuntimeMatches(t *testing.T) {
 		{"gr 17x23 TTA (non-square: none)", func(t *testing.T) *model.Model {
 			return cnnModel(t, cnn.Spec{InC: 2, H: 17, W: 23, K: 3, Widths: []int{4, 6, 8}, TTA: true}, []int{1, 2}, 3)
 		}, 2, false, false},
+		{"irg 25x25 crop 17, 2 convs in block 2, TTA", func(t *testing.T) *model.Model {
+			return cnnModel(t, cnn.Spec{InC: 3, H: 25, W: 25, K: 4, Widths: []int{4, 6, 8}, Convs: []int{1, 2, 1}, Crop: 17, TTA: true}, []int{0, 1, 2}, 1)
+		}, 3, true, true},
+		{"gr 17x23 crop 13 (a square window: TTA)", func(t *testing.T) *model.Model {
+			return cnnModel(t, cnn.Spec{InC: 2, H: 17, W: 23, K: 3, Widths: []int{4, 6, 8}, Crop: 13, TTA: true}, []int{1, 2}, 3)
+		}, 2, true, true},
 		{"custom layers", func(t *testing.T) *model.Model { return customCNN(t, false) }, 3, false, false},
 		{"custom layers TTA", func(t *testing.T) *model.Model { return customCNN(t, true) }, 3, true, true},
 	} {
@@ -542,7 +549,7 @@ func TestCNNONNXRuntimeMatches(t *testing.T) {
 				}
 				with, without := make([]float32, c.b*m.K()), make([]float32, c.b*m.K())
 				net.Logits(x, c.b, with)
-				(&cnn.Net{Spec: cnn.Spec{InC: net.Spec.InC, H: net.Spec.H, W: net.Spec.W, K: net.Spec.K}, Seq: net.Seq}).Logits(x, c.b, without)
+				(&cnn.Net{Spec: cnn.Spec{InC: net.Spec.InC, H: net.Spec.H, W: net.Spec.W, K: net.Spec.K, Crop: net.Spec.Crop}, Seq: net.Seq}).Logits(x, c.b, without)
 				diff := 0.0
 				for i := range with {
 					diff = max(diff, math.Abs(float64(with[i]-without[i])))
