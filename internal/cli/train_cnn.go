@@ -47,7 +47,7 @@ type cnnFlags struct {
 
 func registerCNNFlags(fl *pflag.FlagSet, f *cnnFlags) {
 	fl.IntVar(&f.epochs, "epochs", 0, "cnn: training epochs (default 30 for cnn, 25 for cnn-ref)")
-	fl.StringVar(&f.widths, "widths", "", "cnn: output channels of each conv block, e.g. 24,48,96,96 (sets the depth; default cnn 24,48,96,96, cnn-ref 32,64,128,128)")
+	fl.StringVar(&f.widths, "widths", "", "cnn: output channels of each conv block, e.g. 24,48,96,96 (sets the depth; default 32,64,128,128 for cnn and cnn-ref)")
 	fl.StringVar(&f.convs, "convs", "", "cnn: convolutions in each block, e.g. 1,1,2,2 (one count per block; default one each)")
 	fl.IntVar(&f.crop, "crop", 0, "cnn: the network sees only the central crop x crop pixels of each image (0: the whole image); the margin must be even")
 	fl.IntVar(&f.width, "width", 0, "cnn: width of the first block; later blocks double it up to 4x (with --depth; instead of --widths)")
@@ -80,13 +80,9 @@ func (f *cnnFlags) spec(arch string, fl *pflag.FlagSet, inC, h, w, k int) (cnn.S
 	case f.widths != "" && (fl.Changed("width") || fl.Changed("depth")):
 		return cnn.Spec{}, fmt.Errorf("--widths and --width/--depth: give one or the other")
 	case f.widths != "":
-		widths = nil
-		for _, s := range strings.Split(f.widths, ",") {
-			v, err := strconv.Atoi(strings.TrimSpace(s))
-			if err != nil || v < 1 || v > 4096 {
-				return cnn.Spec{}, fmt.Errorf("--widths %q: need comma-separated channel counts from 1 to 4096", f.widths)
-			}
-			widths = append(widths, v)
+		var err error
+		if widths, err = intList("widths", f.widths, "channel counts", 4096); err != nil {
+			return cnn.Spec{}, err
 		}
 	case fl.Changed("width") || fl.Changed("depth"):
 		base, depth := widths[0], len(widths)
@@ -109,12 +105,9 @@ func (f *cnnFlags) spec(arch string, fl *pflag.FlagSet, inC, h, w, k int) (cnn.S
 	}
 	var convs []int
 	if f.convs != "" {
-		for _, s := range strings.Split(f.convs, ",") {
-			v, err := strconv.Atoi(strings.TrimSpace(s))
-			if err != nil || v < 1 || v > 8 {
-				return cnn.Spec{}, fmt.Errorf("--convs %q: need comma-separated counts from 1 to 8", f.convs)
-			}
-			convs = append(convs, v)
+		var err error
+		if convs, err = intList("convs", f.convs, "counts", 8); err != nil {
+			return cnn.Spec{}, err
 		}
 		if len(convs) != len(widths) {
 			return cnn.Spec{}, fmt.Errorf("--convs %q: %d counts for %d blocks (widths %v)", f.convs, len(convs), len(widths), widths)
@@ -128,6 +121,20 @@ func (f *cnnFlags) spec(arch string, fl *pflag.FlagSet, inC, h, w, k int) (cnn.S
 		return s, fmt.Errorf("--model %s: %w", arch, err)
 	}
 	return s, nil
+}
+
+// intList parses flag --name's value v, comma-separated integers from 1 to
+// hi (what: what they count, for the error).
+func intList(name, v, what string, hi int) ([]int, error) {
+	var out []int
+	for _, s := range strings.Split(v, ",") {
+		n, err := strconv.Atoi(strings.TrimSpace(s))
+		if err != nil || n < 1 || n > hi {
+			return nil, fmt.Errorf("--%s %q: need comma-separated %s from 1 to %d", name, v, what, hi)
+		}
+		out = append(out, n)
+	}
+	return out, nil
 }
 
 // runTrainCNN trains --model cnn or cnn-ref (model/cnn) by epochs
@@ -212,8 +219,15 @@ func runTrainCNN(ctx context.Context, env Env, f *trainFlags, cmd *cobra.Command
 		Info: map[string]string{"data": raw.Path, "seed": strconv.FormatUint(f.seed, 10),
 			"split_seed": strconv.FormatUint(f.df.splitSeed, 10), "test_frac": strconv.FormatFloat(f.df.testFrac, 'g', -1, 64)},
 	}}
-	fmt.Fprintf(env.Stderr, "training %s (widths %v, %dx%dx%d in, k=%d) on %d images (%.0f%% held out for validation), testing on %d: %d epochs of batch %d, %s lr %g, cosine, seed %d\n",
-		f.arch, spec.Widths, ds.H, ds.W, ds.C, spec.K, ds.Train.Len(), 100*c.valFrac, ds.Test.Len(), c.epochs, batch, c.optimizer, f.lr, f.seed)
+	shape := fmt.Sprintf("widths %v", spec.Widths)
+	if spec.Convs != nil {
+		shape += fmt.Sprintf(", convolutions %v", spec.Convs)
+	}
+	if spec.Crop > 0 {
+		shape += fmt.Sprintf(", central %dx%d crop", spec.Crop, spec.Crop)
+	}
+	fmt.Fprintf(env.Stderr, "training %s (%s, %dx%dx%d in, k=%d) on %d images (%.0f%% held out for validation), testing on %d: %d epochs of batch %d, %s lr %g, cosine, seed %d\n",
+		f.arch, shape, ds.H, ds.W, ds.C, spec.K, ds.Train.Len(), 100*c.valFrac, ds.Test.Len(), c.epochs, batch, c.optimizer, f.lr, f.seed)
 	start := time.Now()
 	// Per-epoch evaluations score without test-time averaging (8x cheaper);
 	// the final figures use it when --tta is on.

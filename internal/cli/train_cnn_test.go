@@ -60,3 +60,58 @@ func TestTrainCNNLogitAdjust(t *testing.T) {
 		t.Errorf("bad --logit-adjust: exit %d, stderr %q", code, stderr)
 	}
 }
+
+// TestTrainCNNCropConvsRotate trains a tiny cnn that sees a central crop,
+// has two convolutions in its second block and is augmented by any
+// rotation and zoom; the saved model keeps its shape (galaxy eval gives
+// train's figures), and bad values of the new flags are one-line errors.
+func TestTrainCNNCropConvsRotate(t *testing.T) {
+	dir := t.TempDir()
+	p := writeNPZ(t, dir, 200, 12)
+	rdir := filepath.Join(dir, "run")
+	code, _, stderr := run(t, "train", "--data", p, "--labels", "gz1", "--scheme", "morph4", "--model", "cnn",
+		"--widths", "4,8", "--convs", "1,2", "--crop", "8", "--rotate", "--zoom", "1.1", "--epochs", "2", "--seed", "3", "--out", rdir)
+	if code != 0 {
+		t.Fatalf("train exit %d: %s", code, stderr)
+	}
+	b, err := os.ReadFile(filepath.Join(rdir, "metrics.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var m struct {
+		Acc   float64 `json:"test_accuracy"`
+		Crop  int     `json:"crop"`
+		Convs []int   `json:"convs"`
+	}
+	if err := json.Unmarshal(b, &m); err != nil || m.Crop != 8 || len(m.Convs) != 2 || m.Convs[1] != 2 {
+		t.Fatalf("metrics.json %s (%v)", b, err)
+	}
+	code, out, stderr := run(t, "eval", "--model", filepath.Join(rdir, "model"), "--data", p, "--labels", "gz1", "--json")
+	if code != 0 {
+		t.Fatalf("eval exit %d: %s", code, stderr)
+	}
+	var e struct {
+		Accuracy float64 `json:"accuracy"`
+	}
+	if err := json.Unmarshal([]byte(out), &e); err != nil || e.Accuracy != m.Acc {
+		t.Errorf("eval of the saved model %q (%v), train reported %v", out, err, m.Acc)
+	}
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--widths", "4,8", "--convs", "1"}, `--convs "1": 1 counts for 2 blocks`},
+		{[]string{"--widths", "4,8", "--convs", "1,x"}, `--convs "1,x"`},
+		{[]string{"--crop", "7"}, "crop 7 of 12x12 images"},
+		{[]string{"--crop", "20"}, "crop 20 of 12x12 images"},
+		{[]string{"--rotate", "--zoom", "3"}, "--zoom 3"},
+	} {
+		args := append([]string{"train", "--data", p, "--labels", "gz1", "--model", "cnn", "--out", filepath.Join(dir, "bad")}, c.args...)
+		code, _, stderr := run(t, args...)
+		lines := strings.Split(strings.TrimSpace(stderr), "\n")
+		last := lines[len(lines)-1]
+		if code == 0 || !strings.HasPrefix(last, "galaxy: ") || !strings.Contains(last, c.want) || strings.Contains(stderr, "goroutine") {
+			t.Errorf("%v: exit %d, stderr %q, want a last line galaxy: ... %q", c.args, code, stderr, c.want)
+		}
+	}
+}
