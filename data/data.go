@@ -1,15 +1,14 @@
-// Package data reads labelled galaxy images from the files the field uses and
-// prepares them for the models: one in-memory representation shared by
-// training, evaluation and prediction.
+// Package data holds the in-memory galaxy images every other package shares:
+// Raw (a file's uint8 images in HWC order and label codes in the file's label
+// space), Dataset and Split (the prepared form), and the preparation itself.
+// It reads no files (package data/load does) and imports nothing above it, so
+// readers, models and commands can all depend on it.
 //
-// Reading (Load) understands HDF5 files in the Galaxy10 layout, the course's
-// pickle (dataG.pkl.gz), NumPy .npy/.npz files and catalogs (CSV) of JPEG/PNG
-// cutouts; the result is a Raw: uint8 images in HWC order and label codes in
-// the file's label space. Preparing (Prepare) applies a class scheme (codes a
-// scheme drops are left out and counted), chooses channels, and makes the
-// deterministic stratified train/test split, so that every command naming the
-// same file and split seed sees the same split. Pixel scaling (1/256, as the
-// assignment does) happens when a model asks for features.
+// Preparing (Prepare) applies a class scheme (codes a scheme drops are left
+// out and counted), chooses channels, and makes the deterministic stratified
+// train/test split, so that every command naming the same file and split
+// seed sees the same split. Pixel scaling (1/256, as the assignment does)
+// happens when a model asks for features.
 package data
 
 import (

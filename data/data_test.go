@@ -1,13 +1,9 @@
 package data
 
 import (
-	"encoding/binary"
-	"math"
 	"strconv"
 	"strings"
 	"testing"
-
-	"galaxy/data/array"
 )
 
 // synthRaw makes n tiny 2x2x3 images whose pixel values encode their index
@@ -90,14 +86,6 @@ func ints(v []int) []string {
 	return s
 }
 
-func f64bytes(v ...float64) []byte {
-	b := make([]byte, 0, 8*len(v))
-	for _, x := range v {
-		b = binary.LittleEndian.AppendUint64(b, math.Float64bits(x))
-	}
-	return b
-}
-
 func TestChannels(t *testing.T) {
 	raw := synthRaw(12)
 	ds, err := Prepare(raw, Options{Scheme: "gz1", Channels: "g", TestFrac: 0})
@@ -150,31 +138,5 @@ func TestPrepareErrors(t *testing.T) {
 	raw.Codes = nil
 	if _, err := Prepare(raw, Options{}); err == nil {
 		t.Error("no labels accepted")
-	}
-}
-
-func TestFromArrays(t *testing.T) {
-	img := &array.Array{Shape: []int{2, 2, 2, 1}, DType: array.Uint8, Data: make([]byte, 8)}
-	onehot := &array.Array{Shape: []int{2, 5}, DType: array.Float64, Data: f64bytes(0, 0, 1, 0, 0, 1, 0, 0, 0, 0)}
-	r, err := fromArrays("x.pkl", img, onehot)
-	if err != nil || r.Codes[0] != 2 || r.Codes[1] != 0 || r.Space != "course5" {
-		t.Fatalf("one-hot: %+v %v", r, err)
-	}
-	bad := []struct {
-		name     string
-		img, lab *array.Array
-		want     string
-	}{
-		{"length mismatch", img, &array.Array{Shape: []int{3}, DType: array.Uint8, Data: []byte{0, 1, 2}}, "2 images but labels of shape [3]"},
-		{"wrong image shape", &array.Array{Shape: []int{8}, DType: array.Uint8, Data: make([]byte, 8)}, nil, "shape [8]"},
-		{"not one-hot", img, &array.Array{Shape: []int{2, 2}, DType: array.Float64, Data: f64bytes(1, 1, 0, 1)}, "not one-hot"},
-		{"short data", &array.Array{Shape: []int{2, 2, 2}, DType: array.Uint8, Data: make([]byte, 7)}, nil, "needs 8 bytes"},
-		{"float pixel out of range", &array.Array{Shape: []int{1, 1, 1}, DType: array.Float64, Data: f64bytes(300)}, nil, "0..255"},
-	}
-	for _, c := range bad {
-		_, err := fromArrays("x.npz", c.img, c.lab)
-		if err == nil || !strings.Contains(err.Error(), c.want) || !strings.Contains(err.Error(), "x.npz") {
-			t.Errorf("%s: %v", c.name, err)
-		}
 	}
 }

@@ -12,6 +12,8 @@ import (
 
 	"galaxy/data"
 	"galaxy/data/hdf5"
+	"galaxy/data/load"
+	"galaxy/render"
 )
 
 func TestDeterministic(t *testing.T) {
@@ -162,7 +164,7 @@ func TestWriteFileAndMontage(t *testing.T) {
 	if err := WriteFile(path, raw, "test"); err != nil {
 		t.Fatal(err)
 	}
-	back, err := data.Load(path, data.LoadOptions{})
+	back, err := load.File(path, load.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -178,14 +180,14 @@ func TestWriteFileAndMontage(t *testing.T) {
 	if err != nil || len(names) != 10 || names[7] != "Disk, face-on, tight spiral" {
 		t.Errorf("class_names %q, %v", names, err)
 	}
-	img, err := Montage(raw, 4, 2)
+	img, err := render.Montage(raw, 4, 2)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if b := img.Bounds(); b.Dx() < 4*Size*2 || b.Dy() < 5*Size*2 {
 		t.Errorf("montage %v", b)
 	}
-	if _, err := Montage(raw, 0, 2); err == nil {
+	if _, err := render.Montage(raw, 0, 2); err == nil {
 		t.Error("0 per class accepted")
 	}
 }

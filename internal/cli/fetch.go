@@ -15,6 +15,7 @@ import (
 
 	"galaxy/data"
 	"galaxy/data/fetch"
+	"galaxy/data/load"
 	"galaxy/data/synth"
 )
 
@@ -161,13 +162,13 @@ func dataNames() string {
 // published data set by name (the cached file, fetched first when missing),
 // or a file.
 func (f *dataFlags) read(log io.Writer) (*data.Raw, error) {
-	opt := data.LoadOptions{Labels: f.labels, FileColumn: f.fileColumn, LabelColumn: f.labelColumn}
+	opt := load.Options{Labels: f.labels, FileColumn: f.fileColumn, LabelColumn: f.labelColumn}
 	if f.path == synth.BuiltinName {
 		return synth.Builtin()
 	}
 	src, ok := fetch.Lookup(f.path)
 	if !ok || f.path != src.Name {
-		return data.Load(f.path, opt)
+		return load.File(f.path, opt)
 	}
 	dir, err := fetch.DefaultDir()
 	if err != nil {
@@ -184,7 +185,7 @@ func (f *dataFlags) read(log io.Writer) (*data.Raw, error) {
 			return nil, err
 		}
 	}
-	return data.Load(path, opt)
+	return load.File(path, opt)
 }
 
 // schemeFor returns the scheme to prepare raw with: the flag's, else course5

@@ -22,6 +22,7 @@ import (
 	"time"
 
 	"galaxy/data"
+	"galaxy/data/load"
 	"galaxy/internal/shared"
 	"galaxy/model"
 	"galaxy/model/modelfile"
@@ -256,7 +257,7 @@ func TestPredictMatchesEvalOnRealCutouts(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	raw, err := data.Load(h5, data.LoadOptions{})
+	raw, err := load.File(h5, load.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}

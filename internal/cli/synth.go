@@ -81,7 +81,7 @@ With the defaults (course5, 6000 galaxies, seed 1) the set is the built-in one t
 				fmt.Fprintf(env.Stdout, "wrote %s (%d galaxies, scheme %s, seed %d)\n", out, n, schemeName, seed)
 			}
 			if montage != "" {
-				img, err := synth.Montage(raw, perClass, scale)
+				img, err := render.Montage(raw, perClass, scale)
 				if err != nil {
 					return err
 				}

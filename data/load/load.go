@@ -1,4 +1,10 @@
-package data
+// Package load reads labelled galaxy images from the files the field uses
+// into a data.Raw: HDF5 files in the Galaxy10 layout, the course's pickle
+// (dataG.pkl.gz), NumPy .npy/.npz files and catalogs (CSV) of JPEG/PNG/FITS
+// cutouts. It is the one package that links the file readers (data/hdf5,
+// data/pickle, data/npy); models, serve and the ONNX export do not import
+// it.
+package load
 
 import (
 	"encoding/csv"
@@ -13,6 +19,7 @@ import (
 	"strings"
 	"sync"
 
+	"galaxy/data"
 	"galaxy/data/array"
 	"galaxy/data/cutout"
 	"galaxy/data/hdf5"
@@ -21,8 +28,8 @@ import (
 	"galaxy/data/scheme"
 )
 
-// LoadOptions say how to read a file.
-type LoadOptions struct {
+// Options say how to read a file.
+type Options struct {
 	// Labels names the label space of the file's codes ("galaxy10", "gz1",
 	// "spiral", "course5"); "" guesses it from the file.
 	Labels string
@@ -32,10 +39,10 @@ type LoadOptions struct {
 	FileColumn, LabelColumn, IDColumn string
 }
 
-// Load reads a data file, choosing the reader by the file's name:
+// File reads a data file, choosing the reader by the file's name:
 // .h5/.hdf5 (Galaxy10 layout), .pkl/.pickle (optionally .gz: the course's
 // tuple), .npz, .npy (images only) and .csv (a catalog of cutouts).
-func Load(path string, opt LoadOptions) (*Raw, error) {
+func File(path string, opt Options) (*data.Raw, error) {
 	if _, err := os.Stat(path); err != nil {
 		if errors.Is(err, os.ErrNotExist) {
 			return nil, fmt.Errorf("%s: no such file", path)
@@ -44,7 +51,7 @@ func Load(path string, opt LoadOptions) (*Raw, error) {
 	}
 	lower := strings.ToLower(path)
 	var (
-		raw *Raw
+		raw *data.Raw
 		err error
 	)
 	switch {
@@ -96,7 +103,7 @@ func guessSpace(codes []int) string {
 	return "galaxy10"
 }
 
-func loadHDF5(path string) (*Raw, error) {
+func loadHDF5(path string) (*data.Raw, error) {
 	f, err := hdf5.Open(path)
 	if err != nil {
 		return nil, err
@@ -149,7 +156,7 @@ func loadHDF5(path string) (*Raw, error) {
 	return raw, nil
 }
 
-func loadPickle(path string) (*Raw, error) {
+func loadPickle(path string) (*data.Raw, error) {
 	arrs, err := pickle.ReadArrays(path)
 	if err != nil {
 		return nil, err
@@ -163,7 +170,7 @@ func loadPickle(path string) (*Raw, error) {
 	return nil, fmt.Errorf("%s: want a tuple (train_images, train_labels, test_images, test_labels) or (images, labels), got %d arrays", path, len(arrs))
 }
 
-func loadNPZ(path string) (*Raw, error) {
+func loadNPZ(path string) (*data.Raw, error) {
 	names, arrs, err := npy.ReadNPZ(path)
 	if err != nil {
 		return nil, err
@@ -200,7 +207,7 @@ func loadNPZ(path string) (*Raw, error) {
 	return raw, nil
 }
 
-func fromSplitArrays(path string, xtr, ytr, xte, yte *array.Array) (*Raw, error) {
+func fromSplitArrays(path string, xtr, ytr, xte, yte *array.Array) (*data.Raw, error) {
 	a, err := fromArrays(path, xtr, ytr)
 	if err != nil {
 		return nil, fmt.Errorf("train part: %w", err)
@@ -227,11 +234,11 @@ func fromSplitArrays(path string, xtr, ytr, xte, yte *array.Array) (*Raw, error)
 
 // fromArrays checks an image array (N,H,W[,C]) and an optional label array:
 // codes (N,) or one-hot rows (N,K), the latter taken as the course's classes.
-func fromArrays(path string, img, lab *array.Array) (*Raw, error) {
+func fromArrays(path string, img, lab *array.Array) (*data.Raw, error) {
 	if err := img.Check(); err != nil {
 		return nil, fmt.Errorf("%s: images: %w", path, err)
 	}
-	raw := &Raw{Path: path}
+	raw := &data.Raw{Path: path}
 	switch len(img.Shape) {
 	case 3:
 		raw.N, raw.H, raw.W, raw.C = img.Shape[0], img.Shape[1], img.Shape[2], 1
@@ -316,44 +323,12 @@ func fromArrays(path string, img, lab *array.Array) (*Raw, error) {
 	return raw, nil
 }
 
-// CatalogColumns finds the columns of a catalog's header: all of them by
-// name (a UTF-8 byte-order mark and spaces trimmed), the file column
-// (fileColumn, default "file") and the id column (idColumn, else the first of
-// id, objid and galaxy_id; -1 when there is none). A missing file column, or
-// a missing idColumn that was asked for, is an error naming path and the
-// columns there are.
-func CatalogColumns(path string, head []string, fileColumn, idColumn string) (cols map[string]int, file, id int, err error) {
-	cols = map[string]int{}
-	for i, h := range head {
-		cols[strings.TrimSpace(strings.TrimPrefix(h, "\ufeff"))] = i
-	}
-	if fileColumn == "" {
-		fileColumn = "file"
-	}
-	file, ok := cols[fileColumn]
-	if !ok {
-		return nil, 0, 0, fmt.Errorf("%s: no column %q (columns: %s); choose one with --file-column", path, fileColumn, strings.Join(head, ", "))
-	}
-	if idColumn != "" {
-		if id, ok = cols[idColumn]; !ok {
-			return nil, 0, 0, fmt.Errorf("%s: no id column %q (columns: %s)", path, idColumn, strings.Join(head, ", "))
-		}
-		return cols, file, id, nil
-	}
-	for _, c := range []string{"id", "objid", "galaxy_id"} {
-		if i, ok := cols[c]; ok {
-			return cols, file, i, nil
-		}
-	}
-	return cols, file, -1, nil
-}
-
 // labelColumnFallbacks are tried, in order, when a catalog has no "label" column.
 var labelColumnFallbacks = []string{"gz1_class", "galaxy10_class", "class", "ans"}
 
 // loadCatalog reads a CSV catalog of cutout files (paths relative to the
 // catalog's folder) and prepares each with the Galaxy10 recipe.
-func loadCatalog(path string, opt LoadOptions) (*Raw, error) {
+func loadCatalog(path string, opt Options) (*data.Raw, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, err
@@ -365,7 +340,7 @@ func loadCatalog(path string, opt LoadOptions) (*Raw, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%s: read header: %w", path, err)
 	}
-	col, fi, idi, err := CatalogColumns(path, head, opt.FileColumn, opt.IDColumn)
+	col, fi, idi, err := data.CatalogColumns(path, head, opt.FileColumn, opt.IDColumn)
 	if err != nil {
 		return nil, err
 	}
@@ -386,7 +361,7 @@ func loadCatalog(path string, opt LoadOptions) (*Raw, error) {
 	if !ok {
 		return nil, fmt.Errorf("%s: no label column %q (columns: %s); choose one with --label-column", path, opt.LabelColumn, strings.Join(head, ", "))
 	}
-	raw := &Raw{Path: path, H: cutout.Size, W: cutout.Size, C: 3}
+	raw := &data.Raw{Path: path, H: cutout.Size, W: cutout.Size, C: 3}
 	switch labelCol {
 	case "gz1_class":
 		raw.Space = "gz1"
@@ -436,7 +411,7 @@ func loadCatalog(path string, opt LoadOptions) (*Raw, error) {
 
 // prepareFiles decodes and prepares every cutout of a catalog, in parallel
 // over the cores; the first error (in catalog order) wins.
-func prepareFiles(raw *Raw) error {
+func prepareFiles(raw *data.Raw) error {
 	errs := make([]error, raw.N)
 	next := make(chan int)
 	var wg sync.WaitGroup

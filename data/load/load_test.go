@@ -1,21 +1,25 @@
-package data
+package load
 
 import (
 	"bytes"
+	"encoding/binary"
 	"image"
 	"image/color"
 	"image/jpeg"
 	"image/png"
+	"math"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
+	"galaxy/data"
+	"galaxy/data/array"
 	"galaxy/internal/shared"
 )
 
 func TestLoadCoursePickle(t *testing.T) {
-	raw, err := Load("testdata/course_small.pkl.gz", LoadOptions{})
+	raw, err := File("testdata/course_small.pkl.gz", Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -29,7 +33,7 @@ func TestLoadCoursePickle(t *testing.T) {
 	if sum != 53254 { // numpy's figure, printed by testdata/gen.py
 		t.Errorf("train pixel sum %d, want 53254", sum)
 	}
-	ds, err := Prepare(raw, Options{Channels: "g", TestFrac: 0.5})
+	ds, err := data.Prepare(raw, data.Options{Channels: "g", TestFrac: 0.5})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -44,7 +48,7 @@ func TestLoadCoursePickle(t *testing.T) {
 // Bad input: one error naming the file and the problem.
 func TestLoadBadInput(t *testing.T) {
 	dir := t.TempDir()
-	chunked, err := os.ReadFile("hdf5/testdata/chunked.h5")
+	chunked, err := os.ReadFile("../hdf5/testdata/chunked.h5")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -61,7 +65,7 @@ func TestLoadBadInput(t *testing.T) {
 		{"testdata/flat_images.pkl", "images have shape [12 36]"},
 	}
 	for _, c := range cases {
-		_, err := Load(c.path, LoadOptions{})
+		_, err := File(c.path, Options{})
 		if err == nil || !strings.Contains(err.Error(), c.want) || !strings.Contains(err.Error(), filepath.Base(c.path)) {
 			t.Errorf("%s: %v; want an error naming the file and %q", c.path, err, c.want)
 		}
@@ -104,7 +108,7 @@ func TestLoadCatalog(t *testing.T) {
 	good := encodedImage(t, 207, true)
 	p := writeCatalog(t, dir, []string{"id,file,label", "7,a.jpg,1", "8,b.png,4"},
 		map[string][]byte{"a.jpg": good, "b.png": encodedImage(t, 69, false)})
-	raw, err := Load(p, LoadOptions{Labels: "galaxy10"})
+	raw, err := File(p, Options{Labels: "galaxy10"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -118,16 +122,16 @@ func TestLoadCatalog(t *testing.T) {
 
 	bad := writeCatalog(t, t.TempDir(), []string{"file,label", "a.jpg,0", "broken.jpg,1"},
 		map[string][]byte{"a.jpg": good, "broken.jpg": good[:len(good)/3]})
-	_, err = Load(bad, LoadOptions{})
+	_, err = File(bad, Options{})
 	if err == nil || !strings.Contains(err.Error(), "broken.jpg") || !strings.Contains(err.Error(), "catalog.csv") {
 		t.Errorf("corrupt JPEG in a catalog: %v", err)
 	}
 	nocol := writeCatalog(t, t.TempDir(), []string{"path,label", "a.jpg,0"}, map[string][]byte{"a.jpg": good})
-	if _, err := Load(nocol, LoadOptions{}); err == nil || !strings.Contains(err.Error(), `no column "file"`) {
+	if _, err := File(nocol, Options{}); err == nil || !strings.Contains(err.Error(), `no column "file"`) {
 		t.Errorf("missing file column: %v", err)
 	}
 	badlabel := writeCatalog(t, t.TempDir(), []string{"file,label", "a.jpg,spiral"}, map[string][]byte{"a.jpg": good})
-	if _, err := Load(badlabel, LoadOptions{}); err == nil || !strings.Contains(err.Error(), "line 2") {
+	if _, err := File(badlabel, Options{}); err == nil || !strings.Contains(err.Error(), "line 2") {
 		t.Errorf("non-numeric label: %v", err)
 	}
 }
@@ -136,7 +140,7 @@ func TestLoadCatalog(t *testing.T) {
 // ../shared/data/README.md and h5py's pixel sums.
 func TestRealGZ1(t *testing.T) {
 	p := shared.File(t, "gz1_sdss_69.h5")
-	raw, err := Load(p, LoadOptions{})
+	raw, err := File(p, Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -153,7 +157,7 @@ func TestRealGZ1(t *testing.T) {
 	if all != 1433655625 || g != 365288051 {
 		t.Errorf("pixel sums %d, channel 2 %d; h5py: 1433655625, 365288051", all, g)
 	}
-	ds, err := Prepare(raw, Options{Scheme: "morph4", Channels: "g", TestFrac: DefaultTestFrac, SplitSeed: DefaultSplitSeed})
+	ds, err := data.Prepare(raw, data.Options{Scheme: "morph4", Channels: "g", TestFrac: data.DefaultTestFrac, SplitSeed: data.DefaultSplitSeed})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -176,11 +180,11 @@ func TestRealGZ1(t *testing.T) {
 func TestRealCatalogMatchesHDF5(t *testing.T) {
 	cat := shared.File(t, "gz1_cutouts/catalog.csv")
 	h5 := shared.File(t, "gz1_sdss_69.h5")
-	c, err := Load(cat, LoadOptions{})
+	c, err := File(cat, Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	h, err := Load(h5, LoadOptions{})
+	h, err := File(h5, Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -217,4 +221,38 @@ func TestRealCatalogMatchesHDF5(t *testing.T) {
 		t.Errorf("prepared cutouts differ from the HDF5 images by up to %d levels on %.2f%% of values", maxd, 100*float64(diff)/float64(n))
 	}
 	t.Logf("max difference %d, %.2f%% of values differ", maxd, 100*float64(diff)/float64(n))
+}
+
+func TestFromArrays(t *testing.T) {
+	img := &array.Array{Shape: []int{2, 2, 2, 1}, DType: array.Uint8, Data: make([]byte, 8)}
+	onehot := &array.Array{Shape: []int{2, 5}, DType: array.Float64, Data: f64bytes(0, 0, 1, 0, 0, 1, 0, 0, 0, 0)}
+	r, err := fromArrays("x.pkl", img, onehot)
+	if err != nil || r.Codes[0] != 2 || r.Codes[1] != 0 || r.Space != "course5" {
+		t.Fatalf("one-hot: %+v %v", r, err)
+	}
+	bad := []struct {
+		name     string
+		img, lab *array.Array
+		want     string
+	}{
+		{"length mismatch", img, &array.Array{Shape: []int{3}, DType: array.Uint8, Data: []byte{0, 1, 2}}, "2 images but labels of shape [3]"},
+		{"wrong image shape", &array.Array{Shape: []int{8}, DType: array.Uint8, Data: make([]byte, 8)}, nil, "shape [8]"},
+		{"not one-hot", img, &array.Array{Shape: []int{2, 2}, DType: array.Float64, Data: f64bytes(1, 1, 0, 1)}, "not one-hot"},
+		{"short data", &array.Array{Shape: []int{2, 2, 2}, DType: array.Uint8, Data: make([]byte, 7)}, nil, "needs 8 bytes"},
+		{"float pixel out of range", &array.Array{Shape: []int{1, 1, 1}, DType: array.Float64, Data: f64bytes(300)}, nil, "0..255"},
+	}
+	for _, c := range bad {
+		_, err := fromArrays("x.npz", c.img, c.lab)
+		if err == nil || !strings.Contains(err.Error(), c.want) || !strings.Contains(err.Error(), "x.npz") {
+			t.Errorf("%s: %v", c.name, err)
+		}
+	}
+}
+
+func f64bytes(v ...float64) []byte {
+	b := make([]byte, 0, 8*len(v))
+	for _, x := range v {
+		b = binary.LittleEndian.AppendUint64(b, math.Float64bits(x))
+	}
+	return b
 }

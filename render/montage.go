@@ -1,4 +1,4 @@
-package synth
+package render
 
 import (
 	"fmt"
@@ -7,7 +7,6 @@ import (
 
 	"galaxy/data"
 	"galaxy/data/scheme"
-	"galaxy/render"
 )
 
 // Montage draws the first per galaxies of each class of a set in true
@@ -34,7 +33,7 @@ func Montage(raw *data.Raw, per, scale int) (*image.RGBA, error) {
 	}
 	const gap = 4
 	side := raw.W * scale
-	var rows []render.Tile
+	var rows []Tile
 	for c := 0; c <= maxCode; c++ {
 		idx := byClass[c]
 		if len(idx) == 0 {
@@ -43,7 +42,7 @@ func Montage(raw *data.Raw, per, scale int) (*image.RGBA, error) {
 		row := image.NewRGBA(image.Rect(0, 0, per*side+(per-1)*gap, raw.H*scale))
 		draw.Draw(row, row.Bounds(), image.White, image.Point{}, draw.Src)
 		for j, i := range idx {
-			img, err := render.Galaxy(raw.Image(i), raw.H, raw.W, raw.C, scale)
+			img, err := Galaxy(raw.Image(i), raw.H, raw.W, raw.C, scale)
 			if err != nil {
 				return nil, err
 			}
@@ -54,7 +53,7 @@ func Montage(raw *data.Raw, per, scale int) (*image.RGBA, error) {
 		if raw.Space == "galaxy10" && c < len(g10.Classes) {
 			title = fmt.Sprintf("%d  %s", c, g10.Classes[c])
 		}
-		rows = append(rows, render.Tile{Img: row, Title: title})
+		rows = append(rows, Tile{Img: row, Title: title})
 	}
-	return render.Gallery(rows, 1), nil
+	return Gallery(rows, 1), nil
 }

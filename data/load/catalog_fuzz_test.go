@@ -1,4 +1,4 @@
-package data
+package load
 
 import (
 	"bytes"
@@ -40,7 +40,7 @@ func TestCatalogBombRejected(t *testing.T) {
 	runtime.GC()
 	runtime.ReadMemStats(&before)
 	start := time.Now()
-	_, err := Load(p, LoadOptions{})
+	_, err := File(p, Options{})
 	took := time.Since(start)
 	runtime.ReadMemStats(&after)
 	alloc := after.TotalAlloc - before.TotalAlloc
@@ -80,7 +80,7 @@ func FuzzLoadCatalog(f *testing.F) {
 		if err := os.WriteFile(path, csv, 0o644); err != nil {
 			t.Fatal(err)
 		}
-		raw, err := Load(path, LoadOptions{})
+		raw, err := File(path, Options{})
 		if err != nil {
 			return
 		}
