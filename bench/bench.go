@@ -5,13 +5,16 @@
 package bench
 
 import (
+	"math"
 	"math/rand/v2"
 	"runtime"
 	"sort"
 	"time"
 
+	"galaxy/model/cnn"
 	"galaxy/model/seed"
 	"galaxy/num"
+	"galaxy/train"
 )
 
 // Seed network sizes of the assignment: 69x69 g-band images, 100 hidden
@@ -118,4 +121,16 @@ func SgemmGflops(s, rounds int) float64 {
 	}
 	ms := Rounds(rounds, 1, func() { num.Gemm(false, false, s, s, s, 1, a, s, b, s, 0, c, s) })
 	return 2 * float64(s) * float64(s) * float64(s) / (ms / 1e3) / 1e9
+}
+
+// CNNRefThroughput returns the images/s of cnn-ref (69x69x3 images, 4
+// classes) training at batch 64 and classifying at batch 256: medians of
+// rounds rounds (at most 5; each round 2 training steps, 1 inference batch).
+func CNNRefThroughput(rounds int) (trainRate, inferRate float64) {
+	net, err := cnn.New(cnn.Spec{InC: 3, H: 69, W: 69, K: 4, Widths: cnn.Widths, Dropout: 0.3}, train.NewRand(1))
+	if err != nil {
+		return math.NaN(), math.NaN()
+	}
+	r := min(rounds, 5)
+	return train.Throughput(net, 64, 1, r, 2, true), train.Throughput(net, 256, 1, r, 1, false)
 }

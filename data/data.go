@@ -53,10 +53,10 @@ func (r *Raw) Image(i int) []uint8 {
 
 // Options say how to prepare a Raw for a model.
 type Options struct {
-	Scheme    string  // class scheme name; "" = the default for the file's label space
-	Channels  string  // "all", "g", "r", "i", or comma-separated indices; "" = all
-	TestFrac  float64 // fraction of each class held out for testing (ignored when the file carries its split)
-	SplitSeed uint64  // seed of the stratified split
+	Scheme    string  `json:"scheme"`     // class scheme name; "" = the default for the file's label space
+	Channels  string  `json:"channels"`   // "all", "g", "r", "i", or comma-separated indices; "" = all
+	TestFrac  float64 `json:"test_frac"`  // fraction of each class held out for testing (ignored when the file carries its split)
+	SplitSeed uint64  `json:"split_seed"` // seed of the stratified split
 }
 
 // DefaultOptions returns the options every command starts from.

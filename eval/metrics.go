@@ -52,17 +52,6 @@ func Ranks(scores []float32, k int) [][]int {
 	return out
 }
 
-// Argmax returns the index of the largest score (the first on ties).
-func Argmax(s []float32) int {
-	best := 0
-	for c, v := range s {
-		if v > s[best] {
-			best = c
-		}
-	}
-	return best
-}
-
 // Compute derives the metrics from scores (len(labels) x k, row-major) and
 // true labels. majority is the class a majority-class guesser answers (the
 // most common training class), or -1 to take the most common class of labels.

@@ -1,42 +1,45 @@
 // Package model ties a trained network to what it needs to classify images
 // later: the class scheme, the input it expects, and the saved-model file
-// (package modelfile). Every architecture the project trains is a
-// Classifier; commands load a Model and never need to know which one.
+// (package modelfile). Commands load a Model and never need to know which
+// architecture it holds.
+//
+// Architectures register themselves (Register, in the architecture's own
+// package, the way image formats register with image.RegisterFormat):
+// model/seed registers the assignment's network, model/cnn the
+// convolutional ones. Package model/archs links every architecture galaxy
+// ships; a program that loads models by name imports it. Adding an
+// architecture is one package plus one line in model/archs.
 package model
 
 import (
 	"fmt"
-	"math"
-	"math/rand/v2"
 	"runtime"
 	"sync"
 
 	"galaxy/data"
-	"galaxy/model/cnn"
 	"galaxy/model/modelfile"
-	"galaxy/model/seed"
+	"galaxy/num"
 )
-
-// Arch names.
-const (
-	ArchSeed   = "seed-mlp"
-	ArchCNN    = "cnn"     // convolutional network, default widths (model/cnn)
-	ArchCNNRef = "cnn-ref" // the reference CNN of speed comparisons (model/cnn)
-)
-
-// Classifier scores images: for b images in x (b x Dim, row-major, scaled
-// features) it writes b x K class logits into out (higher = more likely;
-// ranking by logits avoids the ties that saturated probabilities would make).
-// Implementations need not be safe for concurrent use; Model serialises calls.
-type Classifier interface {
-	Logits(x []float32, b int, out []float32)
-}
 
 // Model is a trained classifier and its description.
 type Model struct {
 	Meta modelfile.Meta
-	Net  Classifier
+	Net  Network
 	mu   sync.Mutex
+}
+
+// New describes net, of architecture arch, trained on the prepared data
+// set ds whose channels were chosen by channelSpec out of srcChannels.
+func New(arch string, net Network, ds *data.Dataset, channelSpec string, srcChannels int) *Model {
+	return &Model{Net: net, Meta: modelfile.Meta{
+		Arch:    arch,
+		Scheme:  ds.Scheme.Name,
+		Classes: append([]string(nil), ds.Scheme.Classes...),
+		Input: modelfile.Input{Height: ds.H, Width: ds.W, Channels: ds.Channels, ChannelSpec: channelSpec,
+			SourceChannels: srcChannels, Scale: data.Scale},
+		Hyper: net.Hyper(),
+		Info:  map[string]string{},
+	}}
 }
 
 // K returns the number of classes.
@@ -48,51 +51,18 @@ func (m *Model) Dim() int {
 	return in.Height * in.Width * len(in.Channels)
 }
 
-// NewSeed wraps a seed network with the description of the data it learns from.
-func NewSeed(net *seed.Net, ds *data.Dataset, channelSpec string, srcChannels int) *Model {
-	_, d, _ := net.Sizes()
-	return &Model{Net: net, Meta: modelfile.Meta{
-		Arch:    ArchSeed,
-		Scheme:  ds.Scheme.Name,
-		Classes: append([]string(nil), ds.Scheme.Classes...),
-		Input: modelfile.Input{Height: ds.H, Width: ds.W, Channels: ds.Channels, ChannelSpec: channelSpec,
-			SourceChannels: srcChannels, Scale: data.Scale},
-		Hyper: map[string]int{"hidden": d},
-		Info:  map[string]string{},
-	}}
+// Spec returns the shape of the model's input and output, with the
+// architecture's settings left zero.
+func (m *Model) Spec() Spec {
+	in := m.Meta.Input
+	return Spec{InC: len(in.Channels), H: in.Height, W: in.Width, K: m.K()}
 }
 
 // Save writes the model file atomically.
 func (m *Model) Save(path string) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	tensors, err := m.Tensors()
-	if err != nil {
-		return fmt.Errorf("save model: %w", err)
-	}
-	return modelfile.Write(path, m.Meta, tensors)
-}
-
-// Tensors returns the network's weights (and buffers) as the model file
-// stores them; they share memory with the network.
-func (m *Model) Tensors() ([]modelfile.Tensor, error) {
-	switch net := m.Net.(type) {
-	case *seed.Net:
-		p := net.Params()
-		return []modelfile.Tensor{
-			{Name: "W1", Shape: []int{p.D, p.N}, Data: p.W1},
-			{Name: "b1", Shape: []int{p.D}, Data: p.B1},
-			{Name: "W2", Shape: []int{p.K, p.D}, Data: p.W2},
-			{Name: "b2", Shape: []int{p.K}, Data: p.B2},
-		}, nil
-	case *cnn.Net:
-		var tensors []modelfile.Tensor
-		for _, p := range net.Tensors() {
-			tensors = append(tensors, modelfile.Tensor{Name: p.Name, Shape: p.Shape, Data: p.W})
-		}
-		return tensors, nil
-	}
-	return nil, fmt.Errorf("architecture %T cannot be saved", m.Net)
+	return modelfile.Write(path, m.Meta, m.Net.Tensors())
 }
 
 // Load reads a model file and rebuilds its network.
@@ -108,43 +78,19 @@ func Load(path string) (*Model, error) {
 // read by modelfile.Read (path names the file in messages); tensors the
 // network does not use are ignored.
 func FromTensors(path string, meta modelfile.Meta, tensors []modelfile.Tensor) (*Model, error) {
-	var err error
 	in := meta.Input
 	if in.Height < 1 || in.Width < 1 || len(in.Channels) < 1 || len(meta.Classes) < 1 || in.Scale <= 0 {
 		return nil, fmt.Errorf("model %s: header describes no usable input or classes", path)
 	}
+	a, err := Lookup(meta.Arch)
+	if err != nil {
+		return nil, fmt.Errorf("model %s: %w", path, err)
+	}
 	m := &Model{Meta: meta}
-	switch meta.Arch {
-	case ArchSeed:
-		n, d, k := m.Dim(), meta.Hyper["hidden"], len(meta.Classes)
-		p := seed.NewParams[float32](n, d, k)
-		for _, b := range []struct {
-			dst   *[]float32
-			name  string
-			shape []int
-		}{{&p.W1, "W1", []int{d, n}}, {&p.B1, "b1", []int{d}}, {&p.W2, "W2", []int{k, d}}, {&p.B2, "b2", []int{k}}} {
-			if *b.dst, err = modelfile.Find(tensors, b.name, b.shape...); err != nil {
-				return nil, fmt.Errorf("model %s: %w", path, err)
-			}
-		}
-		if m.Net, err = seed.FromParams(p); err != nil {
-			return nil, fmt.Errorf("model %s: %w", path, err)
-		}
-	case ArchCNN, ArchCNNRef:
-		spec, err := cnn.SpecFromHyper(meta.Hyper, len(in.Channels), in.Height, in.Width, len(meta.Classes))
-		if err != nil {
-			return nil, fmt.Errorf("model %s: architecture %q: %w", path, meta.Arch, err)
-		}
-		net, err := cnn.New(spec, rand.New(rand.NewPCG(1, 1)))
-		if err != nil {
-			return nil, fmt.Errorf("model %s: %w", path, err)
-		}
-		if err := net.Load(func(name string, shape ...int) ([]float32, error) { return modelfile.Find(tensors, name, shape...) }); err != nil {
-			return nil, fmt.Errorf("model %s: %w", path, err)
-		}
-		m.Net = net
-	default:
-		return nil, fmt.Errorf("model %s: unknown architecture %q", path, meta.Arch)
+	if m.Net, err = a.Load(m.Spec(), meta.Hyper, func(name string, shape ...int) ([]float32, error) {
+		return modelfile.Find(tensors, name, shape...)
+	}); err != nil {
+		return nil, fmt.Errorf("model %s: architecture %s: %w", path, meta.Arch, err)
 	}
 	return m, nil
 }
@@ -166,29 +112,26 @@ func (m *Model) Check(ds *data.Dataset) error {
 }
 
 // Probabilities turns one image's logits into class probabilities that sum
-// to 1: a softmax for networks trained with it, and for the seed network (K
-// independent sigmoid outputs, as the assignment defines it) the sigmoid
-// scores divided by their sum. The order of classes is the logits' order.
+// to 1, as the architecture's Output says: a softmax, or for the seed
+// network (K independent sigmoid outputs, as the assignment defines it) the
+// sigmoid scores divided by their sum. The order of classes is the logits'.
 func (m *Model) Probabilities(logits, out []float32) {
-	var sum float64
-	switch m.Meta.Arch {
-	case ArchSeed:
+	a, err := Lookup(m.Meta.Arch)
+	if err == nil && a.Output == Sigmoids {
+		var sum float64
 		for c, z := range logits {
-			out[c] = seed.Sigmoid(z)
+			out[c] = num.Sigmoid(z)
 			sum += float64(out[c])
 		}
-	default:
-		mx := logits[0]
-		for _, z := range logits {
-			mx = max(mx, z)
+		for c := range logits {
+			out[c] = float32(float64(out[c]) / sum)
 		}
-		for c, z := range logits {
-			out[c] = float32(math.Exp(float64(z - mx)))
-			sum += float64(out[c])
-		}
+		return
 	}
+	p := make([]float64, len(logits))
+	_, sum := num.SoftmaxExp(logits, len(logits), 1, p)
 	for c := range logits {
-		out[c] = float32(float64(out[c]) / sum)
+		out[c] = float32(p[c] / sum)
 	}
 }
 

@@ -1,13 +1,17 @@
-package model
+package model_test
 
 import (
 	"math"
 	"math/rand/v2"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"galaxy/data"
+	"galaxy/model"
+	_ "galaxy/model/archs"
 	"galaxy/model/seed"
+	"galaxy/num"
 )
 
 func TestSaveLoadProbabilities(t *testing.T) {
@@ -23,12 +27,12 @@ func TestSaveLoadProbabilities(t *testing.T) {
 		t.Fatal(err)
 	}
 	net, _ := seed.New(ds.Dim(), 4, 4, rand.New(rand.NewPCG(1, 1)))
-	m := NewSeed(net, ds, "g", 3)
+	m := model.New(seed.Name, net, ds, "g", 3)
 	p := filepath.Join(t.TempDir(), "model")
 	if err := m.Save(p); err != nil {
 		t.Fatal(err)
 	}
-	m2, err := Load(p)
+	m2, err := model.Load(p)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -46,8 +50,8 @@ func TestSaveLoadProbabilities(t *testing.T) {
 	var sum float64
 	for c, pr := range probs {
 		sum += float64(pr)
-		want := float64(seed.Sigmoid(a[c]))
-		if want > 0 && math.Abs(float64(pr)/want-float64(probs[0])/float64(seed.Sigmoid(a[0]))) > 1e-5 {
+		want := float64(num.Sigmoid(a[c]))
+		if want > 0 && math.Abs(float64(pr)/want-float64(probs[0])/float64(num.Sigmoid(a[0]))) > 1e-5 {
 			t.Errorf("probabilities are not the sigmoid outputs rescaled: %v", probs)
 		}
 	}
@@ -58,4 +62,23 @@ func TestSaveLoadProbabilities(t *testing.T) {
 	if err := m2.Check(other); err == nil {
 		t.Error("data of another scheme accepted")
 	}
+}
+
+func TestRegistry(t *testing.T) {
+	for _, name := range []string{seed.Name, "cnn", "cnn-ref"} {
+		a, err := model.Lookup(name)
+		if err != nil || a.Name != name || a.New == nil || a.Load == nil || a.Summary == "" {
+			t.Errorf("%s: %+v, %v", name, a, err)
+		}
+	}
+	if _, err := model.Lookup("resnet"); err == nil || !strings.Contains(err.Error(), "seed-mlp") || !strings.Contains(err.Error(), "cnn-ref") {
+		t.Errorf("unknown architecture: %v", err)
+	}
+	defer func() {
+		if recover() == nil {
+			t.Error("a second registration of seed-mlp did not panic")
+		}
+	}()
+	a, _ := model.Lookup(seed.Name)
+	model.Register(*a)
 }

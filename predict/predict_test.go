@@ -32,7 +32,7 @@ func testModel(t testing.TB) *model.Model {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &model.Model{Net: net, Meta: modelfile.Meta{Arch: model.ArchSeed, Scheme: "morph4",
+	return &model.Model{Net: net, Meta: modelfile.Meta{Arch: seed.Name, Scheme: "morph4",
 		Classes: []string{"smooth", "face-on spiral", "edge-on disk", "merger"},
 		Input:   modelfile.Input{Height: 69, Width: 69, Channels: []int{2}, ChannelSpec: "g", SourceChannels: 3, Scale: data.Scale},
 		Hyper:   map[string]int{"hidden": 6}}}

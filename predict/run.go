@@ -7,6 +7,7 @@ import (
 	"sync"
 
 	"galaxy/model"
+	"galaxy/num"
 )
 
 // Config says how Run works.
@@ -133,12 +134,7 @@ func Run(ctx context.Context, cfg Config, items func(func(Item) bool), iterErr *
 			} else {
 				z := logits[i*k : (i+1)*k]
 				i++
-				best := 0
-				for c := range z {
-					if z[c] > z[best] {
-						best = c
-					}
-				}
+				best := num.Argmax(z)
 				m.Probabilities(z, probs)
 				row.Class, row.ClassName, row.Probs = best, m.Meta.Classes[best], probs
 			}

@@ -2,6 +2,7 @@ package report
 
 import (
 	"encoding/base64"
+	"encoding/json"
 	"fmt"
 	"html/template"
 	"io"
@@ -43,13 +44,13 @@ func (o *Options) defaults() {
 }
 
 // Write writes the HTML report of run, measured by a, to path atomically.
-func Write(path string, run *Run, a *Analysis, opt Options) error {
+func Write(path string, run *train.Record, a *Analysis, opt Options) error {
 	return atomicfile.Write(path, func(w io.Writer) error { return HTML(w, run, a, opt) })
 }
 
 // HTML writes the report: one self-contained page (inline CSS, pictures as
 // base64 PNG data URIs, no script, nothing fetched from anywhere).
-func HTML(w io.Writer, run *Run, a *Analysis, opt Options) error {
+func HTML(w io.Writer, run *train.Record, a *Analysis, opt Options) error {
 	opt.defaults()
 	pg, err := buildPage(run, a, opt)
 	if err != nil {
@@ -126,7 +127,7 @@ func figure(f *plot.Figure, dpi int, alt string) (picture, error) {
 
 func pct(v float64) string { return fmt.Sprintf("%.1f%%", 100*v) }
 
-func buildPage(run *Run, a *Analysis, opt Options) (*page, error) {
+func buildPage(run *train.Record, a *Analysis, opt Options) (*page, error) {
 	m, met := a.Model, a.Metrics
 	classes := m.Meta.Classes
 	split := a.SplitName
@@ -175,26 +176,23 @@ func buildPage(run *Run, a *Analysis, opt Options) (*page, error) {
 		}
 	}
 	if run != nil && run.Metrics != nil {
-		for _, k := range sortedKeys(run.Metrics) {
-			switch k {
-			case "flags", "model", "scheme", "data", "channels", "dim":
-				continue // in the flags or the model's description
+		met := jsonFields(run.Metrics)
+		for _, k := range sortedKeys(met) {
+			switch {
+			case strings.HasPrefix(k, "config."), k == "model", k == "scheme", k == "data", k == "channels", k == "dim":
+				continue // in the settings or the model's description
 			}
-			pg.Run = append(pg.Run, kv{strings.ReplaceAll(k, "_", " "), value(run.Metrics[k])})
+			pg.Run = append(pg.Run, kv{strings.ReplaceAll(k, "_", " "), value(met[k])})
 		}
-		if fl, ok := run.Metrics["flags"].(map[string]any); ok {
-			for _, k := range sortedKeys(fl) {
-				if k == "help" {
-					continue
-				}
-				pg.Flags = append(pg.Flags, kv{"--" + k, value(fl[k])})
-			}
+		cfg := jsonFields(run.Metrics.Config)
+		for _, k := range sortedKeys(cfg) {
+			pg.Flags = append(pg.Flags, kv{k, value(cfg[k])})
 		}
 	}
 
 	// Learning curves.
 	if run != nil && len(run.Curve) > 0 {
-		acc, loss := CurveCharts(run.Curve, met.MajorityAccuracy, m.Meta.Arch, m.Meta.Scheme)
+		acc, loss := train.CurveCharts(run.Curve, met.MajorityAccuracy, m.Meta.Arch, m.Meta.Scheme)
 		for _, c := range []struct {
 			ch  plotChart
 			dst **picture
@@ -320,27 +318,23 @@ type plotChart interface {
 	Figure() (*plot.Figure, error)
 }
 
-// CurveCharts are the charts galaxy train draws: test accuracy against step
-// beside the majority-class line, and the losses.
-func CurveCharts(curve []train.Point, majority float64, arch, sch string) (plot.Chart, plot.Chart) {
-	var x, acc, tr, te []float64
-	for _, p := range curve {
-		x = append(x, float64(p.Step))
-		acc = append(acc, p.TestAccuracy)
-		tr = append(tr, p.TrainLoss)
-		te = append(te, p.TestLoss)
+// jsonFields returns v's fields as its JSON has them, nested objects
+// flattened to "outer.inner" keys.
+func jsonFields(v any) map[string]any {
+	b, _ := json.Marshal(v)
+	var m map[string]any
+	json.Unmarshal(b, &m)
+	out := map[string]any{}
+	for k, x := range m {
+		if sub, ok := x.(map[string]any); ok {
+			for sk, sx := range jsonFields(sub) {
+				out[k+"."+sk] = sx
+			}
+			continue
+		}
+		out[k] = x
 	}
-	lo, hi := majority, majority
-	for _, v := range acc {
-		lo, hi = min(lo, v), max(hi, v)
-	}
-	a := plot.Chart{Title: fmt.Sprintf("Test accuracy of %s (%s)", arch, sch), XLabel: "step", YLabel: "test accuracy",
-		Series: []plot.Series{{Name: "test accuracy", X: x, Y: acc}},
-		YMin:   max(0, math.Floor((lo-0.02)*20)/20), YMax: min(1, math.Ceil((hi+0.02)*20)/20),
-		Baseline: majority, BaselineName: fmt.Sprintf("majority class (%.3f)", majority)}
-	l := plot.Chart{Title: fmt.Sprintf("Loss of %s (%s)", arch, sch), XLabel: "step", YLabel: "loss",
-		Series: []plot.Series{{Name: "train (mean since last point)", X: x, Y: tr}, {Name: "test", X: x, Y: te}}, LegendTop: true}
-	return a, l
+	return out
 }
 
 func f3(v float64) string { return fmt.Sprintf("%.3f", v) }

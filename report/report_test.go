@@ -13,12 +13,16 @@ import (
 	"galaxy/data"
 	"galaxy/model"
 	"galaxy/model/modelfile"
+	"galaxy/train"
 )
 
 // table is a Classifier of another architecture than the seed network: it
 // answers fixed logits (4 classes) by the image's first pixel, so the test
 // knows every ranking, ties included.
 type table map[uint8][]float32
+
+func (t table) Tensors() []modelfile.Tensor { return nil }
+func (t table) Hyper() map[string]int       { return nil }
 
 func (t table) Logits(x []float32, b int, out []float32) {
 	n := len(x) / b
@@ -136,7 +140,7 @@ func TestHTML(t *testing.T) {
 		t.Fatal(err)
 	}
 	dir := t.TempDir()
-	run := &Run{Dir: dir, Model: m, Metrics: map[string]any{"steps": 100.0, "lr": 0.001, "flags": map[string]any{"steps": "100"}}}
+	run := &train.Record{Dir: dir, Model: m, Metrics: &train.Metrics{Steps: 100, Config: train.Config{Steps: 100, LR: 0.001}}}
 	path := filepath.Join(dir, "report.html")
 	if err := Write(path, run, a, Options{Now: time.Date(2026, 1, 2, 3, 4, 0, 0, time.UTC)}); err != nil {
 		t.Fatal(err)
@@ -147,7 +151,7 @@ func TestHTML(t *testing.T) {
 	}
 	s := string(b)
 	for _, want := range []string{"<!DOCTYPE html>", "face-on spiral", "Confusion matrix", "reliability diagram", "Worst mistakes",
-		"data:image/png;base64,", "2026-01-02 03:04 UTC", "--steps 100", "no learning curve", "second choice was the true class for 5"} {
+		"data:image/png;base64,", "2026-01-02 03:04 UTC", "steps 100", "no learning curve", "second choice was the true class for 5"} {
 		if !strings.Contains(s, want) {
 			t.Errorf("report lacks %q", want)
 		}
@@ -157,25 +161,6 @@ func TestHTML(t *testing.T) {
 	}
 	if strings.Count(s, "<img ") < 3+6+4 {
 		t.Errorf("%d pictures", strings.Count(s, "<img "))
-	}
-}
-
-func TestLoadRun(t *testing.T) {
-	dir := t.TempDir()
-	if _, err := LoadRun(filepath.Join(dir, "nope")); err == nil || !strings.Contains(err.Error(), "no such folder") {
-		t.Errorf("missing folder: %v", err)
-	}
-	if _, err := LoadRun(dir); err == nil || !strings.Contains(err.Error(), "has no model") {
-		t.Errorf("folder without a model: %v", err)
-	}
-	os.WriteFile(filepath.Join(dir, "curve.csv"), []byte("step,train_loss,test_loss,test_accuracy\n10,1.5,1.4,0.5\n20,1.2,1.3,x\n"), 0o644)
-	if _, err := ReadCurve(filepath.Join(dir, "curve.csv")); err == nil || !strings.Contains(err.Error(), "line 3") {
-		t.Errorf("bad curve: %v", err)
-	}
-	os.WriteFile(filepath.Join(dir, "curve.csv"), []byte("step,train_loss,test_loss,test_accuracy\n10,1.5,1.4,0.5\n20,1.2,1.3,0.75\n"), 0o644)
-	c, err := ReadCurve(filepath.Join(dir, "curve.csv"))
-	if err != nil || len(c) != 2 || c[1].Step != 20 || c[1].TestAccuracy != 0.75 {
-		t.Errorf("curve %+v %v", c, err)
 	}
 }
 

@@ -68,7 +68,7 @@ var pageTemplate = template.Must(template.New("report").Parse(`<!DOCTYPE html>
 {{range .Run}}<tr><td>{{.Key}}</td><td>{{.Value}}</td></tr>
 {{end}}</table></div>{{end}}
 </div>
-{{if .Flags}}<h3>Command-line flags of the run</h3>
+{{if .Flags}}<h3>Settings of the run</h3>
 <div class="flags">{{range .Flags}}<div>{{.Key}} {{.Value}}</div>{{end}}</div>{{end}}
 
 <h2 id="curves">Learning curves</h2>

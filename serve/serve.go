@@ -37,6 +37,7 @@ import (
 	"galaxy/data/cutout"
 	"galaxy/data/fits"
 	"galaxy/model"
+	"galaxy/num"
 	"galaxy/predict"
 )
 
@@ -204,12 +205,7 @@ func (s *Server) score(ctx context.Context, b []byte) (Result, error) {
 	k := s.m.K()
 	probs := make([]float32, k)
 	s.m.Probabilities(r.logits, probs)
-	best := 0
-	for c, z := range r.logits {
-		if z > r.logits[best] {
-			best = c
-		}
-	}
+	best := num.Argmax(r.logits)
 	res := Result{Class: &best, ClassName: s.m.Meta.Classes[best]}
 	for c, p := range probs {
 		res.Ranked = append(res.Ranked, Ranked{c, s.m.Meta.Classes[c], p})

@@ -4,8 +4,8 @@ import (
 	"math"
 
 	"galaxy/data"
-	"galaxy/eval"
 	"galaxy/model"
+	"galaxy/num"
 )
 
 // AdjustTaus are the strengths FitLogitAdjustment tries.
@@ -79,7 +79,7 @@ func adjustedScores(z []float32, labels []int, k int, off []float64) (acc, bal f
 			row[c] += float32(o)
 		}
 		seen[y]++
-		if eval.Argmax(row) == y {
+		if num.Argmax(row) == y {
 			correct++
 			hit[y]++
 		}

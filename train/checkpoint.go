@@ -1,7 +1,6 @@
 package train
 
 import (
-	"context"
 	"crypto/sha256"
 	"encoding/binary"
 	"encoding/hex"
@@ -13,13 +12,12 @@ import (
 	"math"
 	"math/rand/v2"
 	"os"
+	"path/filepath"
 
 	"galaxy/data"
 	"galaxy/internal/atomicfile"
 	"galaxy/model"
-	"galaxy/model/cnn"
 	"galaxy/model/modelfile"
-	"galaxy/model/seed"
 )
 
 // # Checkpoint files
@@ -34,7 +32,7 @@ import (
 // NaN or infinite (losses) are stored as their IEEE-754 bits.
 
 // CheckpointVersion is the version of the State layout this package writes and reads.
-const CheckpointVersion = "1"
+const CheckpointVersion = "2"
 
 // State is everything besides the weights that a run needs to continue
 // exactly where it stopped.
@@ -46,8 +44,8 @@ type State struct {
 	RNG     []byte  // the *rand.PCG's MarshalBinary
 	Done    bool    // Step is the run's last step
 
-	Flags map[string]string // the command line's flags, for resume (set by the caller)
-	Data  string            // DataSum of the training and test data (set by the caller)
+	Config *Config // the run's settings, for resume (set by the caller)
+	Data   string  // DataSum of the training and test data (set by the caller)
 
 	Epochs *EpochState // an epoch-based (cnn) run's state; nil for the seed network
 }
@@ -57,23 +55,6 @@ type Checkpointing struct {
 	From  *State             // continue from this state (nil: from step 0)
 	Every int                // save every this many steps (0: only when interrupted and at the end)
 	Save  func(*State) error // receives the state; the network's weights are current when it is called
-}
-
-// SGDResumable is SGD with checkpoints: rng's source is src (a PCG, whose
-// state the checkpoints record). It starts from ck.From, which with the
-// matching weights in net and src restored continues the run bit for bit as
-// if it had never stopped, and hands ck.Save the state every ck.Every steps,
-// when interrupted, and after the last step. A failed save stops the run
-// with its error. Saving flushes the network's deferred update, as an
-// evaluation does; a run is reproducible for a given ck.Every.
-func SGDResumable(ctx context.Context, net *seed.Net, train, test *data.Split, cfg Config, src *rand.PCG, ck Checkpointing, obs Observer) (*Result, error) {
-	if src == nil {
-		return nil, errors.New("SGDResumable: no random source")
-	}
-	if ck.Every < 0 {
-		return nil, fmt.Errorf("--checkpoint-every %d: must be 0 (off) or more", ck.Every)
-	}
-	return sgd(ctx, net, train, test, cfg, rand.New(src), src, ck, obs)
 }
 
 // NewPCG returns the random source NewRand wraps.
@@ -110,19 +91,19 @@ type statePoint struct {
 }
 
 type stateJSON struct {
-	Step    int               `json:"step"`
-	Curve   []statePoint      `json:"curve"`
-	LossSum uint64            `json:"loss_sum_bits"`
-	LossN   int               `json:"loss_n"`
-	RNG     []byte            `json:"rng"`
-	Done    bool              `json:"done"`
-	Flags   map[string]string `json:"flags"`
-	Data    string            `json:"data_sha256"`
-	Epochs  *epochStateJSON   `json:"epochs,omitempty"`
+	Step    int             `json:"step"`
+	Curve   []statePoint    `json:"curve"`
+	LossSum uint64          `json:"loss_sum_bits"`
+	LossN   int             `json:"loss_n"`
+	RNG     []byte          `json:"rng"`
+	Done    bool            `json:"done"`
+	Config  *Config         `json:"config"`
+	Data    string          `json:"data_sha256"`
+	Epochs  *epochStateJSON `json:"epochs,omitempty"`
 }
 
 func (s *State) marshal() (string, error) {
-	j := stateJSON{Step: s.Step, LossSum: math.Float64bits(s.LossSum), LossN: s.LossN, RNG: s.RNG, Done: s.Done, Flags: s.Flags, Data: s.Data}
+	j := stateJSON{Step: s.Step, LossSum: math.Float64bits(s.LossSum), LossN: s.LossN, RNG: s.RNG, Done: s.Done, Config: s.Config, Data: s.Data}
 	if s.Epochs != nil {
 		ej := s.Epochs.toJSON()
 		j.Epochs = &ej
@@ -139,7 +120,7 @@ func unmarshalState(s string) (*State, error) {
 	if err := json.Unmarshal([]byte(s), &j); err != nil {
 		return nil, err
 	}
-	st := &State{Step: j.Step, LossSum: math.Float64frombits(j.LossSum), LossN: j.LossN, RNG: j.RNG, Done: j.Done, Flags: j.Flags, Data: j.Data}
+	st := &State{Step: j.Step, LossSum: math.Float64frombits(j.LossSum), LossN: j.LossN, RNG: j.RNG, Done: j.Done, Config: j.Config, Data: j.Data}
 	if j.Epochs != nil {
 		st.Epochs = j.Epochs.state()
 	}
@@ -156,30 +137,22 @@ func unmarshalState(s string) (*State, error) {
 // into: a way to inject write errors such as a full disk.
 var writeHook func(io.Writer) io.Writer
 
-// WriteCheckpoint saves m (a seed network or a cnn, and its description)
-// with the state st to path, atomically: path keeps its previous content
-// unless the whole new checkpoint reached the disk. A cnn's state must
-// carry its EpochState.
+// WriteCheckpoint saves m with the state st to path, atomically: path keeps
+// its previous content unless the whole new checkpoint reached the disk. An
+// epoch-trained network's state carries its EpochState.
 func WriteCheckpoint(path string, m *model.Model, st *State) error {
-	var extra []modelfile.Tensor // the optimiser's and best epoch's, for a cnn
-	switch net := m.Net.(type) {
-	case *seed.Net:
-	case *cnn.Net:
-		if st.Epochs == nil {
-			return fmt.Errorf("checkpoint: a cnn checkpoint needs its epoch state")
+	tensors := m.Net.Tensors()
+	if st.Epochs != nil { // the optimiser's and best epoch's tensors
+		net, ok := m.Net.(Layered)
+		if !ok {
+			return fmt.Errorf("checkpoint: epoch state for a %s network, which the epoch trainer does not train", m.Meta.Arch)
 		}
-		var err error
-		if extra, err = st.Epochs.epochTensors(net); err != nil {
+		extra, err := st.Epochs.epochTensors(net)
+		if err != nil {
 			return err
 		}
-	default:
-		return fmt.Errorf("checkpoint: architecture %T cannot be checkpointed", m.Net)
+		tensors = append(tensors, extra...)
 	}
-	tensors, err := m.Tensors()
-	if err != nil {
-		return fmt.Errorf("checkpoint: %w", err)
-	}
-	tensors = append(tensors, extra...)
 	js, err := st.marshal()
 	if err != nil {
 		return fmt.Errorf("checkpoint: %w", err)
@@ -224,17 +197,13 @@ func ReadCheckpoint(path string) (*model.Model, *State, error) {
 	if err != nil {
 		return nil, nil, fmt.Errorf("checkpoint %s: %w", path, err)
 	}
-	switch net := m.Net.(type) {
-	case *seed.Net:
-	case *cnn.Net:
+	if net, ok := m.Net.(Layered); ok {
 		if st.Epochs == nil {
-			return nil, nil, fmt.Errorf("checkpoint %s: a cnn checkpoint without its epoch state", path)
+			return nil, nil, fmt.Errorf("checkpoint %s: a %s checkpoint without its epoch state", path, m.Meta.Arch)
 		}
 		if err := st.Epochs.loadEpochTensors(net, ts); err != nil {
 			return nil, nil, fmt.Errorf("checkpoint %s: %w", path, err)
 		}
-	default:
-		return nil, nil, fmt.Errorf("checkpoint %s: architecture %s cannot be resumed", path, m.Meta.Arch)
 	}
 	delete(m.Meta.Info, "checkpoint")
 	delete(m.Meta.Info, "checkpoint_version")
@@ -248,4 +217,30 @@ func (s *State) RestorePCG() (*rand.PCG, error) {
 		return nil, fmt.Errorf("checkpoint random state: %w", err)
 	}
 	return src, nil
+}
+
+// CheckpointFile is the name of a run's checkpoint in its folder.
+const CheckpointFile = "checkpoint"
+
+// Checkpoint is a run's last checkpoint: the model as it stood and the
+// state to continue from.
+type Checkpoint struct {
+	Model *model.Model
+	State *State
+}
+
+// OpenCheckpoint reads the checkpoint of the run folder dir. Its
+// State.Config holds the settings the run was started with.
+func OpenCheckpoint(dir string) (*Checkpoint, error) {
+	m, st, err := ReadCheckpoint(filepath.Join(dir, CheckpointFile))
+	if errors.Is(err, ErrNoCheckpoint) {
+		return nil, fmt.Errorf("resume %s: the run is incomplete and has no checkpoint to resume from (it stopped before its first one); start it again", dir)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("resume %s: %w", dir, err)
+	}
+	if st.Config == nil {
+		return nil, fmt.Errorf("resume %s: the checkpoint records no run settings", dir)
+	}
+	return &Checkpoint{Model: m, State: st}, nil
 }

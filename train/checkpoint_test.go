@@ -41,7 +41,7 @@ func newModel(t *testing.T, src *rand.PCG) (*seed.Net, *model.Model) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	m := &model.Model{Net: net, Meta: modelfile.Meta{Arch: model.ArchSeed, Scheme: "x", Classes: []string{"a", "b", "c"},
+	m := &model.Model{Net: net, Meta: modelfile.Meta{Arch: seed.Name, Scheme: "x", Classes: []string{"a", "b", "c"},
 		Input: modelfile.Input{Height: 4, Width: 4, Channels: []int{0}, SourceChannels: 1, Scale: data.Scale},
 		Hyper: map[string]int{"hidden": 5}, Info: map[string]string{}}}
 	return net, m
@@ -57,13 +57,13 @@ func weights(net *seed.Net) []float32 {
 // curve bit for bit, in vector and batch modes.
 func TestResumeIsExact(t *testing.T) {
 	tr, te := split(60, 1), split(30, 2)
-	for _, cfg := range []Config{
-		{Steps: 3000, LR: 0.01, EvalEvery: 400, Seed: 7, Batch: 1},
-		{Steps: 1000, LR: 0.01, EvalEvery: 300, Seed: 8, Batch: 4, Mode: seed.Loop},
-		{Steps: 1000, LR: 0.01, EvalEvery: 300, Seed: 8, Batch: 3, Mode: seed.Vector},
+	for i, cfg := range []sgdConfig{
+		{Steps: 3000, LR: 0.01, EvalEvery: 400, Batch: 1},
+		{Steps: 1000, LR: 0.01, EvalEvery: 300, Batch: 4, Mode: seed.Loop},
+		{Steps: 1000, LR: 0.01, EvalEvery: 300, Batch: 3, Mode: seed.Vector},
 	} {
 		dir := t.TempDir()
-		src := NewPCG(cfg.Seed)
+		src := NewPCG(uint64(7 + min(i, 1)))
 		net, m := newModel(t, src)
 		var saved []string
 		ck := Checkpointing{Every: 250, Save: func(st *State) error {
@@ -71,7 +71,7 @@ func TestResumeIsExact(t *testing.T) {
 			saved = append(saved, p)
 			return WriteCheckpoint(p, m, st)
 		}}
-		ref, err := SGDResumable(context.Background(), net, tr, te, cfg, src, ck, Observer{})
+		ref, err := sgd(context.Background(), net, tr, te, cfg, rand.New(src), src, ck, Observer{})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -89,7 +89,7 @@ func TestResumeIsExact(t *testing.T) {
 				t.Fatal(err)
 			}
 			net2 := m2.Net.(*seed.Net)
-			res, err := SGDResumable(context.Background(), net2, tr, te, cfg, src2, Checkpointing{From: st, Every: 250, Save: func(*State) error { return nil }}, Observer{})
+			res, err := sgd(context.Background(), net2, tr, te, cfg, rand.New(src2), src2, Checkpointing{From: st, Every: 250, Save: func(*State) error { return nil }}, Observer{})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -126,10 +126,10 @@ func (f *failAfter) Write(b []byte) (int, error) {
 // checkpoint still loads with its state.
 func TestFullDiskKeepsCheckpoint(t *testing.T) {
 	tr, te := split(60, 1), split(30, 2)
-	cfg := Config{Steps: 1000, LR: 0.01, EvalEvery: 100, Seed: 3, Batch: 1}
+	cfg := sgdConfig{Steps: 1000, LR: 0.01, EvalEvery: 100, Batch: 1}
 	dir := t.TempDir()
 	path := filepath.Join(dir, "checkpoint")
-	src := NewPCG(cfg.Seed)
+	src := NewPCG(3)
 	net, m := newModel(t, src)
 	saves := 0
 	ck := Checkpointing{Every: 200, Save: func(st *State) error {
@@ -140,7 +140,7 @@ func TestFullDiskKeepsCheckpoint(t *testing.T) {
 		}
 		return WriteCheckpoint(path, m, st)
 	}}
-	_, err := SGDResumable(context.Background(), net, tr, te, cfg, src, ck, Observer{})
+	_, err := sgd(context.Background(), net, tr, te, cfg, rand.New(src), src, ck, Observer{})
 	if err == nil || !errors.Is(err, errFull) || !strings.Contains(err.Error(), "checkpoint at step 600") {
 		t.Fatalf("error %v, want the injected full disk at step 600", err)
 	}

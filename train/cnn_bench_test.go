@@ -15,7 +15,7 @@ func BenchmarkCNNRefTrain(b *testing.B) { benchCNNRef(b, true, 64) }
 func BenchmarkCNNRefInfer(b *testing.B) { benchCNNRef(b, false, 256) }
 
 func benchCNNRef(b *testing.B, train bool, batch int) {
-	net, err := cnn.New(cnn.Spec{InC: 3, H: 69, W: 69, K: 4, Widths: cnn.RefWidths, Dropout: 0.3}, rand.New(rand.NewPCG(1, 2)))
+	net, err := cnn.New(cnn.Spec{InC: 3, H: 69, W: 69, K: 4, Widths: cnn.Widths, Dropout: 0.3}, rand.New(rand.NewPCG(1, 2)))
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -6,7 +6,6 @@ import (
 	"math/rand/v2"
 	"time"
 
-	"galaxy/model/cnn"
 	"galaxy/model/modelfile"
 )
 
@@ -34,7 +33,7 @@ type EpochState struct {
 	hasBest bool // read from a checkpoint: its file holds Best's tensors
 }
 
-func captureEpochState(net *cnn.Net, opt *optimizer, src *rand.PCG, epoch, step, since int, trainTime time.Duration, res *EpochResult, best [][]float32) (*EpochState, error) {
+func captureEpochState(net Layered, opt *optimizer, src *rand.PCG, epoch, step, since int, trainTime time.Duration, res *EpochResult, best [][]float32) (*EpochState, error) {
 	es := &EpochState{Epoch: epoch, Step: step, Since: since, TrainTime: trainTime,
 		Stats: append([]EpochStat(nil), res.Epochs...), Curve: append([]Point(nil), res.Curve...),
 		BestEpoch: res.BestEpoch, BestScore: res.ValAccuracy, OptT: opt.t, Best: best, M: opt.m, V: opt.v}
@@ -42,38 +41,34 @@ func captureEpochState(net *cnn.Net, opt *optimizer, src *rand.PCG, epoch, step,
 	if es.RNG, err = src.MarshalBinary(); err != nil {
 		return nil, fmt.Errorf("checkpoint: %w", err)
 	}
-	for _, l := range net.Layers {
-		if d, ok := l.(*cnn.Dropout[float32]); ok {
-			if d.Src == nil {
-				return nil, fmt.Errorf("checkpoint: a dropout layer has no recordable random source")
-			}
-			b, err := d.Src.MarshalBinary()
-			if err != nil {
-				return nil, fmt.Errorf("checkpoint: %w", err)
-			}
-			es.Dropout = append(es.Dropout, b)
+	for _, src := range net.RandomSources() {
+		if src == nil {
+			return nil, fmt.Errorf("checkpoint: a dropout layer has no recordable random source")
 		}
+		b, err := src.MarshalBinary()
+		if err != nil {
+			return nil, fmt.Errorf("checkpoint: %w", err)
+		}
+		es.Dropout = append(es.Dropout, b)
 	}
 	return es, nil
 }
 
 // restore puts the state's random sources and optimiser moments into a
 // run that was set up afresh.
-func (es *EpochState) restore(net *cnn.Net, opt *optimizer, src *rand.PCG) error {
+func (es *EpochState) restore(net Layered, opt *optimizer, src *rand.PCG) error {
 	if err := src.UnmarshalBinary(es.RNG); err != nil {
 		return fmt.Errorf("checkpoint random state: %w", err)
 	}
 	i := 0
-	for _, l := range net.Layers {
-		if d, ok := l.(*cnn.Dropout[float32]); ok {
-			if i >= len(es.Dropout) || d.Src == nil {
-				return fmt.Errorf("checkpoint: %d dropout random states for more dropout layers", len(es.Dropout))
-			}
-			if err := d.Src.UnmarshalBinary(es.Dropout[i]); err != nil {
-				return fmt.Errorf("checkpoint dropout random state: %w", err)
-			}
-			i++
+	for _, src := range net.RandomSources() {
+		if i >= len(es.Dropout) || src == nil {
+			return fmt.Errorf("checkpoint: %d dropout random states for more dropout layers", len(es.Dropout))
 		}
+		if err := src.UnmarshalBinary(es.Dropout[i]); err != nil {
+			return fmt.Errorf("checkpoint dropout random state: %w", err)
+		}
+		i++
 	}
 	if i != len(es.Dropout) || len(es.M) != len(opt.m) || len(es.V) != len(opt.v) {
 		return fmt.Errorf("checkpoint: its optimiser or dropout state does not fit the network")
@@ -151,7 +146,7 @@ const (
 )
 
 // epochTensors returns the state's float tensors for a checkpoint file.
-func (es *EpochState) epochTensors(net *cnn.Net) ([]modelfile.Tensor, error) {
+func (es *EpochState) epochTensors(net Layered) ([]modelfile.Tensor, error) {
 	ps := net.Params()
 	var ts []modelfile.Tensor
 	if es.Best != nil {
@@ -175,7 +170,7 @@ func (es *EpochState) epochTensors(net *cnn.Net) ([]modelfile.Tensor, error) {
 }
 
 // loadEpochTensors fills the state's float tensors from a checkpoint's.
-func (es *EpochState) loadEpochTensors(net *cnn.Net, ts []modelfile.Tensor) error {
+func (es *EpochState) loadEpochTensors(net Layered, ts []modelfile.Tensor) error {
 	hasBest := es.hasBest
 	es.Best, es.M, es.V = nil, nil, nil
 	for _, p := range net.Params() {

@@ -14,7 +14,8 @@ import (
 	"galaxy/num"
 )
 
-// EpochConfig holds the settings of epoch-based training (Epochs).
+// EpochConfig holds the settings of the epoch trainer (Config has them
+// all, and checks them).
 type EpochConfig struct {
 	Epochs         int
 	Batch          int
@@ -33,44 +34,6 @@ type EpochConfig struct {
 	Balance        string  // none, weights (class-weighted loss, 1/count), sqrt (weights 1/sqrt(count)) or sample (class-balanced sampling)
 	LabelSmoothing float64
 	Loss           string // ce (softmax cross-entropy) or bce (summed binary cross-entropy)
-}
-
-// Check reports settings that cannot train.
-func (c EpochConfig) Check() error {
-	switch {
-	case c.Epochs < 1:
-		return fmt.Errorf("--epochs %d: need at least 1", c.Epochs)
-	case c.Batch < 2:
-		return fmt.Errorf("--batch %d: batch normalisation needs at least 2 images per step", c.Batch)
-	case !(c.LR > 0) || c.LR > 10:
-		return fmt.Errorf("--lr %v: must be in (0, 10]", c.LR)
-	case !(c.Momentum >= 0 && c.Momentum < 1):
-		return fmt.Errorf("--momentum %v: must be in [0, 1)", c.Momentum)
-	case !(c.WeightDecay >= 0 && c.WeightDecay < 1):
-		return fmt.Errorf("--weight-decay %v: must be in [0, 1)", c.WeightDecay)
-	case !(c.WarmupEpochs >= 0 && c.WarmupEpochs <= float64(c.Epochs)):
-		return fmt.Errorf("--warmup %v: must be between 0 and --epochs", c.WarmupEpochs)
-	case !(c.ValFrac >= 0 && c.ValFrac < 0.5):
-		return fmt.Errorf("--val-frac %v: must be in [0, 0.5)", c.ValFrac)
-	case c.Patience < 0:
-		return fmt.Errorf("--patience %d: must be 0 (off) or more", c.Patience)
-	case c.Shift < 0 || c.Shift > 16:
-		return fmt.Errorf("--shift %d: must be 0 to 16 pixels", c.Shift)
-	case c.Rotate && !(c.Zoom >= 1 && c.Zoom <= 2):
-		return fmt.Errorf("--zoom %v: must be from 1 (none) to 2", c.Zoom)
-	case !(c.LabelSmoothing >= 0 && c.LabelSmoothing < 1):
-		return fmt.Errorf("--label-smoothing %v: must be in [0, 1)", c.LabelSmoothing)
-	}
-	if !slices.Contains([]string{"sgd", "adam", "adamw"}, c.Optimizer) {
-		return fmt.Errorf("--optimizer %q: known: sgd, adam, adamw", c.Optimizer)
-	}
-	if !slices.Contains([]string{"none", "weights", "sqrt", "sample"}, c.Balance) {
-		return fmt.Errorf("--balance %q: known: none, weights, sqrt, sample", c.Balance)
-	}
-	if !slices.Contains([]string{"ce", "bce"}, c.Loss) {
-		return fmt.Errorf("--loss %q: known: ce, bce", c.Loss)
-	}
-	return nil
 }
 
 // EpochStat is one epoch's record.
@@ -124,80 +87,6 @@ func subset(s *data.Split, idx []int, name string) *data.Split {
 	return o
 }
 
-// optimizer updates parameters from their gradients.
-type optimizer struct {
-	cfg  EpochConfig
-	ps   []*cnn.Param[float32]
-	m, v [][]float32
-	t    int
-}
-
-func newOptimizer(cfg EpochConfig, all []*cnn.Param[float32]) *optimizer {
-	o := &optimizer{cfg: cfg}
-	for _, p := range all {
-		if p.G != nil {
-			o.ps = append(o.ps, p)
-			o.m = append(o.m, make([]float32, len(p.W)))
-			o.v = append(o.v, make([]float32, len(p.W)))
-		}
-	}
-	return o
-}
-
-func (o *optimizer) step(lr float64) {
-	o.t++
-	c := o.cfg
-	b1, b2, eps := 0.9, 0.999, 1e-8
-	bc1 := 1 - math.Pow(b1, float64(o.t))
-	bc2 := 1 - math.Pow(b2, float64(o.t))
-	for j, p := range o.ps {
-		wd := 0.0
-		if p.Decay {
-			wd = c.WeightDecay
-		}
-		m, v := o.m[j], o.v[j]
-		switch c.Optimizer {
-		case "sgd":
-			mu, l, d := float32(c.Momentum), float32(lr), float32(wd)
-			for i, g := range p.G {
-				g += d * p.W[i]
-				m[i] = mu*m[i] + g
-				p.W[i] -= l * m[i]
-			}
-		default:
-			decoupled := c.Optimizer == "adamw"
-			l2 := float32(wd)
-			if decoupled {
-				l2 = 0
-			}
-			shrink := float32(1 - lr*wd)
-			a := float32(lr / bc1)
-			s2 := float32(1 / math.Sqrt(bc2))
-			for i, g := range p.G {
-				g += l2 * p.W[i]
-				m[i] = float32(b1)*m[i] + float32(1-b1)*g
-				v[i] = float32(b2)*v[i] + float32(1-b2)*g*g
-				if decoupled {
-					p.W[i] *= shrink
-				}
-				p.W[i] -= a * m[i] / (float32(math.Sqrt(float64(v[i])))*s2 + float32(eps))
-			}
-		}
-	}
-}
-
-// Schedule returns the learning rate at step (0-based) of total steps:
-// linear warm-up over warm steps, then cosine decay from peak to 0.
-func Schedule(peak float64, step, warm, total int) float64 {
-	if step < warm {
-		return peak * float64(step+1) / float64(warm)
-	}
-	if total <= warm {
-		return peak
-	}
-	return peak * 0.5 * (1 + math.Cos(math.Pi*float64(step-warm)/float64(total-warm)))
-}
-
 // Epochs trains net on tr for cfg.Epochs epochs: each epoch visits the
 // images in a new seeded order (or, with Balance "sample", draws as many
 // images class-balanced), augments each one with a random symmetry of the
@@ -207,7 +96,7 @@ func Schedule(peak float64, step, warm, total int) float64 {
 // (the last epoch without a validation part) and restores them at the
 // end. It stops early after Patience epochs without improvement, and when
 // ctx is cancelled (Interrupted). onEpoch, if not nil, hears each epoch.
-func Epochs(ctx context.Context, net *cnn.Net, tr, test *data.Split, cfg EpochConfig, onEpoch func(EpochStat, Point)) (*EpochResult, error) {
+func Epochs(ctx context.Context, net Layered, tr, test *data.Split, cfg EpochConfig, onEpoch func(EpochStat, Point)) (*EpochResult, error) {
 	return EpochsResumable(ctx, net, tr, test, cfg, EpochCheckpointing{}, onEpoch)
 }
 
@@ -222,11 +111,11 @@ type EpochCheckpointing struct {
 // weights restored from the same checkpoint, continues bit for bit as if
 // it had never stopped. An interrupted epoch is not saved: a resumed run
 // repeats it. A failed save stops the run with its error.
-func EpochsResumable(ctx context.Context, net *cnn.Net, tr, test *data.Split, cfg EpochConfig, ck EpochCheckpointing, onEpoch func(EpochStat, Point)) (*EpochResult, error) {
-	if err := cfg.Check(); err != nil {
-		return nil, err
+func EpochsResumable(ctx context.Context, net Layered, tr, test *data.Split, cfg EpochConfig, ck EpochCheckpointing, onEpoch func(EpochStat, Point)) (*EpochResult, error) {
+	if cfg.Epochs < 1 || cfg.Batch < 2 {
+		return nil, fmt.Errorf("%d epochs of batch %d: need at least 1 epoch and 2 images per batch (Config.Check says more)", cfg.Epochs, cfg.Batch)
 	}
-	sp := net.Spec
+	sp := net.Layout()
 	if tr.H != sp.H || tr.W != sp.W || tr.C != sp.InC {
 		return nil, fmt.Errorf("images are %dx%dx%d, the network takes %dx%dx%d", tr.H, tr.W, tr.C, sp.H, sp.W, sp.InC)
 	}
@@ -368,12 +257,14 @@ func EpochsResumable(ctx context.Context, net *cnn.Net, tr, test *data.Split, cf
 		st := EpochStat{Epoch: epoch, Step: step, LR: lr, TrainLoss: lossSum / float64(batches), ValAccuracy: math.NaN(),
 			Seconds: el.Seconds(), ImagesPerSec: float64(batches*cfg.Batch) / el.Seconds()}
 		p := Point{Step: step, TrainLoss: st.TrainLoss}
-		p.TestLoss, p.TestAccuracy, st.TestBalanced = Score(net, test, k)
+		sc := Score(net, test, k, CrossEntropy)
+		p.TestLoss, p.TestAccuracy, st.TestBalanced = sc.Loss, sc.Accuracy, sc.Balanced
 		st.TestAccuracy = p.TestAccuracy
 		score := float64(epoch) // without validation: keep the last epoch
 		st.ValBalanced = math.NaN()
 		if val != nil {
-			_, st.ValAccuracy, st.ValBalanced = Score(net, val, k)
+			vs := Score(net, val, k, CrossEntropy)
+			st.ValAccuracy, st.ValBalanced = vs.Accuracy, vs.Balanced
 			score = st.ValAccuracy
 		}
 		if score > res.ValAccuracy {
@@ -417,34 +308,47 @@ func EpochsResumable(ctx context.Context, net *cnn.Net, tr, test *data.Split, cf
 	return res, nil
 }
 
-// EvaluateCE returns the mean softmax cross-entropy and the accuracy of c
-// on s, scored in batches as galaxy eval scores it.
-func EvaluateCE(c model.Classifier, s *data.Split, k int) (loss, acc float64) {
-	loss, acc, _ = Score(c, s, k)
-	return loss, acc
+// Loss names the loss Score reports.
+type Loss int
+
+const (
+	CrossEntropy Loss = iota // softmax cross-entropy
+	SummedBCE                // the assignment's summed binary cross-entropy of sigmoid outputs
+)
+
+// Scores are a classifier's figures on a split.
+type Scores struct {
+	Loss     float64 // mean per image
+	Accuracy float64
+	Balanced float64 // balanced accuracy: the mean over classes present of each class's recall
 }
 
-// Score is EvaluateCE that also returns the balanced accuracy, the mean
-// over classes present in s of each class's recall.
-func Score(c model.Classifier, s *data.Split, k int) (loss, acc, balanced float64) {
+// Score measures c on s (k classes), scored in batches as galaxy eval
+// scores it (model.BatchLogits), so the figures agree to the bit.
+func Score(c model.Classifier, s *data.Split, k int, loss Loss) Scores {
 	if s == nil || s.Len() == 0 {
-		return 0, 0, 0
+		return Scores{}
 	}
 	z := model.BatchLogits(c, s, k)
+	var sum float64
+	p := make([]float64, k)
 	for i, y := range s.Labels {
 		row := z[i*k : (i+1)*k]
-		mx := float64(row[0])
-		for _, v := range row {
-			mx = math.Max(mx, float64(v))
+		if loss == SummedBCE {
+			for c, v := range row {
+				t := float32(0)
+				if c == y {
+					t = 1
+				}
+				sum += float64(num.BCE(v, t))
+			}
+			continue
 		}
-		var sum float64
-		for _, v := range row {
-			sum += math.Exp(float64(v) - mx)
-		}
-		loss += math.Log(sum) + mx - float64(row[y])
+		mx, se := num.SoftmaxExp(row, k, 1, p)
+		sum += math.Log(se) + mx - float64(row[y])
 	}
-	acc, balanced = adjustedScores(z, s.Labels, k, nil)
-	return loss / float64(s.Len()), acc, balanced
+	acc, bal := adjustedScores(z, s.Labels, k, nil)
+	return Scores{Loss: sum / float64(s.Len()), Accuracy: acc, Balanced: bal}
 }
 
 // randomWarp draws an augmentation: a flip with probability 1/2, an angle
@@ -466,8 +370,8 @@ func randomWarp(rng *rand.Rand, shift int, zoom float64) cnn.Warp {
 // steps (forward, softmax cross-entropy, backward, Adam update) at batch b
 // when train is set, else inference (Logits). It runs warm steps first,
 // then the median of rounds timed rounds of steps each.
-func Throughput(net *cnn.Net, b, warm, rounds, steps int, train bool) float64 {
-	sp := net.Spec
+func Throughput(net Layered, b, warm, rounds, steps int, train bool) float64 {
+	sp := net.Layout()
 	rng := rand.New(rand.NewPCG(1, 2))
 	// Inference reads whole images (feats); training feeds the network's
 	// input, the crop when there is one, directly (x).

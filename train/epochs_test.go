@@ -5,6 +5,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"galaxy/data"
@@ -129,11 +130,11 @@ func TestEpochsLearnsDeterministic(t *testing.T) {
 		t.Fatalf("curve %d points, %d epochs, best %d", len(ra.Curve), len(ra.Epochs), ra.BestEpoch)
 	}
 	test := tinySplit(30, 2)
-	if _, acc := EvaluateCE(a, test, 3); acc < 0.9 {
+	if acc := Score(a, test, 3, CrossEntropy).Accuracy; acc < 0.9 {
 		t.Errorf("test accuracy %v after training on the toy task", acc)
 	}
 	a.Spec.TTA = true
-	m := &model.Model{Net: a, Meta: modelfile.Meta{Arch: model.ArchCNN, Scheme: "toy", Classes: []string{"a", "b", "c"},
+	m := &model.Model{Net: a, Meta: modelfile.Meta{Arch: cnn.Name, Scheme: "toy", Classes: []string{"a", "b", "c"},
 		Input: modelfile.Input{Height: 8, Width: 8, Channels: []int{0, 1, 2}, Scale: data.Scale}, Hyper: a.Spec.Hyper()}}
 	path := filepath.Join(t.TempDir(), "model")
 	if err := m.Save(path); err != nil {
@@ -151,19 +152,41 @@ func TestEpochsLearnsDeterministic(t *testing.T) {
 	}
 }
 
-func TestEpochsOptionsAndErrors(t *testing.T) {
-	for _, cfg := range []EpochConfig{
-		{Epochs: 2, Batch: 8, Optimizer: "sgd", LR: 0.05, Momentum: 0.9, Seed: 1, Balance: "sample", Loss: "bce", Patience: 1, ValFrac: 0.2},
-		{Epochs: 1, Batch: 8, Optimizer: "adam", LR: 0.01, Seed: 1, Balance: "none", Loss: "ce"},
+// TestEpochsOptions trains with the less common options and checks that
+// each is in effect: SGD with class-balanced sampling and the summed BCE
+// learns the toy problem and differs from Adam on cross-entropy, early
+// stopping stops, and bad settings are refused.
+func TestEpochsOptions(t *testing.T) {
+	_, a := trainTiny(t, EpochConfig{Epochs: 2, Batch: 8, Optimizer: "sgd", LR: 0.05, Momentum: 0.9, Seed: 1, Balance: "sample", Loss: "bce", Patience: 1, ValFrac: 0.2})
+	_, b := trainTiny(t, EpochConfig{Epochs: 2, Batch: 8, Optimizer: "adam", LR: 0.01, Seed: 1, Balance: "none", Loss: "ce"})
+	if len(a.Epochs) == 0 || len(b.Epochs) != 2 || a.Epochs[0].TrainLoss == b.Epochs[0].TrainLoss {
+		t.Errorf("sgd/sample/bce and adam/ce ran the same: %+v %+v", a.Epochs, b.Epochs)
+	}
+	// The summed BCE of 3 classes starts near 3·log 2; the cross-entropy near log 3.
+	if l := a.Epochs[0].TrainLoss; !(l > 1.2 && l < 3) {
+		t.Errorf("bce loss %v: not the summed binary cross-entropy", l)
+	}
+	if l := b.Epochs[0].TrainLoss; !(l > 0.3 && l < 1.5) {
+		t.Errorf("ce loss %v: not the cross-entropy", l)
+	}
+	good, err := DefaultConfig("cnn")
+	if err != nil || good.Check() != nil {
+		t.Fatalf("cnn defaults: %v %v", err, good.Check())
+	}
+	for _, c := range []struct {
+		bad  func(*Config)
+		want string
+	}{
+		{func(c *Config) { c.Optimizer = "rmsprop" }, "optimizer"},
+		{func(c *Config) { c.Batch = 1 }, "batch of 1"},
+		{func(c *Config) { c.Epochs = 0 }, "0 epochs"},
+		{func(c *Config) { c.Zoom = 1.2 }, "needs rotation"},
+		{func(c *Config) { c.LogitAdjust = "lots" }, "logit adjustment"},
 	} {
-		trainTiny(t, cfg)
-	}
-	bad := EpochConfig{Epochs: 1, Batch: 8, Optimizer: "rmsprop", LR: 0.01, Balance: "none", Loss: "ce"}
-	if bad.Check() == nil {
-		t.Error("unknown optimiser accepted")
-	}
-	bad.Optimizer, bad.Batch = "adam", 1
-	if bad.Check() == nil {
-		t.Error("batch 1 accepted")
+		cfg := good
+		c.bad(&cfg)
+		if err := cfg.Check(); err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("want an error with %q, got %v", c.want, err)
+		}
 	}
 }

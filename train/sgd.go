@@ -1,47 +1,39 @@
-// Package train owns the training loops: stochastic gradient descent for the
-// assignment's network, with test accuracy and loss recorded along the way
-// (the curve the assignment plots), stopping cleanly when its context is
+// Package train fits models to prepared data sets and writes what a run
+// leaves behind. Run is the one entry point: from a Config (DefaultConfig
+// gives an architecture's defaults) and a prepared data set to a model and
+// a run folder (Folder: model, curve.csv, plots, metrics.json,
+// checkpoint), with resumption (OpenCheckpoint), logit adjustment and
+// test-time averaging decided here, once.
+//
+// Two trainers share its vocabulary (Config, Result, Point, Score,
+// checkpoints): the step trainer (sgd.go), stochastic gradient descent as
+// the course assignment defines it, for networks that take their own
+// gradient steps (Stepper: model/seed); and the epoch trainer (epochs.go),
+// mini-batches with augmentation, an optimiser (optim.go) and a schedule,
+// for layered networks (Layered: model/cnn, whose losses are in
+// model/cnn/loss.go). Every run stops cleanly when its context is
 // cancelled.
 package train
 
 import (
 	"context"
 	"fmt"
-	"math"
 	"math/rand/v2"
 	"runtime"
 	"time"
 
 	"galaxy/data"
-	"galaxy/eval"
-	"galaxy/model"
 	"galaxy/model/seed"
 	"galaxy/num"
 )
 
-// Config holds the SGD settings.
-type Config struct {
+// sgdConfig holds the settings of the step trainer (Config has them all).
+type sgdConfig struct {
 	Steps     int     // number of steps
 	LR        float32 // learning rate
 	EvalEvery int     // evaluate the test split every this many steps (and after the last)
-	Seed      uint64  // seeds initialisation and the draw of images
-	Batch     int     // images per step (0 is taken as 1)
+	Batch     int     // images per step
 	Mode      seed.Mode
-}
-
-// Check reports settings that cannot train.
-func (c Config) Check() error {
-	switch {
-	case c.Steps < 1:
-		return fmt.Errorf("--steps %d: need at least 1 step", c.Steps)
-	case !(c.LR > 0) || math.IsInf(float64(c.LR), 0):
-		return fmt.Errorf("--lr %v: the learning rate must be a positive number", c.LR)
-	case c.EvalEvery < 1:
-		return fmt.Errorf("--eval-every %d: must be at least 1", c.EvalEvery)
-	case c.Batch < 0:
-		return fmt.Errorf("--batch %d: need at least 1 image per step", c.Batch)
-	}
-	return nil
 }
 
 // Point is one row of the learning curve.
@@ -52,39 +44,31 @@ type Point struct {
 	TestAccuracy float64 `json:"test_accuracy"`
 }
 
-// Result is what a run did.
+// Result is what a trainer did.
 type Result struct {
 	Curve       []Point
 	Steps       int  // steps taken
-	Interrupted bool // stopped by its context before Steps
+	Interrupted bool // stopped by its context before the end
 	StepTime    time.Duration
-}
-
-// Observer hears about progress; either field may be nil.
-type Observer struct {
-	Step func(step int) // called every 1000 steps
-	Eval func(p Point)  // called at every evaluation
 }
 
 // NewRand returns the random source a run with this seed uses.
 func NewRand(seed uint64) *rand.Rand { return rand.New(NewPCG(seed)) }
 
-// SGD trains net on train by stochastic gradient descent: each step draws
-// Batch images at random (with replacement) and moves the parameters by -LR
-// times their mean gradient; at Batch 1 that is the assignment's one image per
-// step. It evaluates on test every EvalEvery steps. rng draws the images. When ctx is cancelled it stops after the
-// current step and returns what it has, with Interrupted set.
-func SGD(ctx context.Context, net *seed.Net, train, test *data.Split, cfg Config, rng *rand.Rand, obs Observer) (*Result, error) {
-	return sgd(ctx, net, train, test, cfg, rng, nil, Checkpointing{}, obs)
-}
-
-// sgd is SGD, optionally resumable: with ck.Save set, src must be rng's
-// source; the run starts from ck.From (nil: step 0) and hands ck.Save its
-// state every ck.Every steps, when interrupted, and after the last step.
-func sgd(ctx context.Context, net *seed.Net, train, test *data.Split, cfg Config, rng *rand.Rand, src *rand.PCG, ck Checkpointing, obs Observer) (*Result, error) {
-	if err := cfg.Check(); err != nil {
-		return nil, err
-	}
+// sgd is the step trainer. It trains net on train by stochastic gradient
+// descent: each step draws Batch images at random (with replacement) and
+// moves the parameters by -LR times their mean gradient; at Batch 1 that is
+// the assignment's one image per step. It evaluates on test every
+// EvalEvery steps. rng, whose source is src, draws the images. The run
+// starts from ck.From (nil: step 0), which with the matching weights in net
+// and src restored continues the run bit for bit as if it had never
+// stopped, and hands ck.Save (if set) its state every ck.Every steps, when
+// interrupted, and after the last step; a failed save stops the run with
+// its error. Saving flushes the network's deferred update, as an
+// evaluation does; a run is reproducible for a given ck.Every. When ctx is
+// cancelled it stops after the current step and returns what it has, with
+// Interrupted set.
+func sgd(ctx context.Context, net Stepper, train, test *data.Split, cfg sgdConfig, rng *rand.Rand, src *rand.PCG, ck Checkpointing, obs Observer) (*Result, error) {
 	if train.Len() == 0 {
 		return nil, fmt.Errorf("the training split is empty")
 	}
@@ -123,7 +107,9 @@ func sgd(ctx context.Context, net *seed.Net, train, test *data.Split, cfg Config
 	}
 	evaluate := func(step int) {
 		p := Point{Step: step, TrainLoss: lossSum / float64(max(lossN, 1))}
-		p.TestLoss, p.TestAccuracy = Evaluate(net, test)
+		_, _, k := net.Sizes()
+		sc := Score(net, test, k, SummedBCE)
+		p.TestLoss, p.TestAccuracy = sc.Loss, sc.Accuracy
 		res.Curve = append(res.Curve, p)
 		lossSum, lossN = 0, 0
 		if obs.Eval != nil {
@@ -184,29 +170,4 @@ func sgd(ctx context.Context, net *seed.Net, train, test *data.Split, cfg Config
 	}
 	res.StepTime = time.Since(start) / time.Duration(max(res.Steps-first+1, 1))
 	return res, nil
-}
-
-// Evaluate returns the mean summed binary cross-entropy and the accuracy of
-// net on the split s, scored in batches as galaxy eval scores it.
-func Evaluate(net *seed.Net, s *data.Split) (loss, acc float64) {
-	if s.Len() == 0 {
-		return 0, 0
-	}
-	_, _, k := net.Sizes()
-	z := model.BatchLogits(net, s, k)
-	correct := 0
-	for i, y := range s.Labels {
-		row := z[i*k : (i+1)*k]
-		for c, v := range row {
-			t := float32(0)
-			if c == y {
-				t = 1
-			}
-			loss += float64(seed.BCE(v, t))
-		}
-		if eval.Argmax(row) == y {
-			correct++
-		}
-	}
-	return loss / float64(s.Len()), float64(correct) / float64(s.Len())
 }

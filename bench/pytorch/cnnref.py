@@ -1,6 +1,6 @@
 """PyTorch reference for galaxy's cnn-ref speed figures (README, Speed).
 
-The same architecture as `galaxy train --model cnn-ref`: four blocks conv3x3 (no
+The same architecture as `galaxy train --arch cnn-ref`: four blocks conv3x3 (no
 bias) -> batch norm -> ReLU of widths 32, 64, 128, 128, 2x2 max-pool after the
 first three, global average pool, dropout 0.3, dense to 4 classes; Adam 1e-3.
 It prints the median images/s of single training steps at batch 64 and of

@@ -32,11 +32,13 @@ import (
 type Options struct {
 	// Labels names the label space of the file's codes ("galaxy10", "gz1",
 	// "spiral", "course5"); "" guesses it from the file.
-	Labels string
+	Labels string `json:"labels"`
 	// FileColumn and LabelColumn name a catalog's columns ("file" and
 	// "label" when empty; a catalog without "label" may use gz1_class,
 	// galaxy10_class, class or ans). IDColumn names an optional id column.
-	FileColumn, LabelColumn, IDColumn string
+	FileColumn  string `json:"file_column"`
+	LabelColumn string `json:"label_column"`
+	IDColumn    string `json:"id_column,omitempty"`
 }
 
 // File reads a data file, choosing the reader by the file's name:
@@ -440,4 +442,18 @@ func prepareFiles(raw *data.Raw) error {
 		}
 	}
 	return nil
+}
+
+// Source names a data file and how to read and prepare it: what every
+// command that reads a data set is told, and what a training run records.
+type Source struct {
+	Path    string       `json:"path"`    // a file, or a name the caller resolves (synth, galaxy10, ...)
+	Read    Options      `json:"read"`    // label space and catalog columns
+	Prepare data.Options `json:"prepare"` // scheme, channels, split
+}
+
+// DefaultSource returns the reading and preparation every command starts
+// from (data.DefaultOptions), with no file named.
+func DefaultSource() Source {
+	return Source{Read: Options{FileColumn: "file"}, Prepare: data.DefaultOptions()}
 }

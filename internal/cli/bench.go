@@ -35,7 +35,7 @@ forward pass over 2000 images, and the GFLOP/s of the core's SGEMM for a 1024^3 
 				"seed_forward_2000_ms":  bench.SeedForward(2000, rounds),
 				"sgemm_1024_gflops":     bench.SgemmGflops(1024, rounds),
 			}
-			res["cnn_ref_train_images_per_s"], res["cnn_ref_infer_images_per_s"] = cnnRefThroughput(rounds)
+			res["cnn_ref_train_images_per_s"], res["cnn_ref_infer_images_per_s"] = bench.CNNRefThroughput(rounds)
 			if asJSON {
 				enc := json.NewEncoder(env.Stdout)
 				enc.SetIndent("", "  ")

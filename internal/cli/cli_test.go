@@ -206,9 +206,12 @@ func TestBadInput(t *testing.T) {
 		args []string
 		want string
 	}{
-		{"steps 0", []string{"train", "--data", p, "--labels", "gz1", "--steps", "0", "--out", filepath.Join(dir, "x")}, "--steps 0"},
-		{"negative lr", []string{"train", "--data", p, "--labels", "gz1", "--lr", "-0.1", "--out", filepath.Join(dir, "x")}, "--lr"},
-		{"hidden 0", []string{"train", "--data", p, "--labels", "gz1", "--hidden", "0", "--out", filepath.Join(dir, "x")}, "--hidden 0"},
+		{"steps 0", []string{"train", "--data", p, "--labels", "gz1", "--steps", "0", "--out", filepath.Join(dir, "x")}, "0 steps: need at least 1"},
+		{"batch 0", []string{"train", "--data", p, "--labels", "gz1", "--batch", "0", "--out", filepath.Join(dir, "x")}, "batch of 0"},
+		{"epochs 0", []string{"train", "--arch", "cnn", "--data", p, "--labels", "gz1", "--epochs", "0", "--out", filepath.Join(dir, "x")}, "0 epochs: need at least 1"},
+		{"epochs for seed-mlp", []string{"train", "--data", p, "--labels", "gz1", "--epochs", "0", "--out", filepath.Join(dir, "x")}, "--epochs is a setting of architectures cnn and cnn-ref"},
+		{"negative lr", []string{"train", "--data", p, "--labels", "gz1", "--lr", "-0.1", "--out", filepath.Join(dir, "x")}, "learning rate -0.1"},
+		{"hidden 0", []string{"train", "--data", p, "--labels", "gz1", "--hidden", "0", "--out", filepath.Join(dir, "x")}, "0 hidden units"},
 		{"missing data", []string{"info", "--data", filepath.Join(dir, "nope.h5")}, "nope.h5: no such file"},
 		{"truncated model", []string{"eval", "--model", trunc, "--data", p, "--labels", "gz1"}, "trunc.model"},
 		{"model of another version", []string{"eval", "--model", other, "--data", p, "--labels", "gz1"}, "version 2"},
@@ -216,7 +219,7 @@ func TestBadInput(t *testing.T) {
 		{"unknown scheme", []string{"info", "--data", p, "--scheme", "zoo"}, "unknown class scheme"},
 		{"index out of range", []string{"show", "--data", p, "--labels", "gz1", "--index", "999", "--out", filepath.Join(dir, "x.png")}, "--index 999 out of range"},
 		{"unknown format", []string{"info", "--data", model}, "unknown data format"},
-		{"resume with another model", []string{"train", "--model", "cnn", "--resume", out}, "conflicts with the checkpoint's --model seed-mlp"},
+		{"resume with another model", []string{"train", "--arch", "cnn", "--resume", out}, "conflicts with the checkpoint's --arch seed-mlp"},
 	}
 	for _, c := range cases {
 		code, stdout, stderr := run(t, c.args...)

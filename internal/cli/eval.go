@@ -35,10 +35,10 @@ default to the model's own; the split is the one training used (same --test-frac
 				return err
 			}
 			if !cmd.Flags().Changed("scheme") {
-				df.scheme = m.Meta.Scheme
+				df.Prepare.Scheme = m.Meta.Scheme
 			}
 			if !cmd.Flags().Changed("channels") {
-				df.channels = data.ChannelSpec(m.Meta.Input.Channels, m.Meta.Input.SourceChannels)
+				df.Prepare.Channels = data.ChannelSpec(m.Meta.Input.Channels, m.Meta.Input.SourceChannels)
 			}
 			_, ds, err := df.load(env.Stderr)
 			if err != nil {
@@ -52,7 +52,7 @@ default to the model's own; the split is the one training used (same --test-frac
 				return err
 			}
 			if s.Len() == 0 {
-				return fmt.Errorf("the %s split of %s is empty", split, df.path)
+				return fmt.Errorf("the %s split of %s is empty", split, df.Path)
 			}
 			logits := m.LogitSplit(s)
 			majority := ds.MajorityClass()

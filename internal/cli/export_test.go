@@ -41,7 +41,7 @@ func TestExportCNN(t *testing.T) {
 	dir := t.TempDir()
 	p := writeNPZ(t, dir, 160, 12)
 	rdir := filepath.Join(dir, "run")
-	code, _, stderr := run(t, "train", "--data", p, "--labels", "gz1", "--scheme", "morph4", "--model", "cnn",
+	code, _, stderr := run(t, "train", "--data", p, "--labels", "gz1", "--scheme", "morph4", "--arch", "cnn",
 		"--widths", "4,8", "--epochs", "1", "--seed", "2", "--out", rdir)
 	if code != 0 {
 		t.Fatalf("train exit %d: %s", code, stderr)

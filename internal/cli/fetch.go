@@ -162,17 +162,17 @@ func dataNames() string {
 // published data set by name (the cached file, fetched first when missing),
 // or a file.
 func (f *dataFlags) read(log io.Writer) (*data.Raw, error) {
-	opt := load.Options{Labels: f.labels, FileColumn: f.fileColumn, LabelColumn: f.labelColumn}
-	if f.path == synth.BuiltinName {
+	opt := f.Read
+	if f.Path == synth.BuiltinName {
 		return synth.Builtin()
 	}
-	src, ok := fetch.Lookup(f.path)
-	if !ok || f.path != src.Name {
-		return load.File(f.path, opt)
+	src, ok := fetch.Lookup(f.Path)
+	if !ok || f.Path != src.Name {
+		return load.File(f.Path, opt)
 	}
 	dir, err := fetch.DefaultDir()
 	if err != nil {
-		return nil, fmt.Errorf("--data %s: %w", f.path, err)
+		return nil, fmt.Errorf("--data %s: %w", f.Path, err)
 	}
 	fe := &fetch.Fetcher{Dir: dir, Log: log}
 	path := fe.Path(src)
@@ -192,8 +192,8 @@ func (f *dataFlags) read(log io.Writer) (*data.Raw, error) {
 // for the built-in synthetic set (its labels are Galaxy10 codes of the five
 // course classes), else the file's default.
 func (f *dataFlags) schemeFor(raw *data.Raw) string {
-	if f.scheme == "" && raw.Path == synth.BuiltinName {
+	if f.Prepare.Scheme == "" && raw.Path == synth.BuiltinName {
 		return synth.DefaultScheme
 	}
-	return f.scheme
+	return f.Prepare.Scheme
 }

@@ -46,7 +46,7 @@ default to the model's.`,
 				return err
 			}
 			if index < 0 || index >= s.Len() {
-				return fmt.Errorf("--index %d out of range: the %s split of %s has %d images (0..%d)", index, split, df.path, s.Len(), s.Len()-1)
+				return fmt.Errorf("--index %d out of range: the %s split of %s has %d images (0..%d)", index, split, df.Path, s.Len(), s.Len()-1)
 			}
 			one, err := report.Inspect(m, s, index)
 			if err != nil {

@@ -36,7 +36,7 @@ func writeSeedModel(t *testing.T, dir string) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	m := &model.Model{Net: net, Meta: modelfile.Meta{Arch: model.ArchSeed, Scheme: "morph4",
+	m := &model.Model{Net: net, Meta: modelfile.Meta{Arch: seed.Name, Scheme: "morph4",
 		Classes: []string{"smooth", "face-on spiral", "edge-on disk", "merger"},
 		Input:   modelfile.Input{Height: 69, Width: 69, Channels: []int{2}, ChannelSpec: "g", SourceChannels: 3, Scale: data.Scale},
 		Hyper:   map[string]int{"hidden": 6}, Info: map[string]string{}}}

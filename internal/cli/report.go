@@ -11,6 +11,7 @@ import (
 	"galaxy/data"
 	"galaxy/model"
 	"galaxy/report"
+	"galaxy/train"
 )
 
 func newReportCmd(env Env) *cobra.Command {
@@ -41,7 +42,7 @@ training tested on.`,
 			if dir == "" {
 				return fmt.Errorf("no run folder: give --run DIR (the folder galaxy train --out wrote)")
 			}
-			run, err := report.LoadRun(dir)
+			run, err := train.Folder(dir).Read()
 			if err != nil {
 				return err
 			}
@@ -67,7 +68,7 @@ training tested on.`,
 }
 
 // writeReport measures the split and writes the report to out.
-func writeReport(env Env, run *report.Run, ds *data.Dataset, split, out string, opt report.Options, bins int) error {
+func writeReport(env Env, run *train.Record, ds *data.Dataset, split, out string, opt report.Options, bins int) error {
 	if bins < 1 || bins > 1000 {
 		return fmt.Errorf("--bins %d: want 1..1000", bins)
 	}
@@ -93,7 +94,7 @@ func writeReport(env Env, run *report.Run, ds *data.Dataset, split, out string, 
 // runReport writes RUN/report.html at the end of galaxy train --report,
 // from the data already in memory.
 func runReport(env Env, dir string, ds *data.Dataset) error {
-	run, err := report.LoadRun(dir)
+	run, err := train.Folder(dir).Read()
 	if err != nil {
 		return err
 	}
@@ -107,26 +108,26 @@ func runReport(env Env, dir string, ds *data.Dataset) error {
 func loadForModel(cmd *cobra.Command, env Env, df *dataFlags, m *model.Model) (*data.Dataset, error) {
 	fl := cmd.Flags()
 	if !fl.Changed("scheme") {
-		df.scheme = m.Meta.Scheme
+		df.Prepare.Scheme = m.Meta.Scheme
 	}
 	if !fl.Changed("channels") {
-		df.channels = data.ChannelSpec(m.Meta.Input.Channels, m.Meta.Input.SourceChannels)
+		df.Prepare.Channels = data.ChannelSpec(m.Meta.Input.Channels, m.Meta.Input.SourceChannels)
 	}
 	info := m.Meta.Info
 	if v, err := strconv.ParseFloat(info["test_frac"], 64); err == nil && !fl.Changed("test-frac") {
-		df.testFrac = v
+		df.Prepare.TestFrac = v
 	}
 	if v, err := strconv.ParseUint(info["split_seed"], 10, 64); err == nil && !fl.Changed("split-seed") {
-		df.splitSeed = v
+		df.Prepare.SplitSeed = v
 	}
-	if df.path == "" {
+	if df.Path == "" {
 		if info["data"] == "" {
 			return nil, fmt.Errorf("no data file: give --data FILE (the model does not record what it was trained on)")
 		}
 		if _, err := os.Stat(info["data"]); err != nil {
 			return nil, fmt.Errorf("no data file: give --data FILE (the model was trained on %s, which is not there)", info["data"])
 		}
-		df.path = info["data"]
+		df.Path = info["data"]
 	}
 	_, ds, err := df.load(env.Stderr)
 	if err != nil {

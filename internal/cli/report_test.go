@@ -304,7 +304,7 @@ func TestInspectErrorsReport(t *testing.T) {
 		t.Fatalf("report: exit %d: %s", code, stderr)
 	}
 	s := checkReport(t, html)
-	if !strings.Contains(s, "--steps 100000") || !strings.Contains(out, "second choice right in") {
+	if !strings.Contains(s, "steps 100000") || !strings.Contains(out, "second choice right in") {
 		t.Errorf("report misses the run's settings, or its summary line: %s", out)
 	}
 	notBlank(t, screenshot(t, html))

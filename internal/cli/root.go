@@ -9,10 +9,13 @@ import (
 	"os"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 	"golang.org/x/term"
 
 	"galaxy/data"
+	"galaxy/data/load"
 	"galaxy/data/scheme"
+	_ "galaxy/model/archs" // every architecture, for model.Load and train --arch
 )
 
 // Env is what a command may touch outside its flags.
@@ -51,28 +54,27 @@ func Main(args []string, env Env) int {
 	return 0
 }
 
-// dataFlags are the flags every command that reads a data file shares.
-type dataFlags struct {
-	path        string
-	scheme      string
-	channels    string
-	testFrac    float64
-	splitSeed   uint64
-	labels      string
-	fileColumn  string
-	labelColumn string
-}
+// dataFlags are the flags every command that reads a data file shares:
+// the data file, and how it is read and prepared.
+type dataFlags struct{ load.Source }
 
 func (f *dataFlags) register(cmd *cobra.Command, channelsDefault string) {
-	fl := cmd.Flags()
-	fl.StringVar(&f.path, "data", "", "data file: .h5 (Galaxy10 layout), .pkl[.gz] (course tuple), .npz/.npy, or a .csv catalog of cutouts; or a name: "+dataNames()+" (synth: built-in synthetic galaxies; the others are downloaded once into the cache)")
-	fl.StringVar(&f.scheme, "scheme", "", "class scheme: "+schemeList()+" (default: the file's own; morph4 for Galaxy Zoo 1 files)")
-	fl.StringVar(&f.channels, "channels", channelsDefault, "channels: all, g, r, i (bands of an SDSS i,r,g composite), or indices like 0,2")
-	fl.Float64Var(&f.testFrac, "test-frac", data.DefaultTestFrac, "fraction of each class held out for testing (files with their own split keep it)")
-	fl.Uint64Var(&f.splitSeed, "split-seed", data.DefaultSplitSeed, "seed of the stratified train/test split")
-	fl.StringVar(&f.labels, "labels", "", "label space of the file's codes: galaxy10, gz1, spiral or course5 (default: guessed)")
-	fl.StringVar(&f.fileColumn, "file-column", "file", "catalog column with the cutout's path (relative to the catalog)")
-	fl.StringVar(&f.labelColumn, "label-column", "", "catalog column with the label code (default label, else gz1_class, galaxy10_class, class or ans)")
+	f.Source = load.DefaultSource()
+	registerData(cmd.Flags(), &f.Source, channelsDefault, "")
+}
+
+// registerData binds the data flags to s, whose values are the defaults
+// (the channels' is channelsDefault); chHelp is added to the channels
+// flag's help.
+func registerData(fl *pflag.FlagSet, s *load.Source, channelsDefault, chHelp string) {
+	fl.StringVar(&s.Path, "data", s.Path, "data file: .h5 (Galaxy10 layout), .pkl[.gz] (course tuple), .npz/.npy, or a .csv catalog of cutouts; or a name: "+dataNames()+" (synth: built-in synthetic galaxies; the others are downloaded once into the cache)")
+	fl.StringVar(&s.Prepare.Scheme, "scheme", s.Prepare.Scheme, "class scheme: "+schemeList()+" (default: the file's own; morph4 for Galaxy Zoo 1 files)")
+	fl.StringVar(&s.Prepare.Channels, "channels", channelsDefault, "channels: all, g, r, i (bands of an SDSS i,r,g composite), or indices like 0,2"+chHelp)
+	fl.Float64Var(&s.Prepare.TestFrac, "test-frac", s.Prepare.TestFrac, "fraction of each class held out for testing (files with their own split keep it)")
+	fl.Uint64Var(&s.Prepare.SplitSeed, "split-seed", s.Prepare.SplitSeed, "seed of the stratified train/test split")
+	fl.StringVar(&s.Read.Labels, "labels", s.Read.Labels, "label space of the file's codes: galaxy10, gz1, spiral or course5 (default: guessed)")
+	fl.StringVar(&s.Read.FileColumn, "file-column", s.Read.FileColumn, "catalog column with the cutout's path (relative to the catalog)")
+	fl.StringVar(&s.Read.LabelColumn, "label-column", s.Read.LabelColumn, "catalog column with the label code (default label, else gz1_class, galaxy10_class, class or ans)")
 }
 
 func schemeList() string {
@@ -89,14 +91,16 @@ func schemeList() string {
 // load reads and prepares the data file the flags name, logging what was
 // read and dropped to log.
 func (f *dataFlags) load(log io.Writer) (*data.Raw, *data.Dataset, error) {
-	if f.path == "" {
+	if f.Path == "" {
 		return nil, nil, fmt.Errorf("no data file: give --data FILE (or --data synth, --data galaxy10)")
 	}
 	raw, err := f.read(log) // fetch.go: files, synth, galaxy10, ...
 	if err != nil {
 		return nil, nil, err
 	}
-	ds, err := data.Prepare(raw, data.Options{Scheme: f.schemeFor(raw), Channels: f.channels, TestFrac: f.testFrac, SplitSeed: f.splitSeed})
+	opt := f.Prepare
+	opt.Scheme = f.schemeFor(raw)
+	ds, err := data.Prepare(raw, opt)
 	if err != nil {
 		return nil, nil, err
 	}

@@ -1,17 +1,14 @@
 package cli
 
 import (
-	"context"
-	"encoding/csv"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
-	"math/rand/v2"
 	"os"
 	"os/signal"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"syscall"
 	"time"
 
@@ -19,354 +16,341 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
-	"galaxy/data"
 	"galaxy/data/synth"
-	"galaxy/internal/atomicfile"
 	"galaxy/model"
+	"galaxy/model/cnn"
 	"galaxy/model/seed"
-	"galaxy/report"
 	"galaxy/train"
 )
 
-type trainFlags struct {
-	df        dataFlags
-	arch      string
-	hidden    int
-	steps     int
-	lr        float64
-	evalEvery int
-	batch     int
-	batchMode string
-	seed      uint64
-	out       string
-	report    bool // --report: also write out/report.html (report.go)
-
-	checkpointEvery int    // --checkpoint-every: steps between checkpoints (0: off)
-	resume          string // --resume DIR: continue DIR's run from its checkpoint
-
-	cnn cnnFlags // --model cnn, cnn-ref (train_cnn.go)
+// The groups of train's flags, in the order help shows them.
+var trainGroups = []struct{ name, title string }{
+	{"data", "Data"},
+	{"run", "Run"},
+	{"steps", "Architecture seed-mlp (trained by steps of SGD)"},
+	{"epochs", "Architectures cnn and cnn-ref (trained by epochs)"},
 }
 
+// trainOnly are train's flags that are not settings of the run: a
+// checkpoint does not record them and a resumed run takes them afresh.
+var trainOnly = map[string]bool{"resume": true, "out": true, "report": true, "help": true, "width": true, "depth": true}
+
 func newTrainCmd(env Env) *cobra.Command {
-	var f trainFlags
+	// The flags parse into scratch configurations holding the defaults that
+	// help shows: seed-mlp's, and cnn's for the epoch trainer's flags. The
+	// defaults that differ by architecture are left zero there and listed.
+	seedDef, _ := train.DefaultConfig(seed.Name)
+	cnnDef, _ := train.DefaultConfig(cnn.Name)
+	seedDef.Batch, seedDef.Data.Prepare.Channels = 0, ""
+	cnnDef.Epochs, cnnDef.LabelSmoothing, cnnDef.LogitAdjust = 0, 0, ""
+	var (
+		out, resume  string
+		report       bool
+		width, depth int
+		groupOf      = map[string]string{}
+		perArch      = archDefaults
+	)
 	cmd := &cobra.Command{
-		Use:   "train [--data FILE] [--scheme S] [--channels g] [--steps 100000] [--out DIR]",
+		Use:   "train [--data FILE] [--arch seed-mlp|cnn|cnn-ref] [--out DIR] [flags]",
 		Short: "Train a classifier and write the model, its learning curve and plots",
-		Long: `train fits a model to the training split and records, every --eval-every steps, the
-test accuracy and loss. The default model is the course assignment's network,
+		Long: `train fits a model to the training split and records the test accuracy and loss as
+it learns. The default architecture is the course assignment's network,
 sigmoid(W2 tanh(W1 v + b1) + b2), trained by stochastic gradient descent on one
-random training image per step. Without --data it trains on the built-in synthetic
-galaxies (6000 of the course's five classes; see galaxy synth).
+random training image per step; --arch cnn trains a convolutional network. Without
+--data it trains on the built-in synthetic galaxies (6000 of the course's five
+classes; see galaxy synth).
 
 It writes into --out (each file atomically): model (for eval, predict, serve),
-curve.csv (step, train loss, test loss, test accuracy), accuracy.png/.svg (test
-accuracy against step), loss.png/.svg, and metrics.json (final figures, seed, flags,
-wall time). Ctrl-C stops cleanly and still writes what was learned.`,
+curve.csv (step, train loss, test loss, test accuracy), accuracy.png/.svg,
+loss.png/.svg, metrics.json (the settings and final figures) and checkpoint.
+Ctrl-C stops cleanly and still writes what was learned; --resume continues.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
 			defer stop()
-			return runTrain(ctx, env, &f, cmd)
+			cfg, from, err := trainConfig(cmd, groupOf, &out, resume, width, depth)
+			if err == nil {
+				err = cfg.Check()
+			}
+			if err != nil {
+				return err
+			}
+			if err := os.MkdirAll(out, 0o755); err != nil {
+				return fmt.Errorf("output folder: %w", err)
+			}
+			if cfg.Data.Path == "" {
+				cfg.Data.Path = synth.BuiltinName
+				fmt.Fprintf(env.Stderr, "no --data: training on %d built-in synthetic galaxies (classes of course5, seed %d); for real galaxies give --data galaxy10 (downloads 210 MB once) or --data FILE\n", synth.DefaultN, synth.DefaultSeed)
+			}
+			df := dataFlags{cfg.Data}
+			raw, ds, err := df.load(env.Stderr)
+			if err != nil {
+				return err
+			}
+			obs, finish := progress(env.Stderr, cfg.Steps)
+			met, err := train.Run(ctx, train.Data{Set: ds, Path: raw.Path, SourceChannels: raw.C}, cfg, out, from, obs)
+			finish()
+			if errors.Is(err, train.ErrResumable) {
+				return fmt.Errorf("%w; galaxy train --resume %s continues it", err, out)
+			}
+			if err != nil {
+				return err
+			}
+			fmt.Fprintln(env.Stdout, met.Summary(out))
+			if report {
+				return runReport(env, out, ds)
+			}
+			return nil
 		},
 	}
-	f.df.register(cmd, "g")
 	fl := cmd.Flags()
-	fl.StringVar(&f.arch, "model", model.ArchSeed, "model: seed-mlp (the assignment's network), cnn (convolutional network: 4 blocks conv3x3-batch norm-ReLU of widths 32,64,128,128, 2x2 max-pool after the first three, global average pool, dropout 0.3, dense; all channels; 30 epochs of Adam 1e-3 with cosine decay, batch 64, D4 and shift augmentation, label smoothing 0.1, logit adjustment for the rare classes, TTA; see --epochs, --widths) or cnn-ref (the reference architecture for speed comparisons: the same network, 25 epochs, no label smoothing or logit adjustment)")
-	fl.IntVar(&f.hidden, "hidden", 100, "hidden units d of the seed network")
-	fl.IntVar(&f.steps, "steps", 100000, "SGD steps")
-	fl.Float64Var(&f.lr, "lr", 0.001, "learning rate")
-	fl.IntVar(&f.evalEvery, "eval-every", 2000, "evaluate the test split every this many steps")
-	fl.IntVar(&f.batch, "batch", 1, "images per step: the mean gradient over this many random images")
-	fl.StringVar(&f.batchMode, "batch-mode", "vector", "vector (the whole batch as matrix products) or loop (one image at a time, the reference)")
-	fl.Uint64Var(&f.seed, "seed", 1, "random seed (initialisation and the draw of images)")
-	fl.StringVar(&f.out, "out", "run", "output folder")
-	registerCNNFlags(fl, &f.cnn)
-	fl.BoolVar(&f.report, "report", false, "at the end, also write report.html: the run's HTML report (see galaxy report)")
-	// Crash-safe training of the seed network (checkpointFile, resumeFlags).
-	fl.IntVar(&f.checkpointEvery, "checkpoint-every", 10000, "write out/checkpoint every this many steps (and on Ctrl-C and at the end) for seed-mlp, after every epoch for cnn (any value > 0); 0: no checkpoints")
-	fl.StringVar(&f.resume, "resume", "", "continue the run in DIR from its checkpoint with the flags it recorded (same final weights as a run never stopped; a cnn repeats the epoch it was in)")
+	add := func(group string, reg func(fs *pflag.FlagSet)) {
+		fs := pflag.NewFlagSet(group, pflag.ContinueOnError)
+		reg(fs)
+		fs.VisitAll(func(f *pflag.Flag) { groupOf[f.Name] = group })
+		fl.AddFlagSet(fs)
+	}
+	add("data", func(fs *pflag.FlagSet) {
+		registerData(fs, &seedDef.Data, "", " (default by architecture: "+perArch(func(d model.Defaults) string { return d.Channels })+")")
+	})
+	add("run", func(fs *pflag.FlagSet) {
+		fs.StringVar(&seedDef.Arch, "arch", seed.Name, "architecture: "+archList())
+		fs.StringVar(&out, "out", "run", "output folder")
+		fs.StringVar(&resume, "resume", "", "continue the run in DIR from its checkpoint, with the settings it recorded (same final weights as a run never stopped; a cnn repeats the epoch it was in)")
+		fs.BoolVar(&report, "report", false, "at the end, also write report.html: the run's HTML report (see galaxy report)")
+		bindRun(fs, &seedDef)
+		fs.Lookup("batch").Usage += " (default by architecture: " + perArch(func(d model.Defaults) string { return strconv.Itoa(d.Batch) }) + ")"
+	})
+	add("steps", func(fs *pflag.FlagSet) { bindSteps(fs, &seedDef) })
+	add("epochs", func(fs *pflag.FlagSet) {
+		bindEpochs(fs, &cnnDef)
+		fs.IntVar(&width, "width", 0, "width of the first block; later blocks double it up to 4x (with --depth; instead of --widths)")
+		fs.IntVar(&depth, "depth", 0, "number of conv blocks (with --width; default 4)")
+		fs.Lookup("epochs").Usage += " (default by architecture: " + perArch(func(d model.Defaults) string { return strconv.Itoa(d.Epochs) }) + ")"
+		fs.Lookup("label-smoothing").Usage += " (default by architecture: " + perArch(func(d model.Defaults) string { return fmt.Sprint(d.LabelSmoothing) }) + ")"
+		fs.Lookup("logit-adjust").Usage += " (default by architecture: " + perArch(func(d model.Defaults) string { return d.LogitAdjust }) + ")"
+	})
+	cmd.SetHelpFunc(func(c *cobra.Command, _ []string) {
+		w := c.OutOrStdout()
+		fmt.Fprintf(w, "%s\n\nUsage:\n  galaxy %s\n", c.Long, c.Use)
+		for _, g := range trainGroups {
+			fs := pflag.NewFlagSet(g.name, pflag.ContinueOnError)
+			fl.VisitAll(func(f *pflag.Flag) {
+				if groupOf[f.Name] == g.name {
+					fs.AddFlag(f)
+				}
+			})
+			fmt.Fprintf(w, "\n%s:\n%s", g.title, fs.FlagUsagesWrapped(100))
+		}
+		fmt.Fprintf(w, "\n  -h, --help   help for train\n")
+	})
 	return cmd
 }
 
-// loadData makes the output folder and loads the training data: --data, or
-// with none the built-in synthetic galaxies (said on the first line). Both
-// splits must be non-empty.
-func (f *trainFlags) loadData(env Env) (*data.Raw, *data.Dataset, error) {
-	if err := os.MkdirAll(f.out, 0o755); err != nil {
-		return nil, nil, fmt.Errorf("output folder: %w", err)
-	}
-	if f.df.path == "" { // no --data: the built-in synthetic galaxies (synth.go)
-		f.df.path = synth.BuiltinName
-		fmt.Fprintf(env.Stderr, "no --data: training on %d built-in synthetic galaxies (classes of course5, seed %d); for real galaxies give --data galaxy10 (downloads 210 MB once) or --data FILE\n", synth.DefaultN, synth.DefaultSeed)
-	}
-	raw, ds, err := f.df.load(env.Stderr)
-	if err != nil {
-		return nil, nil, err
-	}
-	if ds.Train.Len() == 0 || ds.Test.Len() == 0 {
-		return nil, nil, fmt.Errorf("%s: the split has %d training and %d test images; need both", raw.Path, ds.Train.Len(), ds.Test.Len())
-	}
-	return raw, ds, nil
+// bindRun, bindSteps and bindEpochs bind train's settings flags to c: the
+// command line's flags, and a fresh set over a Config to carry them over
+// (trainConfig). The defaults are c's values.
+func bindRun(fs *pflag.FlagSet, c *train.Config) {
+	fs.Uint64Var(&c.Seed, "seed", c.Seed, "random seed (initialisation, the draw of images, augmentation)")
+	fs.Float64Var(&c.LR, "lr", c.LR, "learning rate (for epochs: the peak of the schedule)")
+	fs.IntVar(&c.Batch, "batch", c.Batch, "images per step")
+	fs.IntVar(&c.CheckpointEvery, "checkpoint-every", c.CheckpointEvery, "write out/checkpoint every this many steps (and on Ctrl-C and at the end) for seed-mlp, after every epoch for cnn (any value > 0); 0: no checkpoints")
 }
 
-func runTrain(ctx context.Context, env Env, f *trainFlags, cmd *cobra.Command) error {
-	var from *train.State // --resume: the checkpoint's state
-	var fromModel *model.Model
-	if f.resume != "" { // sets the flags (--model included) the checkpoint recorded
-		var err error
-		if fromModel, from, err = resumeFlags(f, cmd); err != nil {
-			return err
-		}
-	}
-	if f.checkpointEvery < 0 {
-		return fmt.Errorf("--checkpoint-every %d: must be 0 (off) or more", f.checkpointEvery)
-	}
-	if f.arch != model.ArchSeed {
-		if f.arch == model.ArchCNN || f.arch == model.ArchCNNRef {
-			return runTrainCNN(ctx, env, f, cmd, fromModel, from)
-		}
-		return fmt.Errorf("--model %q: unknown model (known: %s, %s, %s)", f.arch, model.ArchSeed, model.ArchCNN, model.ArchCNNRef)
-	}
-	if f.hidden < 1 {
-		return fmt.Errorf("--hidden %d: need at least 1 hidden unit", f.hidden)
-	}
-	recorded := recordedFlags(cmd) // before the defaults below change any
-	if f.batch < 1 {
-		return fmt.Errorf("--batch %d: need at least 1 image per step", f.batch)
-	}
-	mode, err := seed.ParseMode(f.batchMode)
-	if err != nil {
-		return fmt.Errorf("--batch-mode: %w", err)
-	}
-	cfg := train.Config{Steps: f.steps, LR: float32(f.lr), EvalEvery: f.evalEvery, Seed: f.seed, Batch: f.batch, Mode: mode}
-	if err := cfg.Check(); err != nil {
-		return err
-	}
-	if f.lr > 1e6 {
-		return fmt.Errorf("--lr %v: the learning rate is absurdly large", f.lr)
-	}
-	raw, ds, err := f.loadData(env)
-	if err != nil {
-		return err
-	}
-	sum := train.DataSum(ds.Train, ds.Test)
-	src := train.NewPCG(f.seed)
-	var net *seed.Net
-	if from != nil { // --resume: the checkpoint's weights and random state
-		if from.Data != sum {
-			return fmt.Errorf("--resume %s: the data changed since the checkpoint (%s prepares to SHA-256 %.12s..., the checkpoint was trained on %.12s...); start a new run", f.resume, raw.Path, sum, from.Data)
-		}
-		var ok bool
-		if net, ok = fromModel.Net.(*seed.Net); !ok {
-			return fmt.Errorf("--resume %s: the checkpoint holds no seed network", f.resume)
-		}
-		if n, d, k := net.Sizes(); n != ds.Dim() || d != f.hidden || k != ds.Scheme.K() {
-			return fmt.Errorf("--resume %s: the checkpoint's network (n=%d, d=%d, k=%d) does not fit the data (n=%d, k=%d)", f.resume, n, d, k, ds.Dim(), ds.Scheme.K())
-		}
-		if src, err = from.RestorePCG(); err != nil {
-			return fmt.Errorf("--resume %s: %w", f.resume, err)
-		}
-		fmt.Fprintf(env.Stderr, "resuming %s from its checkpoint at step %d of %d\n", f.resume, from.Step, f.steps)
-	} else if net, err = seed.New(ds.Dim(), f.hidden, ds.Scheme.K(), rand.New(src)); err != nil {
-		return err
-	}
-	m := model.NewSeed(net, ds, f.df.channels, raw.C)
-	m.Meta.Info["data"] = raw.Path
-	m.Meta.Info["seed"] = strconv.FormatUint(f.seed, 10)
-	m.Meta.Info["split_seed"] = strconv.FormatUint(f.df.splitSeed, 10)
-	m.Meta.Info["test_frac"] = strconv.FormatFloat(f.df.testFrac, 'g', -1, 64)
-	fmt.Fprintf(env.Stderr, "training %s (n=%d, d=%d, k=%d) on %d images, testing on %d: %d steps of batch %d (%s), lr %g, seed %d\n",
-		f.arch, ds.Dim(), f.hidden, ds.Scheme.K(), ds.Train.Len(), ds.Test.Len(), f.steps, f.batch, mode, f.lr, f.seed)
+func bindSteps(fs *pflag.FlagSet, c *train.Config) {
+	fs.IntVar(&c.Spec.Hidden, "hidden", c.Spec.Hidden, "hidden units d")
+	fs.IntVar(&c.Steps, "steps", c.Steps, "SGD steps")
+	fs.IntVar(&c.EvalEvery, "eval-every", c.EvalEvery, "evaluate the test split every this many steps")
+	fs.StringVar(&c.BatchMode, "batch-mode", c.BatchMode, "vector (the whole batch as matrix products) or loop (one image at a time, the reference)")
+}
 
-	obs, finish := progress(env.Stderr, f.steps)
-	start := time.Now()
-	ckPath := filepath.Join(f.out, checkpointFile)
-	ck := train.Checkpointing{From: from, Every: f.checkpointEvery}
-	if f.checkpointEvery > 0 {
-		ck.Save = func(st *train.State) error {
-			st.Flags, st.Data = recorded, sum
-			m.Meta.Info["steps"] = strconv.Itoa(st.Step)
-			return train.WriteCheckpoint(ckPath, m, st)
+func bindEpochs(fs *pflag.FlagSet, c *train.Config) {
+	fs.IntVar(&c.Epochs, "epochs", c.Epochs, "training epochs")
+	fs.Var(intList{&c.Spec.Widths, 4096}, "widths", "output channels of each conv block, e.g. 24,48,96,96 (sets the depth)")
+	fs.Var(intList{&c.Spec.Convs, 8}, "convs", "convolutions in each block, e.g. 1,1,2,2 (one count per block; default one each)")
+	fs.IntVar(&c.Spec.Crop, "crop", c.Spec.Crop, "the network sees only the central crop x crop pixels of each image (0: the whole image); the margin must be even")
+	fs.Float64Var(&c.Spec.Dropout, "dropout", c.Spec.Dropout, "dropout before the dense layer")
+	fs.BoolVar(&c.Spec.TTA, "tta", c.Spec.TTA, "classify by averaging the logits of the 8 rotations and flips (saved in the model)")
+	fs.StringVar(&c.Optimizer, "optimizer", c.Optimizer, "sgd (with --momentum), adam or adamw")
+	fs.Float64Var(&c.Momentum, "momentum", c.Momentum, "SGD momentum")
+	fs.Float64Var(&c.WeightDecay, "weight-decay", c.WeightDecay, "weight decay of conv and dense weights (decoupled for adamw; default 0, 0.01 for adamw)")
+	fs.Float64Var(&c.Warmup, "warmup", c.Warmup, "epochs of linear learning-rate warm-up before the cosine decay")
+	fs.Float64Var(&c.ValFrac, "val-frac", c.ValFrac, "fraction of the training split held out to pick the best epoch (0: keep the last)")
+	fs.IntVar(&c.Patience, "patience", c.Patience, "stop after this many epochs without a better validation accuracy (0: never)")
+	fs.BoolVar(&c.Augment, "augment", c.Augment, "random rotation by 90 degrees, flip and shift of each training image")
+	fs.IntVar(&c.Shift, "shift", c.Shift, "largest augmentation shift in pixels")
+	fs.BoolVar(&c.Rotate, "rotate", c.Rotate, "augment with rotations by any angle (bilinear, reflecting at the borders) instead of quarter turns only")
+	fs.Float64Var(&c.Zoom, "zoom", c.Zoom, "with --rotate, also scale each training image by a factor from 1/zoom to zoom (1: no scaling)")
+	fs.StringVar(&c.Balance, "balance", c.Balance, "class imbalance in training: none (--logit-adjust handles it after training), weights (loss weighted 1/count per class), sqrt (1/sqrt(count), milder) or sample (balanced sampling)")
+	fs.Float64Var(&c.LabelSmoothing, "label-smoothing", c.LabelSmoothing, "label smoothing of the cross-entropy")
+	fs.StringVar(&c.Loss, "loss", c.Loss, "ce (softmax cross-entropy) or bce (the assignment's summed binary cross-entropy)")
+	fs.StringVar(&c.LogitAdjust, "logit-adjust", c.LogitAdjust, "shift the logits by -tau*log(class prior) after training, trading accuracy on common classes for recall on rare ones: auto (the tau from 0 to 1 with the best balanced accuracy on the validation part among those costing at most 1 point of its accuracy), none, or a tau")
+}
+
+// trainConfig returns the run's settings: the architecture's defaults with
+// the flags given on the command line, or with --resume the checkpoint's
+// settings (a flag given with another value is an error) and the checkpoint.
+func trainConfig(cmd *cobra.Command, groupOf map[string]string, out *string, resume string, width, depth int) (train.Config, *train.Checkpoint, error) {
+	fl := cmd.Flags()
+	var cfg train.Config
+	var from *train.Checkpoint
+	if resume != "" {
+		if fl.Changed("out") && filepath.Clean(*out) != filepath.Clean(resume) {
+			return cfg, nil, fmt.Errorf("--resume %s continues in %s; --out %s conflicts (leave --out out)", resume, resume, *out)
+		}
+		var err error
+		if from, err = train.OpenCheckpoint(resume); err != nil {
+			return cfg, nil, err
+		}
+		cfg, *out = *from.State.Config, resume
+	} else {
+		var err error
+		if cfg, err = train.DefaultConfig(fl.Lookup("arch").Value.String()); err != nil {
+			return cfg, nil, fmt.Errorf("--arch: %w", err)
 		}
 	}
-	res, err := train.SGDResumable(ctx, net, ds.Train, ds.Test, cfg, src, ck, obs)
-	finish()
-	if err != nil {
-		return diskFull(err, f)
+	fresh := pflag.NewFlagSet("", pflag.ContinueOnError)
+	fresh.StringVar(&cfg.Arch, "arch", cfg.Arch, "")
+	registerData(fresh, &cfg.Data, cfg.Data.Prepare.Channels, "")
+	bindRun(fresh, &cfg)
+	bindSteps(fresh, &cfg)
+	bindEpochs(fresh, &cfg)
+	trainer := "steps"
+	if train.ByEpochs(cfg.Arch) {
+		trainer = "epochs"
 	}
-	wall := time.Since(start)
-	last := res.Curve[len(res.Curve)-1]
-	if res.Interrupted {
-		fmt.Fprintf(env.Stderr, "interrupted after %d steps: writing what was learned\n", res.Steps)
+	var err error
+	fl.Visit(func(f *pflag.Flag) {
+		if err != nil || trainOnly[f.Name] {
+			return
+		}
+		if g := groupOf[f.Name]; g != "data" && g != "run" && g != trainer {
+			err = fmt.Errorf("--%s is a setting of %s, not of --arch %s", f.Name, strings.ToLower(strings.SplitN(groupTitle(g), " (", 2)[0]), cfg.Arch)
+			return
+		}
+		had := fresh.Lookup(f.Name).Value.String()
+		if from != nil && had != f.Value.String() {
+			err = fmt.Errorf("--resume %s: --%s %s conflicts with the checkpoint's --%s %s (a resumed run keeps its settings)", resume, f.Name, f.Value, f.Name, had)
+			return
+		}
+		if serr := fresh.Set(f.Name, f.Value.String()); serr != nil {
+			err = fmt.Errorf("--%s: %w", f.Name, serr)
+		}
+	})
+	if err == nil && (fl.Changed("width") || fl.Changed("depth")) {
+		err = doublingWidths(&cfg, fl.Changed("widths"), width, depth)
 	}
-	m.Meta.Info["steps"] = strconv.Itoa(res.Steps)
-	if err := m.Save(filepath.Join(f.out, "model")); err != nil {
-		return diskFull(err, f)
+	return cfg, from, err
+}
+
+// doublingWidths sets the widths from --width and --depth: base, then
+// doubling up to 4x base, depth blocks.
+func doublingWidths(cfg *train.Config, widthsGiven bool, base, depth int) error {
+	if widthsGiven {
+		return fmt.Errorf("--widths and --width/--depth: give one or the other")
 	}
-	if err := writeCurve(filepath.Join(f.out, "curve.csv"), res.Curve); err != nil {
-		return diskFull(err, f)
+	if base == 0 {
+		base = cfg.Spec.Widths[0]
 	}
-	if err := plotCurves(f.out, res.Curve, ds.MajorityAccuracy(ds.Test), f.arch, ds.Scheme.Name); err != nil {
-		return diskFull(err, f)
+	if depth == 0 {
+		depth = len(cfg.Spec.Widths)
 	}
-	metrics := map[string]any{
-		"model": f.arch, "data": raw.Path, "scheme": ds.Scheme.Name, "channels": f.df.channels,
-		"n_train": ds.Train.Len(), "n_test": ds.Test.Len(), "dim": ds.Dim(),
-		"seed": f.seed, "split_seed": f.df.splitSeed, "test_frac": f.df.testFrac,
-		"steps": res.Steps, "interrupted": res.Interrupted,
-		"flags":              flagValues(cmd),
-		"test_accuracy":      last.TestAccuracy,
-		"test_loss":          last.TestLoss,
-		"train_loss":         last.TrainLoss,
-		"best_test_accuracy": bestAccuracy(res.Curve),
-		"majority_accuracy":  ds.MajorityAccuracy(ds.Test),
-		"wall_seconds":       wall.Seconds(),
-		"step_ms":            float64(res.StepTime) / 1e6,
+	if base < 1 || base > 1024 || depth < 1 || depth > 8 {
+		return fmt.Errorf("--width %d --depth %d: need a width of 1 to 1024 and 1 to 8 blocks", base, depth)
 	}
-	if err := writeJSON(filepath.Join(f.out, "metrics.json"), metrics); err != nil {
-		return diskFull(err, f)
-	}
-	fmt.Fprintf(env.Stdout, "test accuracy %.4f (majority class %.4f) after %d steps in %.1fs; wrote %s\n",
-		last.TestAccuracy, ds.MajorityAccuracy(ds.Test), res.Steps, wall.Seconds(), f.out)
-	if f.report { // --report (report.go)
-		return runReport(env, f.out, ds)
+	cfg.Spec.Widths = nil
+	for i := range depth {
+		cfg.Spec.Widths = append(cfg.Spec.Widths, base<<min(i, 2))
 	}
 	return nil
 }
 
-// diskFull adds to a write error from a full disk what was kept and how to
-// go on: files are written atomically (package atomicfile), so the previous
-// checkpoint and model are whole.
-func diskFull(err error, f *trainFlags) error {
-	if !errors.Is(err, syscall.ENOSPC) {
-		return err
-	}
-	if f.checkpointEvery > 0 {
-		if _, _, cerr := train.ReadCheckpoint(filepath.Join(f.out, checkpointFile)); cerr == nil {
-			return fmt.Errorf("%w (the last checkpoint in %s is intact: free some space and continue with galaxy train --resume %s)", err, f.out, f.out)
+func groupTitle(name string) string {
+	for _, g := range trainGroups {
+		if g.name == name {
+			return g.title
 		}
 	}
-	return fmt.Errorf("%w (files already in %s are intact; free some space and run again)", err, f.out)
+	return name
 }
 
-// checkpointFile is the name of a run's checkpoint in its output folder (a
-// model file with the training state in its header; see train.WriteCheckpoint).
-const checkpointFile = "checkpoint"
-
-// notRecorded are the train flags a checkpoint does not record: they do not
-// change what is learned, so --resume takes them afresh.
-var notRecorded = map[string]bool{"resume": true, "out": true, "report": true, "help": true}
-
-// recordedFlags returns the flags a checkpoint records.
-func recordedFlags(cmd *cobra.Command) map[string]string {
-	out := map[string]string{}
-	cmd.Flags().VisitAll(func(fl *pflag.Flag) {
-		if !notRecorded[fl.Name] {
-			out[fl.Name] = fl.Value.String()
-		}
-	})
-	return out
+// archList lists the registered architectures with their summaries.
+func archList() string {
+	var s []string
+	for _, a := range model.Archs() {
+		s = append(s, a.Name+" ("+a.Summary+")")
+	}
+	return strings.Join(s, "; ")
 }
 
-// resumeFlags reads --resume DIR's checkpoint and sets the command's flags to
-// those it recorded, refusing any flag given on the command line with another
-// value. The run continues in DIR.
-func resumeFlags(f *trainFlags, cmd *cobra.Command) (*model.Model, *train.State, error) {
-	dir := f.resume
-	if cmd.Flags().Changed("out") && filepath.Clean(f.out) != filepath.Clean(dir) {
-		return nil, nil, fmt.Errorf("--resume %s continues in %s; --out %s conflicts (leave --out out)", dir, dir, f.out)
+// archDefaults lists a default of every architecture: "seed-mlp g, cnn all, ...".
+func archDefaults(of func(model.Defaults) string) string {
+	var s []string
+	for _, a := range model.Archs() {
+		s = append(s, a.Name+" "+of(a.Defaults))
 	}
-	m, st, err := train.ReadCheckpoint(filepath.Join(dir, checkpointFile))
-	if errors.Is(err, train.ErrNoCheckpoint) {
-		return nil, nil, fmt.Errorf("--resume %s: the run is incomplete and has no checkpoint to resume from (it stopped before its first one); start it again", dir)
-	}
-	if err != nil {
-		return nil, nil, fmt.Errorf("--resume %s: %w", dir, err)
-	}
-	fl := cmd.Flags()
-	for name, v := range st.Flags {
-		if notRecorded[name] {
-			continue
-		}
-		cur := fl.Lookup(name)
-		if cur == nil {
-			return nil, nil, fmt.Errorf("--resume %s: the checkpoint records flag --%s, which this galaxy does not know", dir, name)
-		}
-		if fl.Changed(name) && cur.Value.String() != v {
-			return nil, nil, fmt.Errorf("--resume %s: --%s %s conflicts with the checkpoint's --%s %s (a resumed run keeps its flags)", dir, name, cur.Value.String(), name, v)
-		}
-		if cur.Value.String() == v {
-			continue // as it is: a default stays a default (the cnn's depend on other flags)
-		}
-		if err := fl.Set(name, v); err != nil {
-			return nil, nil, fmt.Errorf("--resume %s: flag --%s %q: %w", dir, name, v, err)
-		}
-	}
-	f.out = dir
-	return m, st, nil
+	return strings.Join(s, ", ")
 }
 
-// progress returns an observer that draws a progress bar on a terminal and
-// prints plain lines at each evaluation otherwise.
+// intList is a flag of comma-separated integers from 1 to hi.
+type intList struct {
+	v  *[]int
+	hi int
+}
+
+func (l intList) String() string {
+	if l.v == nil {
+		return ""
+	}
+	s := make([]string, len(*l.v))
+	for i, n := range *l.v {
+		s[i] = strconv.Itoa(n)
+	}
+	return strings.Join(s, ",")
+}
+
+func (l intList) Set(v string) error {
+	var out []int
+	for _, s := range strings.Split(v, ",") {
+		n, err := strconv.Atoi(strings.TrimSpace(s))
+		if err != nil || n < 1 || n > l.hi {
+			return fmt.Errorf("%q: need comma-separated whole numbers from 1 to %d", v, l.hi)
+		}
+		out = append(out, n)
+	}
+	*l.v = out
+	return nil
+}
+
+func (l intList) Type() string { return "ints" }
+
+// progress returns an observer that logs to w and draws a progress bar of
+// the steps on a terminal (plain lines at each evaluation otherwise).
 func progress(w io.Writer, steps int) (train.Observer, func()) {
+	obs := train.Observer{Log: w, Epoch: func(st train.EpochStat, p train.Point) {
+		best := ""
+		if st.Best {
+			best = " *"
+		}
+		fmt.Fprintf(w, "epoch %d: train loss %.4f, val accuracy %.4f (balanced %.4f), test accuracy %.4f (balanced %.4f), lr %.2g, %.1fs (%.0f images/s)%s\n",
+			st.Epoch, st.TrainLoss, st.ValAccuracy, st.ValBalanced, p.TestAccuracy, st.TestBalanced, st.LR, st.Seconds, st.ImagesPerSec, best)
+	}}
 	if !isTerminal(w) {
-		return train.Observer{Eval: func(p train.Point) {
+		obs.Eval = func(p train.Point) {
 			fmt.Fprintf(w, "step %d: train loss %.4f, test loss %.4f, test accuracy %.4f\n", p.Step, p.TrainLoss, p.TestLoss, p.TestAccuracy)
-		}}, func() {}
+		}
+		return obs, func() {}
 	}
 	bar := progressbar.NewOptions(steps, progressbar.OptionSetWriter(w), progressbar.OptionShowIts(),
 		progressbar.OptionSetItsString("steps"), progressbar.OptionThrottle(100*time.Millisecond),
 		progressbar.OptionShowCount(), progressbar.OptionSetWidth(30), progressbar.OptionSetPredictTime(true))
 	done := 0
-	return train.Observer{
-			Step: func(step int) { bar.Add(step - done); done = step },
-			Eval: func(p train.Point) { bar.Describe(fmt.Sprintf("test acc %.4f", p.TestAccuracy)) },
-		}, func() {
+	obs.Step = func(step int) { bar.Add(step - done); done = step }
+	obs.Eval = func(p train.Point) { bar.Describe(fmt.Sprintf("test acc %.4f", p.TestAccuracy)) }
+	return obs, func() {
+		if done > 0 {
 			bar.Finish()
 			fmt.Fprintln(w)
 		}
-}
-
-func bestAccuracy(c []train.Point) float64 {
-	b := 0.0
-	for _, p := range c {
-		b = max(b, p.TestAccuracy)
 	}
-	return b
-}
-
-func flagValues(cmd *cobra.Command) map[string]string {
-	out := map[string]string{}
-	cmd.Flags().VisitAll(func(f *pflag.Flag) { out[f.Name] = f.Value.String() })
-	return out
-}
-
-func writeCurve(path string, curve []train.Point) error {
-	return atomicfile.Write(path, func(w io.Writer) error {
-		cw := csv.NewWriter(w)
-		cw.Write([]string{"step", "train_loss", "test_loss", "test_accuracy"})
-		for _, p := range curve {
-			cw.Write([]string{strconv.Itoa(p.Step), ff(p.TrainLoss), ff(p.TestLoss), ff(p.TestAccuracy)})
-		}
-		cw.Flush()
-		return cw.Error()
-	})
-}
-
-func ff(v float64) string { return strconv.FormatFloat(v, 'g', 8, 64) }
-
-func writeJSON(path string, v any) error {
-	b, err := json.MarshalIndent(v, "", "  ")
-	if err != nil {
-		return err
-	}
-	return atomicfile.WriteBytes(path, append(b, '\n'))
-}
-
-func plotCurves(dir string, curve []train.Point, majority float64, arch, sch string) error {
-	acc, loss := report.CurveCharts(curve, majority, arch, sch)
-	if err := acc.Save(filepath.Join(dir, "accuracy")); err != nil {
-		return err
-	}
-	return loss.Save(filepath.Join(dir, "loss"))
 }

@@ -64,7 +64,7 @@ func checkFolder(t *testing.T, out string) (hasCheckpoint bool) {
 			t.Fatalf("corrupt model after SIGKILL: %v", err)
 		}
 	}
-	_, _, err := train.ReadCheckpoint(filepath.Join(out, checkpointFile))
+	_, _, err := train.ReadCheckpoint(filepath.Join(out, train.CheckpointFile))
 	switch {
 	case err == nil:
 		return true
@@ -128,7 +128,7 @@ func TestKillAndResume(t *testing.T) {
 		t.Fatalf("final run: %s", msg)
 	}
 	t.Logf("uninterrupted run %v; %d kills: %d resumed from a checkpoint, %d reported incomplete, %d runs finished before their kill", wall.Round(time.Millisecond), killed, resumed, incomplete, finishedEarly)
-	for _, name := range []string{"model", "curve.csv", checkpointFile} {
+	for _, name := range []string{"model", "curve.csv", train.CheckpointFile} {
 		a, _ := os.ReadFile(filepath.Join(ref, name))
 		b, _ := os.ReadFile(filepath.Join(out, name))
 		if len(a) == 0 || !bytes.Equal(a, b) {

@@ -17,7 +17,7 @@ import (
 func TestKillAndResumeCNN(t *testing.T) {
 	dir := t.TempDir()
 	p := writeNPZ(t, dir, 240, 12)
-	common := []string{"--data", p, "--labels", "gz1", "--scheme", "morph4", "--model", "cnn", "--widths", "6,8", "--epochs", "12",
+	common := []string{"--data", p, "--labels", "gz1", "--scheme", "morph4", "--arch", "cnn", "--widths", "6,8", "--epochs", "12",
 		"--batch", "16", "--seed", "4", "--tta=false"}
 	ref := filepath.Join(dir, "ref")
 	start := time.Now()

@@ -16,7 +16,7 @@ func TestTrainCNNLogitAdjust(t *testing.T) {
 	p := writeNPZ(t, dir, 200, 12)
 	for _, mode := range []string{"auto", "none", "0.7"} {
 		rdir := filepath.Join(dir, "run-"+mode)
-		code, stdout, stderr := run(t, "train", "--data", p, "--labels", "gz1", "--scheme", "morph4", "--model", "cnn",
+		code, stdout, stderr := run(t, "train", "--data", p, "--labels", "gz1", "--scheme", "morph4", "--arch", "cnn",
 			"--widths", "4,8", "--epochs", "2", "--seed", "3", "--logit-adjust", mode, "--tta=false", "--out", rdir)
 		if code != 0 {
 			t.Fatalf("%s: train exit %d: %s", mode, code, stderr)
@@ -55,8 +55,8 @@ func TestTrainCNNLogitAdjust(t *testing.T) {
 		}
 		_ = stdout
 	}
-	code, _, stderr := run(t, "train", "--data", p, "--labels", "gz1", "--model", "cnn", "--logit-adjust", "lots", "--out", filepath.Join(dir, "bad"))
-	if code == 0 || !strings.Contains(stderr, `--logit-adjust "lots"`) || strings.Count(strings.TrimSpace(stderr), "\n") > 0 {
+	code, _, stderr := run(t, "train", "--data", p, "--labels", "gz1", "--arch", "cnn", "--logit-adjust", "lots", "--out", filepath.Join(dir, "bad"))
+	if code == 0 || !strings.Contains(stderr, `logit adjustment "lots"`) || strings.Count(strings.TrimSpace(stderr), "\n") > 0 {
 		t.Errorf("bad --logit-adjust: exit %d, stderr %q", code, stderr)
 	}
 }
@@ -69,7 +69,7 @@ func TestTrainCNNCropConvsRotate(t *testing.T) {
 	dir := t.TempDir()
 	p := writeNPZ(t, dir, 200, 12)
 	rdir := filepath.Join(dir, "run")
-	code, _, stderr := run(t, "train", "--data", p, "--labels", "gz1", "--scheme", "morph4", "--model", "cnn",
+	code, _, stderr := run(t, "train", "--data", p, "--labels", "gz1", "--scheme", "morph4", "--arch", "cnn",
 		"--widths", "4,8", "--convs", "1,2", "--crop", "8", "--rotate", "--zoom", "1.1", "--epochs", "2", "--seed", "3", "--out", rdir)
 	if code != 0 {
 		t.Fatalf("train exit %d: %s", code, stderr)
@@ -100,13 +100,13 @@ func TestTrainCNNCropConvsRotate(t *testing.T) {
 		args []string
 		want string
 	}{
-		{[]string{"--widths", "4,8", "--convs", "1"}, `--convs "1": 1 counts for 2 blocks`},
-		{[]string{"--widths", "4,8", "--convs", "1,x"}, `--convs "1,x"`},
+		{[]string{"--widths", "4,8", "--convs", "1"}, "1 convolution counts for 2 blocks"},
+		{[]string{"--widths", "4,8", "--convs", "1,x"}, `"1,x": need comma-separated`},
 		{[]string{"--crop", "7"}, "crop 7 of 12x12 images"},
 		{[]string{"--crop", "20"}, "crop 20 of 12x12 images"},
-		{[]string{"--rotate", "--zoom", "3"}, "--zoom 3"},
+		{[]string{"--rotate", "--zoom", "3"}, "zoom 3: must be from 1"},
 	} {
-		args := append([]string{"train", "--data", p, "--labels", "gz1", "--model", "cnn", "--out", filepath.Join(dir, "bad")}, c.args...)
+		args := append([]string{"train", "--data", p, "--labels", "gz1", "--arch", "cnn", "--out", filepath.Join(dir, "bad")}, c.args...)
 		code, _, stderr := run(t, args...)
 		lines := strings.Split(strings.TrimSpace(stderr), "\n")
 		last := lines[len(lines)-1]

@@ -120,7 +120,7 @@ func TestTrainDiskFull(t *testing.T) {
 	if msg, err := runCLI(t, append([]string{"train", "--out", ref}, common...)...); err != nil {
 		t.Fatalf("reference run: %s", msg)
 	}
-	ckSize, modelSize := fileSize(t, filepath.Join(ref, checkpointFile)), fileSize(t, filepath.Join(ref, "model"))
+	ckSize, modelSize := fileSize(t, filepath.Join(ref, train.CheckpointFile)), fileSize(t, filepath.Join(ref, "model"))
 	t.Logf("checkpoint %d bytes, model %d bytes", ckSize, modelSize)
 
 	// (1) Room for one checkpoint and half of the next one's temporary file.
@@ -130,11 +130,11 @@ func TestTrainDiskFull(t *testing.T) {
 	}
 	fillTo(t, disk, ckSize+ckSize/2)
 	msg, err := runCLI(t, append([]string{"train", "--out", out}, common...)...)
-	checkFull(t, msg, err, out, checkpointFile)
+	checkFull(t, msg, err, out, train.CheckpointFile)
 	if !strings.Contains(msg, "--resume "+out) {
 		t.Errorf("the error does not say how to go on:\n%s", msg)
 	}
-	_, st, cerr := train.ReadCheckpoint(filepath.Join(out, checkpointFile))
+	_, st, cerr := train.ReadCheckpoint(filepath.Join(out, train.CheckpointFile))
 	if cerr != nil {
 		t.Fatalf("the previous checkpoint is damaged: %v", cerr)
 	}
@@ -151,7 +151,7 @@ func TestTrainDiskFull(t *testing.T) {
 	if msg, err := runCLI(t, "train", "--resume", out); err != nil {
 		t.Fatalf("resume after freeing space: %s", msg)
 	}
-	for _, name := range []string{"model", checkpointFile, "curve.csv"} {
+	for _, name := range []string{"model", train.CheckpointFile, "curve.csv"} {
 		a, _ := os.ReadFile(filepath.Join(ref, name))
 		b, _ := os.ReadFile(filepath.Join(out, name))
 		if len(a) == 0 || !bytes.Equal(a, b) {
@@ -162,7 +162,7 @@ func TestTrainDiskFull(t *testing.T) {
 	// (2) The folder holds a finished run's model and checkpoint; a new run
 	// there (without checkpoints) finds room for half a model.
 	prevModel, _ := os.ReadFile(filepath.Join(out, "model"))
-	prevCk, _ := os.ReadFile(filepath.Join(out, checkpointFile))
+	prevCk, _ := os.ReadFile(filepath.Join(out, train.CheckpointFile))
 	fillTo(t, disk, modelSize/2)
 	args := append([]string{"train", "--out", out}, common...)
 	args[len(args)-3] = "0" // --checkpoint-every 0
@@ -172,7 +172,7 @@ func TestTrainDiskFull(t *testing.T) {
 	if b, _ := os.ReadFile(filepath.Join(out, "model")); !bytes.Equal(b, prevModel) {
 		t.Error("the previous model changed")
 	}
-	if b, _ := os.ReadFile(filepath.Join(out, checkpointFile)); !bytes.Equal(b, prevCk) {
+	if b, _ := os.ReadFile(filepath.Join(out, train.CheckpointFile)); !bytes.Equal(b, prevCk) {
 		t.Error("the previous checkpoint changed")
 	}
 	if _, err := model.Load(filepath.Join(out, "model")); err != nil {

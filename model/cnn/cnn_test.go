@@ -343,7 +343,7 @@ func TestSpecErrors(t *testing.T) {
 			t.Errorf("spec %+v built", s)
 		}
 	}
-	h := Spec{InC: 3, H: 69, W: 69, K: 4, Widths: RefWidths, Dropout: 0.3, TTA: true}
+	h := Spec{InC: 3, H: 69, W: 69, K: 4, Widths: Widths, Dropout: 0.3, TTA: true}
 	got, err := SpecFromHyper(h.Hyper(), 3, 69, 69, 4)
 	if err != nil || got.Dropout != 0.3 || !got.TTA || len(got.Widths) != 4 || got.Widths[2] != 128 {
 		t.Fatalf("hyper round trip: %+v %v", got, err)

@@ -1,6 +1,10 @@
 package cnn
 
-import "math"
+import (
+	"math"
+
+	"galaxy/num"
+)
 
 // SoftmaxCE returns the softmax cross-entropy of logits z laid out K×N (a
 // Dense layer's output: class c of image i at z[c*n+i]) against labels, and
@@ -24,15 +28,7 @@ func SoftmaxCE[T Float](z []T, k, n int, labels []int, smoothing float64, weight
 		if weights != nil {
 			w = weights[y]
 		}
-		mx := math.Inf(-1)
-		for c := 0; c < k; c++ {
-			mx = math.Max(mx, float64(z[c*n+i]))
-		}
-		var s float64
-		for c := 0; c < k; c++ {
-			p[c] = math.Exp(float64(z[c*n+i]) - mx)
-			s += p[c]
-		}
+		mx, s := num.SoftmaxExp(z[i:], k, n, p)
 		ls := math.Log(s)
 		for c := 0; c < k; c++ {
 			q := smoothing / float64(k)
@@ -60,9 +56,8 @@ func SummedBCE[T Float](z []T, k, n int, labels []int, dz []T) float64 {
 			if c == labels[i] {
 				t = 1
 			}
-			// BCE(σ(v), t) = max(v,0) - v t + log(1+e^-|v|), stable.
-			loss += math.Max(v, 0) - v*t + math.Log1p(math.Exp(-math.Abs(v)))
-			dz[c*n+i] = T((1/(1+math.Exp(-v)) - t) / float64(n))
+			loss += num.BCE(v, t)
+			dz[c*n+i] = T((num.Sigmoid(v) - t) / float64(n))
 		}
 	}
 	return loss / float64(n)

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"strconv"
+
+	"galaxy/model/modelfile"
 )
 
 // Spec describes a network of len(Widths) blocks, each one or more
@@ -42,13 +44,9 @@ func (s Spec) BlockConvs(i int) int {
 	return 1
 }
 
-// RefWidths are the widths of cnn-ref, the architecture of speed comparisons.
-var RefWidths = []int{32, 64, 128, 128}
-
-// DefaultWidths are the widths of the default cnn: those of cnn-ref (the
-// narrower 24, 48, 96, 96 reached 0.856 test accuracy on gz1 morph4 in 30
-// epochs, these 0.863 in 20).
-var DefaultWidths = []int{32, 64, 128, 128}
+// Widths are the block widths of the registered cnn and cnn-ref (the
+// experiments behind them: docs/experiments.md).
+var Widths = []int{32, 64, 128, 128}
 
 // Check reports a spec that cannot be built.
 func (s Spec) Check() error {
@@ -246,7 +244,7 @@ func (q *Seq[T]) ZeroGrad() {
 // InferBatch is how many images Logits passes through the network at once.
 const InferBatch = 64
 
-// Net is a float32 network and its spec: a model.Classifier.
+// Net is a float32 network and its spec: a model.Network.
 type Net struct {
 	Spec Spec
 	*Seq[float32]
@@ -299,6 +297,26 @@ func (n *Net) Logits(x []float32, b int, out []float32) {
 	}
 }
 
+// Layout returns the network's spec.
+func (n *Net) Layout() Spec { return n.Spec }
+
+// SetTTA turns test-time averaging over the symmetries of the square on or
+// off (training scores its epochs without it, 8x cheaper).
+func (n *Net) SetTTA(on bool) { n.Spec.TTA = on }
+
+// RandomSources returns the random sources of the dropout layers, in layer
+// order: with the weights, what a checkpoint must record to continue a run
+// exactly.
+func (n *Net) RandomSources() []*rand.PCG {
+	var out []*rand.PCG
+	for _, l := range n.Layers {
+		if d, ok := l.(*Dropout[float32]); ok {
+			out = append(out, d.Src)
+		}
+	}
+	return out
+}
+
 // AddLogitOffsets adds off[c] to every logit of class c (through the bias
 // of the last dense layer), as a logit adjustment does.
 func (n *Net) AddLogitOffsets(off []float64) error {
@@ -316,8 +334,18 @@ func (n *Net) AddLogitOffsets(off []float64) error {
 	return fmt.Errorf("cnn: no dense layer to take logit offsets")
 }
 
-// Tensors returns every parameter and buffer by name.
-func (n *Net) Tensors() []*Param[float32] { return n.Params() }
+// Tensors implements model.Network: every parameter and buffer by name,
+// sharing memory with the network.
+func (n *Net) Tensors() []modelfile.Tensor {
+	var ts []modelfile.Tensor
+	for _, p := range n.Params() {
+		ts = append(ts, modelfile.Tensor{Name: p.Name, Shape: p.Shape, Data: p.W})
+	}
+	return ts
+}
+
+// Hyper implements model.Network: the spec's sizes (Spec.Hyper).
+func (n *Net) Hyper() map[string]int { return n.Spec.Hyper() }
 
 // Load copies named tensors into the network; get returns a tensor's data
 // by name and shape.

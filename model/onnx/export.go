@@ -48,8 +48,9 @@
 // cnn models "tta" ("true" when the logits are the mean over the 8
 // symmetries, as galaxy classifies).
 //
-// New architectures add an exporter to Export: a function that adds their
-// initializers and nodes to a Graph (see exportSeed, exportCNN).
+// An architecture is exported when its network implements Exporter (model/seed
+// and model/cnn do, in their onnx.go): it adds its initializers and nodes to
+// the Graph; Export adds the input, the outputs and the metadata around them.
 package onnx
 
 import (
@@ -58,9 +59,16 @@ import (
 	"strconv"
 
 	"galaxy/model"
-	"galaxy/model/cnn"
-	"galaxy/model/seed"
 )
+
+// Exporter is a network that can write itself into an ONNX graph.
+type Exporter interface {
+	// ExportONNX adds the network's nodes to g, reading the input image
+	// (float32 [N, H, W, C], raw pixel values that the network multiplies
+	// by scale itself), and returns the name of its logits [N, K] and any
+	// metadata entries of its own.
+	ExportONNX(g *Graph, image string, scale float64) (logits string, meta [][2]string, err error)
+}
 
 // Versions written: ONNX IR version 8 and the default-domain operator set 13
 // (ONNX Runtime 1.10 and later read both).
@@ -80,37 +88,21 @@ func Export(m *model.Model) (*Model, error) {
 	image := g.Input("image", "raw pixel values 0..255, float32, HWC; the graph scales them itself",
 		Dim{Param: "N"}, Dim{Value: int64(in.Height)}, Dim{Value: int64(in.Width)}, Dim{Value: int64(len(in.Channels))})
 	k := int64(m.K())
-	var logits string
-	var extra [][2]string
-	switch m.Meta.Arch {
-	case model.ArchSeed:
-		net, ok := m.Net.(*seed.Net)
-		if !ok {
-			return nil, fmt.Errorf("onnx export: model says %q but holds a %T", m.Meta.Arch, m.Net)
-		}
-		logits = exportSeed(g, features(g, image, m), net)
-	case model.ArchCNN, model.ArchCNNRef:
-		net, ok := m.Net.(*cnn.Net)
-		if !ok {
-			return nil, fmt.Errorf("onnx export: model says %q but holds a %T", m.Meta.Arch, m.Net)
-		}
-		s := net.Spec
-		if s.InC != len(in.Channels) || s.H != in.Height || s.W != in.Width || s.K != m.K() {
-			return nil, fmt.Errorf("onnx export: network for %dx%dx%d images and %d classes, model file says %dx%dx%d and %d",
-				s.H, s.W, s.InC, s.K, in.Height, in.Width, len(in.Channels), m.K())
-		}
-		var err error
-		if logits, err = exportCNN(g, image, in.Scale, net); err != nil {
-			return nil, err
-		}
-		extra = append(extra, [2]string{"tta", strconv.FormatBool(s.AveragesSymmetries())})
-	default:
-		return nil, fmt.Errorf("onnx export: architecture %q cannot be exported (supported: %s, %s, %s)",
-			m.Meta.Arch, model.ArchSeed, model.ArchCNN, model.ArchCNNRef)
+	ex, ok := m.Net.(Exporter)
+	if !ok {
+		return nil, fmt.Errorf("onnx export: architecture %q cannot be exported", m.Meta.Arch)
+	}
+	arch, err := model.Lookup(m.Meta.Arch)
+	if err != nil {
+		return nil, fmt.Errorf("onnx export: %w", err)
+	}
+	logits, extra, err := ex.ExportONNX(g, image, in.Scale)
+	if err != nil {
+		return nil, err
 	}
 	batch := []Dim{{Param: "N"}, {Value: k}}
 	g.Output(logits, "class logits, higher = more likely", batch...)
-	probabilities(g, m.Meta.Arch, logits, batch)
+	probabilities(g, arch.Output, logits, batch)
 
 	classes, _ := json.Marshal(m.Meta.Classes)
 	chans, _ := json.Marshal(in.Channels)
@@ -137,36 +129,12 @@ func Export(m *model.Model) (*Model, error) {
 	}, nil
 }
 
-// features scales the raw image as the model's data preparation does
-// (feature = float32(pixel) * scale) and flattens it to [N, H*W*C]; HWC
-// row-major order is the order of the flattened features.
-func features(g *Graph, image string, m *model.Model) string {
-	scale := g.Floats("scale", []float32{float32(m.Meta.Input.Scale)})
-	scaled := g.Op("Mul", "scaled", []string{image, scale})
-	shape := g.Int64s("flat_shape", []int64{-1, int64(m.Dim())}, 2)
-	return g.Op("Reshape", "features", []string{scaled, shape})
-}
-
-// exportSeed adds the seed network, logits = W2 tanh(W1 x + b1) + b2, and
-// returns the name of the logits.
-func exportSeed(g *Graph, x string, net *seed.Net) string {
-	p := net.Params()
-	n, d, k := int64(p.N), int64(p.D), int64(p.K)
-	w1 := g.Floats("W1", p.W1, d, n)
-	b1 := g.Floats("b1", p.B1, d)
-	w2 := g.Floats("W2", p.W2, k, d)
-	b2 := g.Floats("b2", p.B2, k)
-	u := g.Op("Gemm", "hidden_pre", []string{x, w1, b1}, AttrInt("transB", 1))
-	h := g.Op("Tanh", "hidden", []string{u})
-	return g.Op("Gemm", "logits", []string{h, w2, b2}, AttrInt("transB", 1))
-}
-
 // probabilities adds the outputs "scores" and "probabilities", computed from
-// the logits as Model.Probabilities does. For seed-mlp the scores are the
-// independent sigmoids; other networks are softmax classifiers, whose
-// scores are their probabilities.
-func probabilities(g *Graph, arch, logits string, dims []Dim) {
-	if arch == model.ArchSeed {
+// the logits as Model.Probabilities does. For an architecture of
+// independent sigmoid outputs (seed-mlp) the scores are the sigmoids;
+// softmax classifiers' scores are their probabilities.
+func probabilities(g *Graph, out model.Output, logits string, dims []Dim) {
+	if out == model.Sigmoids {
 		scores := g.Op("Sigmoid", "scores", []string{logits})
 		g.Output(scores, "independent sigmoid scores of the classes", dims...)
 		axes := g.Int64s("sum_axes", []int64{1}, 1)

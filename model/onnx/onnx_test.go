@@ -1,8 +1,7 @@
-package onnx
+package onnx_test
 
 import (
 	"bytes"
-	"encoding/binary"
 	"encoding/json"
 	"fmt"
 	"math"
@@ -16,7 +15,9 @@ import (
 	"galaxy/model"
 	"galaxy/model/cnn"
 	"galaxy/model/modelfile"
+	"galaxy/model/onnx"
 	"galaxy/model/seed"
+	"galaxy/num"
 )
 
 // seedModel returns an untrained seed network on h x w images of the given
@@ -29,108 +30,18 @@ func seedModel(t *testing.T, h, w int, chans []int, d, k int, s uint64) *model.M
 		t.Fatal(err)
 	}
 	classes := []string{"smooth", "face-on spiral", "edge-on disk", "merger", "other"}[:k]
-	return &model.Model{Net: net, Meta: modelfile.Meta{Arch: model.ArchSeed, Scheme: "test",
+	return &model.Model{Net: net, Meta: modelfile.Meta{Arch: seed.Name, Scheme: "test",
 		Classes: classes,
 		Input:   modelfile.Input{Height: h, Width: w, Channels: chans, ChannelSpec: "test", SourceChannels: 3, Scale: 1.0 / 256},
 		Hyper:   map[string]int{"hidden": d}}}
 }
 
-// field is one decoded protobuf field.
-type field struct {
-	num, wire int
-	v         uint64 // varint or fixed32 value
-	b         []byte // length-delimited content
-}
-
-// decode splits a protobuf message into its fields, failing on malformed input.
-func decode(t *testing.T, b []byte) []field {
-	t.Helper()
-	var fs []field
-	for len(b) > 0 {
-		key, n := binary.Uvarint(b)
-		if n <= 0 {
-			t.Fatalf("bad key varint")
-		}
-		b = b[n:]
-		f := field{num: int(key >> 3), wire: int(key & 7)}
-		switch f.wire {
-		case 0:
-			f.v, n = binary.Uvarint(b)
-			if n <= 0 {
-				t.Fatalf("field %d: bad varint", f.num)
-			}
-			b = b[n:]
-		case 2:
-			l, n := binary.Uvarint(b)
-			if n <= 0 || uint64(len(b)-n) < l {
-				t.Fatalf("field %d: bad length", f.num)
-			}
-			f.b = b[n : n+int(l)]
-			b = b[n+int(l):]
-		case 5:
-			if len(b) < 4 {
-				t.Fatalf("field %d: short fixed32", f.num)
-			}
-			f.v = uint64(binary.LittleEndian.Uint32(b))
-			b = b[4:]
-		default:
-			t.Fatalf("field %d: unexpected wire type %d", f.num, f.wire)
-		}
-		fs = append(fs, f)
-	}
-	return fs
-}
-
-func get(fs []field, num int) []field {
-	var out []field
-	for _, f := range fs {
-		if f.num == num {
-			out = append(out, f)
-		}
-	}
-	return out
-}
-
-func one(t *testing.T, fs []field, num int) field {
-	t.Helper()
-	g := get(fs, num)
-	if len(g) != 1 {
-		t.Fatalf("field %d occurs %d times, want once", num, len(g))
-	}
-	return g[0]
-}
-
-func strs(fs []field, num int) []string {
-	var out []string
-	for _, f := range get(fs, num) {
-		out = append(out, string(f.b))
-	}
-	return out
-}
-
-// dims decodes a ValueInfoProto's shape as strings ("N", "69", ...).
-func dims(t *testing.T, vi []field) []string {
-	ty := decode(t, one(t, vi, valueType).b)
-	tt := decode(t, one(t, ty, typeTensorType).b)
-	if et := one(t, tt, tensorElemType).v; et != Float32 {
-		t.Errorf("elem_type %d, want float", et)
-	}
-	var out []string
-	for _, d := range get(decode(t, one(t, tt, tensorShape).b), shapeDim) {
-		df := decode(t, d.b)
-		if p := get(df, dimParam); len(p) > 0 {
-			out = append(out, string(p[0].b))
-		} else {
-			out = append(out, fmt.Sprint(one(t, df, dimValue).v))
-		}
-	}
-	return out
-}
-
-// TestStructure decodes the exported protobuf and checks it field by field.
+// TestStructure reads an exported seed model with the test's own ONNX reader
+// (spec_test.go: field numbers from onnx.proto3, not proto.go's) and checks
+// it field by field.
 func TestStructure(t *testing.T) {
 	m := seedModel(t, 69, 69, []int{2}, 6, 4, 1)
-	om, err := Export(m)
+	om, err := onnx.Export(m)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -138,112 +49,124 @@ func TestStructure(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	mp := decode(t, b)
-	if v := one(t, mp, modelIRVersion).v; v != 8 {
+	mp := readModel(t, b)
+	if v := mp.int(t, "ir_version"); v != 8 {
 		t.Errorf("ir_version %d", v)
 	}
-	if s := string(one(t, mp, modelProducerName).b); s != "galaxy" {
+	if s := mp.str(t, "producer_name"); s != "galaxy" {
 		t.Errorf("producer_name %q", s)
 	}
-	op := decode(t, one(t, mp, modelOpsetImport).b)
-	if v := one(t, op, opsetVersion).v; v != Opset {
-		t.Errorf("opset %d", v)
+	op := mp.all("opset_import")
+	if len(op) != 1 || op[0].m.int(t, "version") != 13 || (op[0].m.has("domain") && op[0].m.str(t, "domain") != "") {
+		t.Errorf("opset_import %d entries, want one: the default domain, version 13", len(op))
 	}
-	if doc := string(one(t, mp, modelDocString).b); !strings.Contains(doc, "0..255") {
+	if doc := mp.str(t, "doc_string"); !strings.Contains(doc, "0..255") {
 		t.Errorf("doc_string does not describe the input: %q", doc)
 	}
-	meta := map[string]string{}
-	for _, e := range get(mp, modelMetadataProps) {
-		ef := decode(t, e.b)
-		meta[string(one(t, ef, entryKey).b)] = string(one(t, ef, entryValue).b)
-	}
+	meta := mp.metadata(t)
 	var classes []string
 	if err := json.Unmarshal([]byte(meta["classes"]), &classes); err != nil || strings.Join(classes, ",") != "smooth,face-on spiral,edge-on disk,merger" {
 		t.Errorf("metadata classes %q (%v)", meta["classes"], err)
 	}
-	if meta["scheme"] != "test" || meta["channels"] != "[2]" || meta["arch"] != "seed-mlp" {
+	if meta["scheme"] != "test" || meta["channels"] != "[2]" || meta["arch"] != "seed-mlp" || meta["height"] != "69" || meta["scale"] != "0.00390625" {
 		t.Errorf("metadata %v", meta)
 	}
 
-	g := decode(t, one(t, mp, modelGraph).b)
-	var ops []string
-	for _, n := range get(g, graphNode) {
-		nf := decode(t, n.b)
-		ops = append(ops, string(one(t, nf, nodeOpType).b))
-		if string(one(t, nf, nodeOpType).b) == "Gemm" {
-			a := decode(t, one(t, nf, nodeAttribute).b)
-			if string(one(t, a, attrName).b) != "transB" || one(t, a, attrI).v != 1 || one(t, a, attrType).v != attrInt {
-				t.Errorf("Gemm attribute %v", a)
+	g := mp.msg(t, "graph")
+	if name := g.str(t, "name"); name != "galaxy_seed-mlp" {
+		t.Errorf("graph name %q", name)
+	}
+	inits := checkGraph(t, g)
+	var ops, names []string
+	for _, n := range g.all("node") {
+		ops = append(ops, n.m.str(t, "op_type"))
+		names = append(names, n.m.str(t, "name"))
+		a := n.m.attrs(t)
+		switch n.m.str(t, "op_type") {
+		case "Gemm":
+			if len(a) != 1 || a["transB"] == nil || a["transB"].int(t, "i") != 1 {
+				t.Errorf("%s attributes %v", n.m.str(t, "name"), a)
+			}
+		case "ReduceSum":
+			if len(a) != 1 || a["keepdims"] == nil || a["keepdims"].int(t, "i") != 1 {
+				t.Errorf("ReduceSum attributes %v", a)
+			}
+			if in := n.m.strs("input"); len(in) != 2 || fmt.Sprint(int64s(t, inits[in[1]])) != "[1]" {
+				t.Errorf("ReduceSum inputs %v: want the axes [1] second", in)
+			}
+		case "Reshape":
+			if in := n.m.strs("input"); len(in) != 2 || fmt.Sprint(int64s(t, inits[in[1]])) != "[-1 4761]" {
+				t.Errorf("Reshape inputs %v: want the shape [-1 4761] second", in)
+			}
+		default:
+			if len(a) != 0 {
+				t.Errorf("%s has attributes", n.m.str(t, "name"))
 			}
 		}
 	}
 	if got := strings.Join(ops, " "); got != "Mul Reshape Gemm Tanh Gemm Sigmoid ReduceSum Div" {
 		t.Errorf("nodes %s", got)
 	}
-	in := get(g, graphInput)
+	if got := strings.Join(names, " "); got != "Mul_scaled Reshape_features Gemm_hidden_pre Tanh_hidden Gemm_logits Sigmoid_scores ReduceSum_scores_sum Div_probabilities" {
+		t.Errorf("node names %s", got)
+	}
+	in := g.all("input")
 	if len(in) != 1 {
 		t.Fatalf("%d inputs", len(in))
 	}
-	inf := decode(t, in[0].b)
-	if name, d := string(one(t, inf, valueName).b), strings.Join(dims(t, inf), ","); name != "image" || d != "N,69,69,1" {
+	if name, d := in[0].m.str(t, "name"), in[0].m.shape(t); name != "image" || d != "N,69,69,1" {
 		t.Errorf("input %s [%s]", name, d)
 	}
+	if doc := in[0].m.str(t, "doc_string"); !strings.Contains(doc, "0..255") {
+		t.Errorf("input doc_string %q", doc)
+	}
 	var outs []string
-	for _, o := range get(g, graphOutput) {
-		of := decode(t, o.b)
-		outs = append(outs, string(one(t, of, valueName).b)+"["+strings.Join(dims(t, of), ",")+"]")
+	for _, o := range g.all("output") {
+		outs = append(outs, o.m.str(t, "name")+"["+o.m.shape(t)+"]")
 	}
 	if got := strings.Join(outs, " "); got != "logits[N,4] scores[N,4] probabilities[N,4]" {
 		t.Errorf("outputs %s", got)
 	}
 	p := m.Net.(*seed.Net).Params()
-	found := 0
-	for _, in := range get(g, graphInitializer) {
-		tf := decode(t, in.b)
-		if string(one(t, tf, tensorName).b) != "W1" {
+	for name, want := range map[string]struct {
+		dims string
+		data []float32
+	}{"W1": {"[6 4761]", p.W1}, "b1": {"[6]", p.B1}, "W2": {"[4 6]", p.W2}, "b2": {"[4]", p.B2}, "scale": {"[]", []float32{1.0 / 256}}} {
+		tm := inits[name]
+		if tm == nil {
+			t.Errorf("no initializer %s", name)
 			continue
 		}
-		found++
-		var shape []uint64
-		for pk := one(t, tf, tensorDims).b; len(pk) > 0; { // packed varints
-			v, n := binary.Uvarint(pk)
-			shape, pk = append(shape, v), pk[n:]
+		if d := fmt.Sprint(tm.ints("dims")); d != want.dims {
+			t.Errorf("%s dims %s, want %s", name, d, want.dims)
 		}
-		if fmt.Sprint(shape) != "[6 4761]" || one(t, tf, tensorDataType).v != Float32 {
-			t.Errorf("W1 dims %v, data_type %d", shape, one(t, tf, tensorDataType).v)
+		got := float32s(t, tm)
+		if len(got) != len(want.data) {
+			t.Fatalf("%s: %d values, want %d", name, len(got), len(want.data))
 		}
-		raw := one(t, tf, tensorRawData).b
-		if len(raw) != 4*len(p.W1) {
-			t.Fatalf("W1 raw_data %d bytes, want %d", len(raw), 4*len(p.W1))
-		}
-		for i, w := range p.W1 {
-			if got := math.Float32frombits(binary.LittleEndian.Uint32(raw[4*i:])); got != w {
-				t.Fatalf("W1[%d] = %g, want %g", i, got, w)
+		for i, w := range want.data {
+			if got[i] != w {
+				t.Fatalf("%s[%d] = %g, want %g", name, i, got[i], w)
 			}
 		}
 	}
-	if found != 1 {
-		t.Errorf("W1 initializer found %d times", found)
+	if len(inits) != 7 {
+		t.Errorf("%d initializers, want 7", len(inits))
 	}
 }
 
 func TestUnknownArchitecture(t *testing.T) {
 	m := seedModel(t, 5, 5, []int{0}, 2, 2, 1)
 	m.Meta.Arch = "resnet"
-	_, err := Export(m)
+	_, err := onnx.Export(m)
 	if err == nil || !strings.Contains(err.Error(), `"resnet"`) {
 		t.Fatalf("err = %v, want one naming the architecture", err)
-	}
-	// An architecture name that does not match the network.
-	m.Meta.Arch = "cnn"
-	if _, err = Export(m); err == nil || !strings.Contains(err.Error(), `model says "cnn" but holds a *seed.Net`) {
-		t.Fatalf("err = %v", err)
 	}
 }
 
 func TestGraphCheck(t *testing.T) {
-	g := &Graph{Name: "g"}
-	x := g.Input("x", "", Dim{Param: "N"})
+	g := &onnx.Graph{Name: "g"}
+	x := g.Input("x", "", onnx.Dim{Param: "N"})
 	g.Op("Tanh", "y", []string{x, "missing"})
 	g.Output("y", "")
 	if err := g.Check(); err == nil || !strings.Contains(err.Error(), "missing") {
@@ -283,7 +206,7 @@ for p in sys.argv[1:]:
 
 func writeModel(t *testing.T, m *model.Model, path string) {
 	t.Helper()
-	om, err := Export(m)
+	om, err := onnx.Export(m)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -365,8 +288,8 @@ func galaxyOutputs(m *model.Model, x []float32, b int) map[string][]float32 {
 	for r := 0; r < b; r++ {
 		m.Probabilities(logits[r*k:(r+1)*k], want["probabilities"][r*k:(r+1)*k])
 		for j := 0; j < k; j++ {
-			if m.Meta.Arch == model.ArchSeed {
-				want["scores"][r*k+j] = seed.Sigmoid(logits[r*k+j])
+			if m.Meta.Arch == seed.Name {
+				want["scores"][r*k+j] = num.Sigmoid(logits[r*k+j])
 			} else {
 				want["scores"][r*k+j] = want["probabilities"][r*k+j]
 			}
@@ -475,7 +398,7 @@ func cnnWrap(t *testing.T, net *cnn.Net, chans []int, seed uint64) *model.Model 
 		}
 	}
 	classes := []string{"smooth", "face-on spiral", "edge-on disk", "merger", "other", "odd"}[:s.K]
-	return &model.Model{Net: net, Meta: modelfile.Meta{Arch: model.ArchCNN, Scheme: "test", Classes: classes,
+	return &model.Model{Net: net, Meta: modelfile.Meta{Arch: cnn.Name, Scheme: "test", Classes: classes,
 		Input: modelfile.Input{Height: s.H, Width: s.W, Channels: chans, ChannelSpec: "test", SourceChannels: 3, Scale: 1.0 / 256},
 		Hyper: s.Hyper()}}
 }
@@ -571,21 +494,15 @@ func TestCNNUnsupportedLayer(t *testing.T) {
 	m := cnnModel(t, cnn.Spec{InC: 1, H: 9, W: 9, K: 2, Widths: []int{2, 2}}, []int{0}, 1)
 	net := m.Net.(*cnn.Net)
 	net.Layers = append(net.Layers[:3], append([]cnn.Layer[float32]{&fakeLayer{}}, net.Layers[3:]...)...)
-	_, err := Export(m)
-	if err == nil || !strings.Contains(err.Error(), "layer 4, onnx.fakeLayer, not supported") {
+	_, err := onnx.Export(m)
+	if err == nil || !strings.Contains(err.Error(), "layer 4, onnx_test.fakeLayer, not supported") {
 		t.Fatalf("err = %v, want one naming the layer", err)
-	}
-	// A network whose sizes do not fit its model file.
-	m = cnnModel(t, cnn.Spec{InC: 1, H: 9, W: 9, K: 2, Widths: []int{2, 2}}, []int{0}, 1)
-	m.Meta.Input.Height = 10
-	if _, err := Export(m); err == nil || !strings.Contains(err.Error(), "model file says 10x9x1") {
-		t.Fatalf("err = %v", err)
 	}
 	// A network that does not end in K logits (2 channels, 3 classes).
 	m = cnnModel(t, cnn.Spec{InC: 1, H: 9, W: 9, K: 3, Widths: []int{2, 2}}, []int{0}, 1)
 	net = m.Net.(*cnn.Net)
 	net.Layers = net.Layers[:len(net.Layers)-1]
-	if _, err := Export(m); err == nil || !strings.Contains(err.Error(), "ends in 2x1x1 values per image, not 3 logits") {
+	if _, err := onnx.Export(m); err == nil || !strings.Contains(err.Error(), "ends in 2x1x1 values per image, not 3 logits") {
 		t.Fatalf("err = %v", err)
 	}
 }
@@ -594,7 +511,7 @@ func TestCNNUnsupportedLayer(t *testing.T) {
 // folded into the convolutions, the 8 symmetries batched and averaged.
 func TestCNNStructure(t *testing.T) {
 	m := cnnModel(t, cnn.Spec{InC: 3, H: 21, W: 21, K: 4, Widths: []int{4, 6, 8}, Dropout: 0.2, TTA: true}, []int{0, 1, 2}, 1)
-	om, err := Export(m)
+	om, err := onnx.Export(m)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -614,7 +531,51 @@ func TestCNNStructure(t *testing.T) {
 	if meta["arch"] != "cnn" || meta["tta"] != "true" {
 		t.Errorf("metadata %v", meta)
 	}
-	if _, err := om.Marshal(); err != nil {
+	b, err := om.Marshal()
+	if err != nil {
 		t.Fatal(err)
+	}
+	// The file as the test's own reader (spec_test.go) sees it: the same
+	// nodes, and the list attributes (packed ints) the cnn graph uses.
+	mp := readModel(t, b)
+	if fm := mp.metadata(t); fm["arch"] != "cnn" || fm["tta"] != "true" {
+		t.Errorf("metadata in the file %v", fm)
+	}
+	g := mp.msg(t, "graph")
+	checkGraph(t, g)
+	attrs := map[string]string{}
+	var fops []string
+	for _, n := range g.all("node") {
+		op := n.m.str(t, "op_type")
+		fops = append(fops, op)
+		var as []string
+		for _, a := range n.m.all("attribute") {
+			if a.m.has("ints") {
+				as = append(as, fmt.Sprintf("%s=%v", a.m.str(t, "name"), a.m.ints("ints")))
+			} else {
+				as = append(as, fmt.Sprintf("%s=%d", a.m.str(t, "name"), a.m.int(t, "i")))
+			}
+		}
+		n.m.attrs(t) // each attribute's type names the one value field it has
+		if _, seen := attrs[op]; !seen {
+			attrs[op] = strings.Join(as, " ")
+		}
+	}
+	if got := strings.Join(fops, " "); got != want {
+		t.Errorf("nodes in the file\n%s\nwant\n%s", got, want)
+	}
+	for op, a := range map[string]string{
+		"Transpose":  "perm=[0 3 1 2]",
+		"Gather":     "axis=3",
+		"Conv":       "kernel_shape=[3 3] strides=[1 1] pads=[1 1 1 1]",
+		"MaxPool":    "kernel_shape=[2 2] strides=[2 2]",
+		"Flatten":    "axis=1",
+		"Gemm":       "transB=1",
+		"ReduceMean": "axes=[0] keepdims=0",
+		"Softmax":    "axis=1",
+	} {
+		if attrs[op] != a {
+			t.Errorf("first %s: attributes %q, want %q", op, attrs[op], a)
+		}
 	}
 }

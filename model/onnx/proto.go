@@ -205,9 +205,9 @@ func (g *Graph) Op(op, out string, inputs []string, attrs ...Attr) string {
 	return out
 }
 
-// rename gives value v the name out: v must be the output of the last node
+// Rename gives value v the name out: v must be the output of the last node
 // added, which is renamed; otherwise an Identity node copies v to out.
-func (g *Graph) rename(v, out string) string {
+func (g *Graph) Rename(v, out string) string {
 	if n := len(g.Nodes); n > 0 && len(g.Nodes[n-1].Outputs) == 1 && g.Nodes[n-1].Outputs[0] == v {
 		nd := &g.Nodes[n-1]
 		nd.Outputs[0], nd.Name = out, nd.Op+"_"+out

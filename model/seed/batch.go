@@ -125,8 +125,8 @@ func (m *Net) batchVector(x []float32, ys []int, dst *Params[float32], alpha flo
 		for c := 0; c < k; c++ {
 			z := s.z[r*k+c] + p.B2[c]
 			t := target[float32](c, y)
-			loss += BCE(z, t)
-			s.dz[r*k+c] = (Sigmoid(z) - t) * inv
+			loss += num.BCE(z, t)
+			s.dz[r*k+c] = (num.Sigmoid(z) - t) * inv
 		}
 	}
 	num.Gemm(false, false, b, d, k, 1, s.dz, k, p.W2, d, 0, s.du, d)
@@ -161,8 +161,8 @@ func (m *Net) batchLoop(x []float32, ys []int, g *Params[float32]) float32 {
 		for c := 0; c < k; c++ {
 			z := num.Dot(p.W2[c*d:(c+1)*d], m.h) + p.B2[c]
 			t := target[float32](c, y)
-			loss += BCE(z, t)
-			dz := (Sigmoid(z) - t) * inv
+			loss += num.BCE(z, t)
+			dz := (num.Sigmoid(z) - t) * inv
 			g.B2[c] += dz
 			num.Axpy(dz, m.h, g.W2[c*d:(c+1)*d])
 			num.Axpy(dz, p.W2[c*d:(c+1)*d], m.du)

@@ -140,8 +140,8 @@ func (m *Net) outputStep(y int, lr float32) float32 {
 	for c := 0; c < p.K; c++ {
 		z := num.Dot(p.W2[c*d:(c+1)*d], m.h) + p.B2[c]
 		t := target[float32](c, y)
-		loss += BCE(z, t)
-		m.dz[c] = Sigmoid(z) - t
+		loss += num.BCE(z, t)
+		m.dz[c] = num.Sigmoid(z) - t
 	}
 	// du = (W2ᵀ dz) ⊙ (1 - h²), with W2 before its update.
 	clear(m.du)
@@ -204,6 +204,6 @@ func hiddenTanh(hid, b1 []float32, b int) {
 func (m *Net) Scores(x []float32, b int, out []float32) {
 	m.Logits(x, b, out)
 	for i, z := range out[:b*m.p.K] {
-		out[i] = Sigmoid(z)
+		out[i] = num.Sigmoid(z)
 	}
 }

@@ -9,8 +9,8 @@
 //
 // by stochastic gradient descent with gradients derived by hand.
 //
-// Two implementations share the equations. The generic one (Net64 and the
-// functions on Params[F]) is written for reading and, in float64, for tests
+// Two implementations share the equations. The generic one (the functions
+// on Params[F]) is written for reading and, in float64, for tests
 // against finite differences. Net is the float32 fast path: one image per step
 // or a batch at once, on the kernels of package num.
 package seed
@@ -19,6 +19,8 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+
+	"galaxy/num"
 )
 
 // Float is the element type of the generic reference path.
@@ -72,24 +74,6 @@ func (p *Params[F]) Check() error {
 	return nil
 }
 
-// BCE returns the binary cross-entropy of one output with logit z and target
-// y, -y log σ(z) - (1-y) log(1-σ(z)), computed stably from the logit:
-// max(z,0) - z·y + log(1 + e^-|z|). It never takes log(0).
-func BCE[F Float](z, y F) F {
-	zf, yf := float64(z), float64(y)
-	return F(math.Max(zf, 0) - zf*yf + math.Log1p(math.Exp(-math.Abs(zf))))
-}
-
-// Sigmoid is 1/(1+e^-z), stable for large |z|.
-func Sigmoid[F Float](z F) F {
-	zf := float64(z)
-	if zf >= 0 {
-		return F(1 / (1 + math.Exp(-zf)))
-	}
-	e := math.Exp(zf)
-	return F(e / (1 + e))
-}
-
 // Forward computes the hidden activations h = tanh(W1 v + b1) and the output
 // logits z = W2 h + b2 for one image v; a = sigmoid(z) are the class scores.
 func (p *Params[F]) Forward(v, h, z []F) {
@@ -117,7 +101,7 @@ func (p *Params[F]) Loss(v []F, y int) F {
 	p.Forward(v, h, z)
 	var l F
 	for c := range z {
-		l += BCE(z[c], target[F](c, y))
+		l += num.BCE(z[c], target[F](c, y))
 	}
 	return l
 }
@@ -136,8 +120,8 @@ func (p *Params[F]) Grad(v []F, y int, g *Params[F]) F {
 	dz := make([]F, p.K)
 	for c := range z {
 		t := target[F](c, y)
-		loss += BCE(z[c], t)
-		dz[c] = Sigmoid(z[c]) - t
+		loss += num.BCE(z[c], t)
+		dz[c] = num.Sigmoid(z[c]) - t
 	}
 	du := make([]F, p.D)
 	for c, d := range dz {

@@ -1,6 +1,7 @@
 package seed
 
 import (
+	"galaxy/num"
 	"math"
 	"math/rand/v2"
 	"testing"
@@ -66,15 +67,15 @@ func TestBCEStable(t *testing.T) {
 		{-3, 0, -math.Log(1 - 1/(1+math.Exp(3)))},
 		{1000, 1, 0}, {-1000, 0, 0}, {1000, 0, 1000}, {-1000, 1, 1000},
 	} {
-		got := BCE(c.z, c.y)
+		got := num.BCE(c.z, c.y)
 		if math.IsNaN(got) || math.IsInf(got, 0) || math.Abs(got-c.want) > 1e-12*math.Max(1, c.want) {
 			t.Errorf("BCE(%v, %v) = %v, want %v", c.z, c.y, got, c.want)
 		}
-		if g32 := BCE(float32(c.z), float32(c.y)); math.IsNaN(float64(g32)) || math.IsInf(float64(g32), 0) {
+		if g32 := num.BCE(float32(c.z), float32(c.y)); math.IsNaN(float64(g32)) || math.IsInf(float64(g32), 0) {
 			t.Errorf("BCE32(%v, %v) = %v", c.z, c.y, g32)
 		}
 	}
-	if s := Sigmoid(-1000.0); s != 0 || math.IsNaN(s) {
+	if s := num.Sigmoid(-1000.0); s != 0 || math.IsNaN(s) {
 		t.Errorf("Sigmoid(-1000) = %v", s)
 	}
 }

@@ -1,0 +1,55 @@
+package cnn
+
+import (
+	"math/rand/v2"
+
+	"galaxy/model"
+)
+
+// The registered names: the default convolutional network, and the
+// reference architecture of speed comparisons (bench/pytorch/cnnref.py),
+// the same network with PyTorch's plain recipe.
+const (
+	Name    = "cnn"
+	RefName = "cnn-ref"
+)
+
+func init() {
+	spec := model.Spec{Widths: Widths, Dropout: 0.3, TTA: true}
+	newNet := func(s model.Spec, rng *rand.Rand) (model.Network, error) { return New(specOf(s), rng) }
+	model.Register(model.Arch{
+		Name: Name,
+		Summary: "convolutional network: 4 blocks conv3x3-batch norm-ReLU of widths 32,64,128,128, 2x2 max-pool after the first three, " +
+			"global average pool, dropout 0.3, dense; all channels; 30 epochs of Adam 1e-3 with cosine decay, batch 64, " +
+			"D4 and shift augmentation, label smoothing 0.1, logit adjustment for the rare classes, TTA",
+		Output: model.Softmax,
+		Defaults: model.Defaults{Spec: spec, Channels: "all", Batch: 64, Epochs: 30, LabelSmoothing: 0.1, LogitAdjust: "auto"},
+		New:      newNet,
+		Load:     load,
+	})
+	model.Register(model.Arch{
+		Name:     RefName,
+		Summary:  "the reference network of speed comparisons: cnn's architecture, 25 epochs, no label smoothing or logit adjustment",
+		Output:   model.Softmax,
+		Defaults: model.Defaults{Spec: spec, Channels: "all", Batch: 64, Epochs: 25, LogitAdjust: "none"},
+		New:      newNet,
+		Load:     load,
+	})
+}
+
+// specOf returns the cnn spec of a model spec.
+func specOf(s model.Spec) Spec {
+	return Spec{InC: s.InC, H: s.H, W: s.W, K: s.K, Widths: s.Widths, Convs: s.Convs, Crop: s.Crop, Dropout: s.Dropout, TTA: s.TTA}
+}
+
+func load(s model.Spec, hyper map[string]int, get func(string, ...int) ([]float32, error)) (model.Network, error) {
+	spec, err := SpecFromHyper(hyper, s.InC, s.H, s.W, s.K)
+	if err != nil {
+		return nil, err
+	}
+	net, err := New(spec, rand.New(rand.NewPCG(1, 1)))
+	if err != nil {
+		return nil, err
+	}
+	return net, net.Load(get)
+}
