@@ -5,6 +5,8 @@
 package bench
 
 import (
+	"fmt"
+	"io"
 	"math"
 	"math/rand/v2"
 	"runtime"
@@ -133,4 +135,37 @@ func CNNRefThroughput(rounds int) (trainRate, inferRate float64) {
 	}
 	r := min(rounds, 5)
 	return train.Throughput(net, 64, 1, r, 2, true), train.Throughput(net, 256, 1, r, 1, false)
+}
+
+// Figures are the speed figures galaxy bench reports, by name.
+type Figures map[string]float64
+
+// All measures every figure with rounds rounds each.
+func All(rounds int) Figures {
+	f := Figures{
+		"seed_step_batch1_ms":   SeedStepBatch1(rounds),
+		"seed_step_batch10_ms":  SeedStepBatch(10, seed.Vector, rounds),
+		"seed_step_batch128_ms": SeedStepBatch(128, seed.Vector, rounds),
+		"seed_forward_2000_ms":  SeedForward(2000, rounds),
+		"sgemm_1024_gflops":     SgemmGflops(1024, rounds),
+	}
+	f["cnn_ref_train_images_per_s"], f["cnn_ref_infer_images_per_s"] = CNNRefThroughput(rounds)
+	return f
+}
+
+// WriteText writes the figures as a table.
+func (f Figures) WriteText(w io.Writer, rounds int) {
+	fmt.Fprintf(w, "galaxy bench: medians of %d rounds, GOMAXPROCS %d, %s/%s\n\n", rounds, runtime.GOMAXPROCS(0), runtime.GOOS, runtime.GOARCH)
+	fmt.Fprintf(w, "%-46s %10s\n", "figure", "value")
+	for _, r := range []struct{ key, name, format string }{
+		{"seed_step_batch1_ms", "seed network SGD step, batch 1", "%7.4f ms"},
+		{"seed_step_batch10_ms", "seed network SGD step, batch 10 (vector)", "%7.4f ms"},
+		{"seed_step_batch128_ms", "seed network SGD step, batch 128 (vector)", "%7.4f ms"},
+		{"seed_forward_2000_ms", "seed network forward, 2000 images", "%7.3f ms"},
+		{"sgemm_1024_gflops", "SGEMM 1024x1024x1024", "%7.1f GFLOP/s"},
+		{"cnn_ref_train_images_per_s", "cnn-ref training, batch 64 (69x69x3, k=4)", "%7.1f images/s"},
+		{"cnn_ref_infer_images_per_s", "cnn-ref inference, batch 256", "%7.1f images/s"},
+	} {
+		fmt.Fprintf(w, "%-46s "+r.format+"\n", r.name, f[r.key])
+	}
 }

@@ -13,6 +13,7 @@ package data
 
 import (
 	"fmt"
+	"io"
 	"math"
 	"math/rand/v2"
 	"sort"
@@ -376,4 +377,83 @@ func schemesFor(space string) []string {
 		}
 	}
 	return out
+}
+
+// Describe says in one line what was read from raw and what the scheme
+// dropped: "FILE: N images read (HxWxC, SPACE labels), D dropped by
+// scheme S (code 4 "Don't know": D)".
+func (d *Dataset) Describe(raw *Raw) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "%s: %d images read (%dx%dx%d, %s labels), %d dropped by scheme %s", raw.Path, raw.N, raw.H, raw.W, raw.C, raw.Space, d.DroppedCount(), d.Scheme.Name)
+	if n := d.DroppedCount(); n > 0 {
+		src, _ := scheme.Get(raw.Space)
+		sep := " ("
+		for code := 0; code < 1<<16 && n > 0; code++ {
+			if c := d.Dropped[code]; c > 0 {
+				name := fmt.Sprintf("code %d", code)
+				if src != nil && code < len(src.Classes) {
+					name = fmt.Sprintf("code %d %q", code, src.Classes[code])
+				}
+				fmt.Fprintf(&b, "%s%s: %d", sep, name, c)
+				sep = ", "
+				n -= c
+			}
+		}
+		b.WriteString(")")
+	}
+	return b.String()
+}
+
+// Summary is what galaxy info reports of a prepared data set; it marshals
+// as the command's JSON.
+type Summary struct {
+	File             string         `json:"file"`
+	Read             int            `json:"read"`
+	N                int            `json:"n"`
+	Dropped          int            `json:"dropped"`
+	Height           int            `json:"height"`
+	Width            int            `json:"width"`
+	Channels         int            `json:"channels"`
+	FileChannels     int            `json:"file_channels"`
+	Scheme           string         `json:"scheme"`
+	LabelSpace       string         `json:"label_space"`
+	PresetSplit      bool           `json:"preset_split"`
+	Train            int            `json:"train"`
+	Test             int            `json:"test"`
+	Classes          []ClassSummary `json:"classes"`
+	MajorityAccuracy float64        `json:"majority_accuracy"`
+}
+
+// ClassSummary counts one class's images in each split.
+type ClassSummary struct {
+	Name  string `json:"name"`
+	Train int    `json:"train"`
+	Test  int    `json:"test"`
+}
+
+// Summarize describes d, prepared from raw.
+func (d *Dataset) Summarize(raw *Raw) Summary {
+	s := Summary{File: raw.Path, Read: raw.N, N: d.All.Len(), Dropped: d.DroppedCount(), Height: d.H, Width: d.W,
+		Channels: d.C, FileChannels: raw.C, Scheme: d.Scheme.Name, LabelSpace: raw.Space, PresetSplit: d.Preset,
+		Train: d.Train.Len(), Test: d.Test.Len(), MajorityAccuracy: d.MajorityAccuracy(d.Test)}
+	k := d.Scheme.K()
+	tr, te := d.Train.Counts(k), d.Test.Counts(k)
+	for c, name := range d.Scheme.Classes {
+		s.Classes = append(s.Classes, ClassSummary{Name: name, Train: tr[c], Test: te[c]})
+	}
+	return s
+}
+
+// WriteText writes the summary as galaxy info prints it.
+func (s Summary) WriteText(w io.Writer) {
+	how := "stratified split"
+	if s.PresetSplit {
+		how = "the file's own split"
+	}
+	fmt.Fprintf(w, "%d images kept, %dx%d pixels, %d channel(s); %d train, %d test (%s)\n", s.N, s.Height, s.Width, s.Channels, s.Train, s.Test, how)
+	fmt.Fprintf(w, "majority-class accuracy on the test split: %.4f\n", s.MajorityAccuracy)
+	fmt.Fprintf(w, "\n%-3s %-32s %7s %7s %7s\n", "", "class ("+s.Scheme+")", "train", "test", "all")
+	for c, cl := range s.Classes {
+		fmt.Fprintf(w, "%-3d %-32s %7d %7d %7d\n", c, cl.Name, cl.Train, cl.Test, cl.Train+cl.Test)
+	}
 }

@@ -12,7 +12,9 @@ package eval
 
 import (
 	"fmt"
+	"io"
 	"sort"
+	"strings"
 )
 
 // Metrics summarises predictions on a set of images.
@@ -132,4 +134,41 @@ func Compute(scores []float32, labels []int, classes []string, majority int) (*M
 		m.MajorityAccuracy = float64(m.Support[majority]) / float64(m.N)
 	}
 	return m, nil
+}
+
+// WriteText writes the metrics as galaxy eval prints them: the figures,
+// a per-class table and the confusion matrix, naming split.
+func (m *Metrics) WriteText(w io.Writer, split string) {
+	fmt.Fprintf(w, "%d images (%s split)\n", m.N, split)
+	fmt.Fprintf(w, "accuracy          %.4f\n", m.Accuracy)
+	fmt.Fprintf(w, "balanced accuracy %.4f\n", m.BalancedAccuracy)
+	fmt.Fprintf(w, "top-2 accuracy    %.4f\n", m.Top2Accuracy)
+	fmt.Fprintf(w, "majority class    %.4f\n\n", m.MajorityAccuracy)
+	width := 10
+	for _, c := range m.Classes {
+		width = max(width, len(c))
+	}
+	fmt.Fprintf(w, "%-*s %9s %9s %9s %8s\n", width, "class", "precision", "recall", "f1", "support")
+	for c, name := range m.Classes {
+		fmt.Fprintf(w, "%-*s %9.4f %9.4f %9.4f %8d\n", width, name, m.Precision[c], m.Recall[c], m.F1[c], m.Support[c])
+	}
+	fmt.Fprintf(w, "\nconfusion (rows: true class, columns: predicted)\n%-*s", width, "")
+	for c := range m.Classes {
+		fmt.Fprintf(w, " %6d", c)
+	}
+	fmt.Fprintln(w)
+	for c, row := range m.Confusion {
+		fmt.Fprintf(w, "%-*s", width, fmt.Sprintf("%d %s", c, abbreviate(m.Classes[c], width-2)))
+		for _, v := range row {
+			fmt.Fprintf(w, " %6d", v)
+		}
+		fmt.Fprintln(w)
+	}
+}
+
+func abbreviate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return strings.TrimSpace(s[:n])
 }

@@ -249,3 +249,55 @@ func Resume(path, format string, classes []string) (rows int, lastFile string, h
 	}
 	return rows, lastFile, hasHeader, nil
 }
+
+// Output is where a run's rows go: a file (resumed or new) or a stream.
+type Output struct {
+	*Writer
+	Skip     int    // rows already in a resumed file: their inputs are skipped
+	LastFile string // the file of the last of them
+	file     *os.File
+}
+
+// OpenOutput opens path for the rows of a model with these classes: with
+// resume, an interrupted run's file keeps its complete rows (see Resume),
+// else the file is created or emptied. path "" writes to stdout (which
+// cannot be resumed).
+func OpenOutput(path, format string, classes []string, resume bool, stdout io.Writer) (*Output, error) {
+	if format != FormatCSV && format != FormatJSONL {
+		return nil, fmt.Errorf("output format %q: want csv or jsonl", format)
+	}
+	o := &Output{}
+	w, hasHead := stdout, false
+	if path == "" && resume {
+		return nil, fmt.Errorf("standard output cannot be resumed: name an output file")
+	}
+	if path != "" {
+		flags := os.O_WRONLY | os.O_CREATE | os.O_TRUNC
+		if resume {
+			var err error
+			if o.Skip, o.LastFile, hasHead, err = Resume(path, format, classes); err != nil {
+				return nil, err
+			}
+			flags = os.O_WRONLY | os.O_CREATE | os.O_APPEND
+		}
+		f, err := os.OpenFile(path, flags, 0o644)
+		if err != nil {
+			return nil, err
+		}
+		o.file, w = f, f
+	}
+	var err error
+	if o.Writer, err = NewWriter(w, format, classes, format == FormatCSV && !hasHead); err != nil {
+		o.Close()
+		return nil, err
+	}
+	return o, nil
+}
+
+// Close closes the output file (nothing for a stream).
+func (o *Output) Close() error {
+	if o.file == nil {
+		return nil
+	}
+	return o.file.Close()
+}

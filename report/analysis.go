@@ -34,6 +34,9 @@ type Analysis struct {
 // Analyze scores the named split of ds with m and measures it; bins is the
 // number of confidence bins of the calibration (eval.DefaultBins when < 1).
 func Analyze(m *model.Model, ds *data.Dataset, split string, bins int) (*Analysis, error) {
+	if bins < 1 || bins > 1000 {
+		return nil, fmt.Errorf("%d calibration bins: want 1 to 1000", bins)
+	}
 	if err := m.Check(ds); err != nil {
 		return nil, err
 	}

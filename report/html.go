@@ -45,7 +45,16 @@ func (o *Options) defaults() {
 
 // Write writes the HTML report of run, measured by a, to path atomically.
 func Write(path string, run *train.Record, a *Analysis, opt Options) error {
+	if opt.Worst < 0 || opt.PerClass < 0 {
+		return fmt.Errorf("%d worst mistakes and %d examples per class: must not be negative", opt.Worst, opt.PerClass)
+	}
 	return atomicfile.Write(path, func(w io.Writer) error { return HTML(w, run, a, opt) })
+}
+
+// Summary says in one line what a report of a split shows.
+func (a *Analysis) Summary(split string) string {
+	return fmt.Sprintf("accuracy %.4f on %d %s images, %d mistakes, second choice right in %d (%.1f%%), ECE %.4f",
+		a.Metrics.Accuracy, a.Metrics.N, split, a.Mistakes.Wrong, a.Mistakes.SecondRight, 100*a.Mistakes.SecondFrac, a.Calib.ECE)
 }
 
 // HTML writes the report: one self-contained page (inline CSS, pictures as

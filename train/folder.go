@@ -12,6 +12,8 @@ import (
 	"path/filepath"
 	"strconv"
 
+	"galaxy/data"
+	"galaxy/data/load"
 	"galaxy/internal/atomicfile"
 	"galaxy/model"
 	"galaxy/plot"
@@ -221,3 +223,30 @@ func CurveCharts(curve []Point, majority float64, arch, sch string) (plot.Chart,
 		Series: []plot.Series{{Name: "train (mean since last point)", X: x, Y: tr}, {Name: "test", X: x, Y: te}}, LegendTop: true}
 	return a, l
 }
+
+// RecordedSource returns the data source model m records: the file it was
+// trained on, prepared with its scheme and channels and split as in
+// training (the defaults where it records none).
+func RecordedSource(m *model.Model) load.Source {
+	src := load.DefaultSource()
+	info, in := m.Meta.Info, m.Meta.Input
+	src.Path = info[InfoData]
+	src.Prepare.Scheme = m.Meta.Scheme
+	src.Prepare.Channels = data.ChannelSpec(in.Channels, in.SourceChannels)
+	if v, err := strconv.ParseFloat(info[InfoTestFrac], 64); err == nil {
+		src.Prepare.TestFrac = v
+	}
+	if v, err := strconv.ParseUint(info[InfoSplitSeed], 10, 64); err == nil {
+		src.Prepare.SplitSeed = v
+	}
+	return src
+}
+
+// The model file's Info keys a run writes (besides its step and epoch
+// counts and the logit adjustment).
+const (
+	InfoData      = "data"       // the data file
+	InfoSeed      = "seed"       // Config.Seed
+	InfoSplitSeed = "split_seed" // the train/test split's seed
+	InfoTestFrac  = "test_frac"  // and its test fraction
+)

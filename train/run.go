@@ -101,10 +101,10 @@ func Run(ctx context.Context, d Data, cfg Config, dir string, from *Checkpoint, 
 		net = from.Model.Net
 	}
 	m := model.New(cfg.Arch, net, ds, cfg.Data.Prepare.Channels, d.SourceChannels)
-	m.Meta.Info["data"] = d.Path
-	m.Meta.Info["seed"] = strconv.FormatUint(cfg.Seed, 10)
-	m.Meta.Info["split_seed"] = strconv.FormatUint(cfg.Data.Prepare.SplitSeed, 10)
-	m.Meta.Info["test_frac"] = strconv.FormatFloat(cfg.Data.Prepare.TestFrac, 'g', -1, 64)
+	m.Meta.Info[InfoData] = d.Path
+	m.Meta.Info[InfoSeed] = strconv.FormatUint(cfg.Seed, 10)
+	m.Meta.Info[InfoSplitSeed] = strconv.FormatUint(cfg.Data.Prepare.SplitSeed, 10)
+	m.Meta.Info[InfoTestFrac] = strconv.FormatFloat(cfg.Data.Prepare.TestFrac, 'g', -1, 64)
 	r := &run{cfg: cfg, d: d, dir: dir, m: m, sum: sum, from: from, obs: obs, start: time.Now()}
 	switch net := net.(type) {
 	case Stepper:

@@ -211,6 +211,7 @@ func (f *Fetcher) fetch(ctx context.Context, src Source) (string, error) {
 	if err != nil {
 		return "", err
 	}
+	f.logf("fetch %s: downloading %s into %s", src.Name, addr, f.Dir)
 	final := f.Path(src)
 	part := final + ".part"
 	retries := f.Retries

@@ -7,6 +7,7 @@
 package load
 
 import (
+	"context"
 	"encoding/csv"
 	"errors"
 	"fmt"
@@ -22,10 +23,12 @@ import (
 	"galaxy/data"
 	"galaxy/data/array"
 	"galaxy/data/cutout"
+	"galaxy/data/fetch"
 	"galaxy/data/hdf5"
 	"galaxy/data/npy"
 	"galaxy/data/pickle"
 	"galaxy/data/scheme"
+	"galaxy/data/synth"
 )
 
 // Options say how to read a file.
@@ -456,4 +459,52 @@ type Source struct {
 // from (data.DefaultOptions), with no file named.
 func DefaultSource() Source {
 	return Source{Read: Options{FileColumn: "file"}, Prepare: data.DefaultOptions()}
+}
+
+// Open reads and prepares the data set src names (see Source.Path): a data
+// file; synth.BuiltinName, the built-in synthetic galaxies (prepared with
+// the course's five classes unless a scheme is given); or a published data
+// set by name (package data/fetch), read from the cache of fe and
+// downloaded first when missing (fe nil: the default cache). It logs to
+// log what was read and what the scheme dropped.
+func Open(ctx context.Context, src Source, fe *fetch.Fetcher, log io.Writer) (*data.Raw, *data.Dataset, error) {
+	raw, err := src.read(ctx, fe)
+	if err != nil {
+		return nil, nil, err
+	}
+	opt := src.Prepare
+	if opt.Scheme == "" && raw.Path == synth.BuiltinName {
+		opt.Scheme = synth.DefaultScheme // Galaxy10 codes of the course's classes
+	}
+	ds, err := data.Prepare(raw, opt)
+	if err != nil {
+		return nil, nil, err
+	}
+	fmt.Fprintln(log, ds.Describe(raw))
+	return raw, ds, nil
+}
+
+func (src Source) read(ctx context.Context, fe *fetch.Fetcher) (*data.Raw, error) {
+	if src.Path == "" {
+		return nil, fmt.Errorf("no data file named (a file, %s, or one of %s)", synth.BuiltinName, strings.Join(fetch.Names(), ", "))
+	}
+	if src.Path == synth.BuiltinName {
+		return synth.Builtin()
+	}
+	pub, ok := fetch.Lookup(src.Path)
+	if !ok || src.Path != pub.Name {
+		return File(src.Path, src.Read)
+	}
+	if fe == nil {
+		dir, err := fetch.DefaultDir()
+		if err != nil {
+			return nil, fmt.Errorf("data set %s: %w", src.Path, err)
+		}
+		fe = &fetch.Fetcher{Dir: dir}
+	}
+	path, err := fe.Ensure(ctx, pub)
+	if err != nil {
+		return nil, err
+	}
+	return File(path, src.Read)
 }

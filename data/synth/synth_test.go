@@ -4,16 +4,12 @@ import (
 	"bytes"
 	"math"
 	"math/rand/v2"
-	"path/filepath"
 	"runtime"
 	"slices"
 	"sort"
 	"testing"
 
 	"galaxy/data"
-	"galaxy/data/hdf5"
-	"galaxy/data/load"
-	"galaxy/render"
 )
 
 func TestDeterministic(t *testing.T) {
@@ -152,43 +148,6 @@ func TestErrors(t *testing.T) {
 	dst := make([]byte, Size*Size*3)
 	if err := Render(dst, 7, rng); err != nil || bytes.Count(dst, []byte{0}) == len(dst) {
 		t.Errorf("Render: %v", err)
-	}
-}
-
-func TestWriteFileAndMontage(t *testing.T) {
-	raw, err := Generate(Options{Scheme: "course5", N: 30, Seed: 5})
-	if err != nil {
-		t.Fatal(err)
-	}
-	path := filepath.Join(t.TempDir(), "s.h5")
-	if err := WriteFile(path, raw, "test"); err != nil {
-		t.Fatal(err)
-	}
-	back, err := load.File(path, load.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if back.Space != "galaxy10" || !bytes.Equal(back.Pixels, raw.Pixels) || !slices.Equal(back.Codes, raw.Codes) {
-		t.Fatalf("read back %d images in %s space", back.N, back.Space)
-	}
-	f, err := hdf5.Open(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	names, err := f.AttrStrings("class_names")
-	f.Close()
-	if err != nil || len(names) != 10 || names[7] != "Disk, face-on, tight spiral" {
-		t.Errorf("class_names %q, %v", names, err)
-	}
-	img, err := render.Montage(raw, 4, 2)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if b := img.Bounds(); b.Dx() < 4*Size*2 || b.Dy() < 5*Size*2 {
-		t.Errorf("montage %v", b)
-	}
-	if _, err := render.Montage(raw, 0, 2); err == nil {
-		t.Error("0 per class accepted")
 	}
 }
 

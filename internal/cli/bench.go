@@ -3,12 +3,10 @@ package cli
 import (
 	"encoding/json"
 	"fmt"
-	"runtime"
 
 	"github.com/spf13/cobra"
 
 	"galaxy/bench"
-	"galaxy/model/seed"
 )
 
 func newBenchCmd(env Env) *cobra.Command {
@@ -28,28 +26,13 @@ forward pass over 2000 images, and the GFLOP/s of the core's SGEMM for a 1024^3 
 			if rounds < 1 {
 				return fmt.Errorf("--rounds %d: need at least 1", rounds)
 			}
-			res := map[string]float64{
-				"seed_step_batch1_ms":   bench.SeedStepBatch1(rounds),
-				"seed_step_batch10_ms":  bench.SeedStepBatch(10, seed.Vector, rounds),
-				"seed_step_batch128_ms": bench.SeedStepBatch(128, seed.Vector, rounds),
-				"seed_forward_2000_ms":  bench.SeedForward(2000, rounds),
-				"sgemm_1024_gflops":     bench.SgemmGflops(1024, rounds),
-			}
-			res["cnn_ref_train_images_per_s"], res["cnn_ref_infer_images_per_s"] = bench.CNNRefThroughput(rounds)
+			res := bench.All(rounds)
 			if asJSON {
 				enc := json.NewEncoder(env.Stdout)
 				enc.SetIndent("", "  ")
 				return enc.Encode(res)
 			}
-			fmt.Fprintf(env.Stdout, "galaxy bench: medians of %d rounds, GOMAXPROCS %d, %s/%s\n\n", rounds, runtime.GOMAXPROCS(0), runtime.GOOS, runtime.GOARCH)
-			fmt.Fprintf(env.Stdout, "%-46s %10s\n", "figure", "value")
-			fmt.Fprintf(env.Stdout, "%-46s %7.4f ms\n", "seed network SGD step, batch 1", res["seed_step_batch1_ms"])
-			fmt.Fprintf(env.Stdout, "%-46s %7.4f ms\n", "seed network SGD step, batch 10 (vector)", res["seed_step_batch10_ms"])
-			fmt.Fprintf(env.Stdout, "%-46s %7.4f ms\n", "seed network SGD step, batch 128 (vector)", res["seed_step_batch128_ms"])
-			fmt.Fprintf(env.Stdout, "%-46s %7.3f ms\n", "seed network forward, 2000 images", res["seed_forward_2000_ms"])
-			fmt.Fprintf(env.Stdout, "%-46s %7.1f GFLOP/s\n", "SGEMM 1024x1024x1024", res["sgemm_1024_gflops"])
-			fmt.Fprintf(env.Stdout, "%-46s %7.1f images/s\n", "cnn-ref training, batch 64 (69x69x3, k=4)", res["cnn_ref_train_images_per_s"])
-			fmt.Fprintf(env.Stdout, "%-46s %7.1f images/s\n", "cnn-ref inference, batch 256", res["cnn_ref_infer_images_per_s"])
+			res.WriteText(env.Stdout, rounds)
 			return nil
 		},
 	}

@@ -3,12 +3,9 @@ package cli
 import (
 	"encoding/json"
 	"fmt"
-	"io"
-	"strings"
 
 	"github.com/spf13/cobra"
 
-	"galaxy/data"
 	"galaxy/eval"
 	"galaxy/model"
 )
@@ -25,26 +22,17 @@ func newEvalCmd(env Env) *cobra.Command {
 		Short: "Measure a saved model on a data file: accuracy, balanced accuracy, top-2, confusion",
 		Long: `eval scores every image of a split with a saved model and prints accuracy, balanced
 accuracy (mean per-class recall), top-2 accuracy, per-class precision/recall/F1, the
-confusion matrix and the majority-class accuracy for context. The scheme and channels
-default to the model's own; the split is the one training used (same --test-frac and
---split-seed defaults), so --split test reproduces the accuracy training recorded.`,
+confusion matrix and the majority-class accuracy for context. The data file, scheme,
+channels and split default to the model's own (the file it was trained on, the split
+training used), so --split test reproduces the accuracy training recorded.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			m, err := model.Load(mpath)
 			if err != nil {
 				return err
 			}
-			if !cmd.Flags().Changed("scheme") {
-				df.Prepare.Scheme = m.Meta.Scheme
-			}
-			if !cmd.Flags().Changed("channels") {
-				df.Prepare.Channels = data.ChannelSpec(m.Meta.Input.Channels, m.Meta.Input.SourceChannels)
-			}
-			_, ds, err := df.load(env.Stderr)
+			ds, err := loadForModel(cmd, env, &df, m)
 			if err != nil {
-				return err
-			}
-			if err := m.Check(ds); err != nil {
 				return err
 			}
 			s, err := ds.Split(split)
@@ -65,7 +53,7 @@ default to the model's own; the split is the one training used (same --test-frac
 				enc.SetIndent("", "  ")
 				return enc.Encode(met)
 			}
-			printMetrics(env.Stdout, met, split)
+			met.WriteText(env.Stdout, split)
 			return nil
 		},
 	}
@@ -76,39 +64,4 @@ default to the model's own; the split is the one training used (same --test-frac
 	fl.BoolVar(&asJSON, "json", false, "print one JSON object")
 	cmd.MarkFlagRequired("model")
 	return cmd
-}
-
-func printMetrics(w io.Writer, m *eval.Metrics, split string) {
-	fmt.Fprintf(w, "%d images (%s split)\n", m.N, split)
-	fmt.Fprintf(w, "accuracy          %.4f\n", m.Accuracy)
-	fmt.Fprintf(w, "balanced accuracy %.4f\n", m.BalancedAccuracy)
-	fmt.Fprintf(w, "top-2 accuracy    %.4f\n", m.Top2Accuracy)
-	fmt.Fprintf(w, "majority class    %.4f\n\n", m.MajorityAccuracy)
-	width := 10
-	for _, c := range m.Classes {
-		width = max(width, len(c))
-	}
-	fmt.Fprintf(w, "%-*s %9s %9s %9s %8s\n", width, "class", "precision", "recall", "f1", "support")
-	for c, name := range m.Classes {
-		fmt.Fprintf(w, "%-*s %9.4f %9.4f %9.4f %8d\n", width, name, m.Precision[c], m.Recall[c], m.F1[c], m.Support[c])
-	}
-	fmt.Fprintf(w, "\nconfusion (rows: true class, columns: predicted)\n%-*s", width, "")
-	for c := range m.Classes {
-		fmt.Fprintf(w, " %6d", c)
-	}
-	fmt.Fprintln(w)
-	for c, row := range m.Confusion {
-		fmt.Fprintf(w, "%-*s", width, fmt.Sprintf("%d %s", c, abbreviate(m.Classes[c], width-2)))
-		for _, v := range row {
-			fmt.Fprintf(w, " %6d", v)
-		}
-		fmt.Fprintln(w)
-	}
-}
-
-func abbreviate(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	return strings.TrimSpace(s[:n])
 }

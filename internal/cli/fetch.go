@@ -1,21 +1,16 @@
 package cli
 
 import (
-	"context"
 	"fmt"
 	"io"
 	"os"
 	"os/signal"
 	"strings"
 	"syscall"
-	"time"
 
-	"github.com/schollz/progressbar/v3"
 	"github.com/spf13/cobra"
 
-	"galaxy/data"
 	"galaxy/data/fetch"
-	"galaxy/data/load"
 	"galaxy/data/synth"
 )
 
@@ -39,14 +34,10 @@ command's --data galaxy10 (galaxy10-decals, course) reads the cached file,
 fetching it first when it is missing. Without NAME, fetch lists the data sets and
 what the cache holds.`,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if dir == "" {
-				d, err := fetch.DefaultDir()
-				if err != nil {
-					return err
-				}
-				dir = d
+			f, err := newFetcher(dir, mirror, env.Stderr)
+			if err != nil {
+				return err
 			}
-			f := &fetch.Fetcher{Dir: dir, BaseURL: mirror, Log: env.Stderr}
 			if len(args) == 0 {
 				for _, s := range fetch.Sources() {
 					state := "not fetched"
@@ -72,7 +63,7 @@ what the cache holds.`,
 					fmt.Fprintf(env.Stdout, "%s: already in the cache: %s\n", s.Name, f.Path(s))
 					continue
 				}
-				p, err := download(ctx, f, s, env.Stderr)
+				p, err := f.Fetch(ctx, s)
 				if err != nil {
 					return err
 				}
@@ -89,111 +80,30 @@ what the cache holds.`,
 	return cmd
 }
 
-// download fetches one source with a progress bar (terminal) or plain lines.
-func download(ctx context.Context, f *fetch.Fetcher, s fetch.Source, log io.Writer) (string, error) {
-	addr, err := f.URL(s)
-	if err != nil {
-		return "", fmt.Errorf("fetch %s: %w", s.Name, err)
+// newFetcher returns a fetcher of the cache dir ("": the default) that
+// logs to log with a progress meter.
+func newFetcher(dir, mirror string, log io.Writer) (*fetch.Fetcher, error) {
+	if dir == "" {
+		var err error
+		if dir, err = fetch.DefaultDir(); err != nil {
+			return nil, err
+		}
 	}
-	fmt.Fprintf(log, "fetch %s: downloading %s into %s\n", s.Name, addr, f.Dir)
-	prog, done := byteProgress(log, "fetch "+s.Name)
-	f.Progress = prog
-	defer func() { f.Progress = nil }()
-	p, err := f.Fetch(ctx, s)
-	done()
-	return p, err
-}
-
-// byteProgress returns a progress callback that draws a bar on a terminal
-// and otherwise prints a line at every tenth of the file (every 50 MB when
-// the size is unknown).
-func byteProgress(w io.Writer, name string) (fetch.Progress, func()) {
-	if isTerminal(w) {
-		var bar *progressbar.ProgressBar
-		return func(done, total int64, final bool) {
-				if bar == nil {
-					limit := total
-					if limit <= 0 {
-						limit = -1 // unknown: a spinner
-					}
-					bar = progressbar.NewOptions64(limit, progressbar.OptionSetWriter(w), progressbar.OptionShowBytes(true),
-						progressbar.OptionSetDescription(name), progressbar.OptionThrottle(100*time.Millisecond),
-						progressbar.OptionShowCount(), progressbar.OptionSetWidth(30), progressbar.OptionSetPredictTime(true))
-				}
-				bar.Set64(done)
-			}, func() {
-				if bar != nil {
-					bar.Finish()
-					fmt.Fprintln(w)
-				}
-			}
+	f := &fetch.Fetcher{Dir: dir, BaseURL: mirror, Log: log}
+	var m *meter
+	f.Progress = func(done, total int64, final bool) {
+		if m == nil {
+			m = newMeter(log, "fetch", "bytes", total, false)
+		}
+		if m.set(done); final {
+			m.finish()
+			m = nil
+		}
 	}
-	next := int64(-1)
-	return func(done, total int64, final bool) {
-		step := total / 10
-		if total <= 0 {
-			step = 50e6
-		}
-		if next < 0 {
-			next = done - done%max(step, 1) + step
-			if done > 0 {
-				fmt.Fprintf(w, "%s: resuming at %.1f MB\n", name, float64(done)/1e6)
-			}
-		}
-		if done >= next || (final && done == total) {
-			if total > 0 {
-				fmt.Fprintf(w, "%s: %.1f of %.1f MB (%d%%)\n", name, float64(done)/1e6, float64(total)/1e6, done*100/total)
-			} else {
-				fmt.Fprintf(w, "%s: %.1f MB\n", name, float64(done)/1e6)
-			}
-			for next <= done {
-				next += max(step, 1)
-			}
-		}
-	}, func() {}
+	return f, nil
 }
 
 // dataNames lists the names --data understands besides file paths.
 func dataNames() string {
 	return synth.BuiltinName + ", " + strings.Join(fetch.Names(), ", ")
-}
-
-// read reads what --data names: the built-in synthetic set ("synth"), a
-// published data set by name (the cached file, fetched first when missing),
-// or a file.
-func (f *dataFlags) read(log io.Writer) (*data.Raw, error) {
-	opt := f.Read
-	if f.Path == synth.BuiltinName {
-		return synth.Builtin()
-	}
-	src, ok := fetch.Lookup(f.Path)
-	if !ok || f.Path != src.Name {
-		return load.File(f.Path, opt)
-	}
-	dir, err := fetch.DefaultDir()
-	if err != nil {
-		return nil, fmt.Errorf("--data %s: %w", f.Path, err)
-	}
-	fe := &fetch.Fetcher{Dir: dir, Log: log}
-	path := fe.Path(src)
-	if !fe.Have(src) {
-		// Ctrl-C stops the download (resumable); the command's own
-		// handler may be installed already.
-		ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-		defer stop()
-		if path, err = download(ctx, fe, src, log); err != nil {
-			return nil, err
-		}
-	}
-	return load.File(path, opt)
-}
-
-// schemeFor returns the scheme to prepare raw with: the flag's, else course5
-// for the built-in synthetic set (its labels are Galaxy10 codes of the five
-// course classes), else the file's default.
-func (f *dataFlags) schemeFor(raw *data.Raw) string {
-	if f.Prepare.Scheme == "" && raw.Path == synth.BuiltinName {
-		return synth.DefaultScheme
-	}
-	return f.Prepare.Scheme
 }

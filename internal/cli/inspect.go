@@ -52,85 +52,23 @@ default to the model's.`,
 			if err != nil {
 				return err
 			}
-			classes := m.Meta.Classes
-			pred := one.Ranking[0]
-			verdict := "right"
-			if pred != one.True {
-				verdict = "wrong"
-			}
-			title := fmt.Sprintf("%s galaxy %d: true %s, predicted %s (%s)", split, index, classes[one.True], classes[pred], verdict)
-			img, err := report.InspectImage(classes, s, one, title)
-			if err != nil {
-				return err
-			}
 			if out == "" {
 				out = fmt.Sprintf("inspect-%s-%d.png", split, index)
+			}
+			in := report.NewInspection(one, s, m.Meta.Classes, split, out)
+			img, err := report.InspectImage(m.Meta.Classes, s, one, in.Title())
+			if err != nil {
+				return err
 			}
 			if err := render.WritePNG(out, img); err != nil {
 				return err
 			}
-			rank := 0
-			for pos, c := range one.Ranking {
-				if c == one.True {
-					rank = pos + 1
-				}
-			}
 			if asJSON {
-				type row struct {
-					Rank        int     `json:"rank"`
-					Class       int     `json:"class"`
-					Name        string  `json:"name"`
-					Probability float32 `json:"probability"`
-					Logit       float32 `json:"logit"`
-				}
-				res := struct {
-					Split     string `json:"split"`
-					Index     int    `json:"index"`
-					FileIndex int    `json:"file_index"`
-					ID        *int64 `json:"id,omitempty"`
-					True      int    `json:"true"`
-					TrueName  string `json:"true_name"`
-					Predicted int    `json:"predicted"`
-					Correct   bool   `json:"correct"`
-					TrueRank  int    `json:"true_rank"`
-					Ranked    []row  `json:"ranked"`
-					Picture   string `json:"picture"`
-				}{Split: split, Index: index, FileIndex: s.Index[index], True: one.True, TrueName: classes[one.True],
-					Predicted: pred, Correct: pred == one.True, TrueRank: rank, Picture: out}
-				if s.IDs != nil {
-					res.ID = &s.IDs[index]
-				}
-				for pos, c := range one.Ranking {
-					res.Ranked = append(res.Ranked, row{pos + 1, c, classes[c], one.Probs[c], one.Logits[c]})
-				}
 				enc := json.NewEncoder(env.Stdout)
 				enc.SetIndent("", "  ")
-				return enc.Encode(res)
+				return enc.Encode(in)
 			}
-			w := env.Stdout
-			fmt.Fprintf(w, "galaxy %d of the %s split (image %d of the file", index, split, s.Index[index])
-			if s.IDs != nil {
-				fmt.Fprintf(w, ", id %d", s.IDs[index])
-			}
-			fmt.Fprintf(w, "); true class: %s\n", classes[one.True])
-			width := len("class")
-			for _, c := range classes {
-				width = max(width, len(c))
-			}
-			fmt.Fprintf(w, "%4s  %-*s  %11s  %9s\n", "rank", width, "class", "probability", "logit")
-			for pos, c := range one.Ranking {
-				mark := ""
-				if c == one.True {
-					mark = "  <- true class"
-				}
-				fmt.Fprintf(w, "%4d  %-*s  %11.4f  %9.4f%s\n", pos+1, width, classes[c], one.Probs[c], one.Logits[c], mark)
-			}
-			if pred == one.True {
-				fmt.Fprintf(w, "right: predicted %s with probability %.4f\n", classes[pred], one.Probs[pred])
-			} else {
-				fmt.Fprintf(w, "wrong: predicted %s with probability %.4f; the true class is ranked %s\n", classes[pred], one.Probs[pred], ordinal(rank))
-			}
-			fmt.Fprintf(w, "wrote %s\n", out)
+			in.WriteText(env.Stdout)
 			return nil
 		},
 	}
@@ -143,20 +81,4 @@ default to the model's.`,
 	fl.BoolVar(&asJSON, "json", false, "print one JSON object")
 	cmd.MarkFlagRequired("model")
 	return cmd
-}
-
-// ordinal writes 1st, 2nd, 3rd, 4th, ...
-func ordinal(n int) string {
-	suf := "th"
-	if n%100 < 11 || n%100 > 13 {
-		switch n % 10 {
-		case 1:
-			suf = "st"
-		case 2:
-			suf = "nd"
-		case 3:
-			suf = "rd"
-		}
-	}
-	return fmt.Sprintf("%d%s", n, suf)
 }

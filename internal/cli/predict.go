@@ -4,13 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"os/signal"
 	"syscall"
 	"time"
 
-	"github.com/schollz/progressbar/v3"
 	"github.com/spf13/cobra"
 
 	"galaxy/data/cutout"
@@ -49,12 +47,6 @@ already written are kept and their inputs skipped, a partial last line is droppe
 			if len(args) == 0 {
 				return fmt.Errorf("no inputs: give image files, folders or a catalog CSV")
 			}
-			if resume && out == "" {
-				return fmt.Errorf("--resume needs --out FILE (standard output cannot be resumed)")
-			}
-			if format != predict.FormatCSV && format != predict.FormatJSONL {
-				return fmt.Errorf("--format %q: want csv or jsonl", format)
-			}
 			if batch < 1 {
 				return fmt.Errorf("--batch %d: want at least 1", batch)
 			}
@@ -73,31 +65,12 @@ already written are kept and their inputs skipped, a partial last line is droppe
 					}
 				}
 			}
-			var (
-				w       io.Writer = env.Stdout
-				skip    int
-				last    string
-				hasHead bool
-			)
-			if out != "" {
-				flags := os.O_WRONLY | os.O_CREATE | os.O_TRUNC
-				if resume {
-					if skip, last, hasHead, err = predict.Resume(out, format, m.Meta.Classes); err != nil {
-						return err
-					}
-					flags = os.O_WRONLY | os.O_CREATE | os.O_APPEND
-				}
-				f, err := os.OpenFile(out, flags, 0o644)
-				if err != nil {
-					return err
-				}
-				defer f.Close()
-				w = f
-			}
-			pw, err := predict.NewWriter(w, format, m.Meta.Classes, format == predict.FormatCSV && !hasHead)
+			pw, err := predict.OpenOutput(out, format, m.Meta.Classes, resume, env.Stdout)
 			if err != nil {
 				return err
 			}
+			defer pw.Close()
+			skip := pw.Skip
 			total := predict.Count(args, cat)
 			if skip > 0 {
 				fmt.Fprintf(env.Stderr, "resuming: %d rows already in %s\n", skip, out)
@@ -105,10 +78,11 @@ already written are kept and their inputs skipped, a partial last line is droppe
 			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
 			defer stop()
 			start := time.Now()
-			bar := newPredictBar(env.Stderr, total-skip)
+			bar := newMeter(env.Stderr, "predict", "images", int64(total), false)
+			bar.set(int64(skip))
 			var iterErr error
 			st, err := predict.Run(ctx, predict.Config{Model: m, Prep: prep, Workers: workers, Batch: batch,
-				Skip: skip, SkipLastFile: last, Progress: bar.update}, predict.Inputs(args, cat, &iterErr), &iterErr, pw)
+				Skip: skip, SkipLastFile: pw.LastFile, Progress: func(done int) { bar.set(int64(skip + done)) }}, predict.Inputs(args, cat, &iterErr), &iterErr, pw.Writer)
 			bar.finish()
 			secs := time.Since(start).Seconds()
 			fmt.Fprintf(env.Stderr, "%d images classified in %.1fs (%.0f images/s), %d could not be read\n", st.Rows, secs, float64(st.Rows)/secs, st.Errors)
@@ -130,47 +104,4 @@ already written are kept and their inputs skipped, a partial last line is droppe
 	fl.IntVar(&maxPixels, "max-pixels", cutout.DefaultMaxPixels, "largest image (width*height) decoded; larger ones become error rows")
 	cmd.MarkFlagRequired("model")
 	return cmd
-}
-
-// predictBar draws images/s and ETA on a terminal, and a line every 10 s
-// elsewhere.
-type predictBar struct {
-	w     io.Writer
-	bar   *progressbar.ProgressBar
-	done  int
-	total int
-	last  time.Time
-	start time.Time
-}
-
-func newPredictBar(w io.Writer, total int) *predictBar {
-	b := &predictBar{w: w, total: total, start: time.Now(), last: time.Now()}
-	if isTerminal(w) {
-		b.bar = progressbar.NewOptions(max(total, -1), progressbar.OptionSetWriter(w), progressbar.OptionShowIts(),
-			progressbar.OptionSetItsString("images"), progressbar.OptionThrottle(100*time.Millisecond),
-			progressbar.OptionShowCount(), progressbar.OptionSetWidth(30), progressbar.OptionSetPredictTime(true))
-	}
-	return b
-}
-
-func (b *predictBar) update(done int) {
-	if b.bar != nil {
-		b.bar.Add(done - b.done)
-	} else if time.Since(b.last) >= 10*time.Second {
-		b.last = time.Now()
-		rate := float64(done) / time.Since(b.start).Seconds()
-		eta := ""
-		if b.total > 0 && rate > 0 {
-			eta = fmt.Sprintf(", ETA %s", (time.Duration(float64(b.total-done)/rate) * time.Second).Round(time.Second))
-		}
-		fmt.Fprintf(b.w, "%d/%d images, %.0f images/s%s\n", done, b.total, rate, eta)
-	}
-	b.done = done
-}
-
-func (b *predictBar) finish() {
-	if b.bar != nil {
-		b.bar.Finish()
-		fmt.Fprintln(b.w)
-	}
 }

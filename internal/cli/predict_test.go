@@ -127,11 +127,11 @@ func TestPredictCommand(t *testing.T) {
 		want string
 	}{
 		{"no inputs", []string{"predict", "--model", m}, "no inputs"},
-		{"resume without out", []string{"predict", "--model", m, "--resume", cat}, "--resume needs --out"},
+		{"resume without out", []string{"predict", "--model", m, "--resume", cat}, "standard output cannot be resumed"},
 		{"unreadable model", []string{"predict", "--model", cat, cat}, "cat.csv"},
 		{"missing catalog", []string{"predict", "--model", m, filepath.Join(dir, "nope.csv")}, "nope.csv"},
 		{"bad file column", []string{"predict", "--model", m, "--file-column", "path", cat}, `no column "path"`},
-		{"bad format", []string{"predict", "--model", m, "--format", "xml", cat}, "--format"},
+		{"bad format", []string{"predict", "--model", m, "--format", "xml", cat}, `output format "xml"`},
 	} {
 		code, _, stderr := run(t, c.args...)
 		if code == 0 || !strings.Contains(stderr, c.want) || strings.Count(strings.TrimSpace(stderr), "\n") > 1 {

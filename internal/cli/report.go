@@ -4,9 +4,9 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"strconv"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 
 	"galaxy/data"
 	"galaxy/model"
@@ -69,12 +69,6 @@ training tested on.`,
 
 // writeReport measures the split and writes the report to out.
 func writeReport(env Env, run *train.Record, ds *data.Dataset, split, out string, opt report.Options, bins int) error {
-	if bins < 1 || bins > 1000 {
-		return fmt.Errorf("--bins %d: want 1..1000", bins)
-	}
-	if opt.Worst < 0 || opt.PerClass < 0 {
-		return fmt.Errorf("--worst and --per-class must not be negative")
-	}
 	a, err := report.Analyze(run.Model, ds, split, bins)
 	if err != nil {
 		return err
@@ -86,8 +80,7 @@ func writeReport(env Env, run *train.Record, ds *data.Dataset, split, out string
 	if fi, err := os.Stat(out); err == nil {
 		size = fi.Size()
 	}
-	fmt.Fprintf(env.Stdout, "wrote %s (%.1f MB): accuracy %.4f on %d %s images, %d mistakes, second choice right in %d (%.1f%%), ECE %.4f\n",
-		out, float64(size)/1e6, a.Metrics.Accuracy, a.Metrics.N, split, a.Mistakes.Wrong, a.Mistakes.SecondRight, 100*a.Mistakes.SecondFrac, a.Calib.ECE)
+	fmt.Fprintf(env.Stdout, "wrote %s (%.1f MB): %s\n", out, float64(size)/1e6, a.Summary(split))
 	return nil
 }
 
@@ -102,39 +95,27 @@ func runReport(env Env, dir string, ds *data.Dataset) error {
 }
 
 // loadForModel reads the data file the flags name, prepared the way model m
-// expects unless the flags say otherwise: the model's scheme and channels,
-// the split it was trained with (its recorded --test-frac and
-// --split-seed), and, without --data, the data file it was trained on.
+// expects unless the flags say otherwise (train.RecordedSource: its scheme,
+// channels and split, and without --data the file it was trained on).
 func loadForModel(cmd *cobra.Command, env Env, df *dataFlags, m *model.Model) (*data.Dataset, error) {
-	fl := cmd.Flags()
-	if !fl.Changed("scheme") {
-		df.Prepare.Scheme = m.Meta.Scheme
+	src := train.RecordedSource(m)
+	fs := pflag.NewFlagSet("", pflag.ContinueOnError)
+	registerData(fs, &src, src.Prepare.Channels, "")
+	if err := overlay(cmd.Flags(), fs, nil); err != nil {
+		return nil, err
 	}
-	if !fl.Changed("channels") {
-		df.Prepare.Channels = data.ChannelSpec(m.Meta.Input.Channels, m.Meta.Input.SourceChannels)
-	}
-	info := m.Meta.Info
-	if v, err := strconv.ParseFloat(info["test_frac"], 64); err == nil && !fl.Changed("test-frac") {
-		df.Prepare.TestFrac = v
-	}
-	if v, err := strconv.ParseUint(info["split_seed"], 10, 64); err == nil && !fl.Changed("split-seed") {
-		df.Prepare.SplitSeed = v
-	}
-	if df.Path == "" {
-		if info["data"] == "" {
+	if !cmd.Flags().Changed("data") {
+		if src.Path == "" {
 			return nil, fmt.Errorf("no data file: give --data FILE (the model does not record what it was trained on)")
 		}
-		if _, err := os.Stat(info["data"]); err != nil {
-			return nil, fmt.Errorf("no data file: give --data FILE (the model was trained on %s, which is not there)", info["data"])
+		if _, err := os.Stat(src.Path); err != nil {
+			return nil, fmt.Errorf("no data file: give --data FILE (the model was trained on %s, which is not there)", src.Path)
 		}
-		df.Path = info["data"]
 	}
+	df.Source = src
 	_, ds, err := df.load(env.Stderr)
 	if err != nil {
 		return nil, err
 	}
-	if err := m.Check(ds); err != nil {
-		return nil, err
-	}
-	return ds, nil
+	return ds, m.Check(ds)
 }

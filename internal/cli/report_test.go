@@ -344,7 +344,7 @@ func TestReportBadInput(t *testing.T) {
 		{"unknown split", []string{"errors", "--model", model, "--data", p, "--labels", "gz1", "--split", "dev"}, "unknown split"},
 		{"image size differs", []string{"errors", "--model", model, "--data", big, "--labels", "gz1"}, "10x10"},
 		{"missing model", []string{"inspect", "--model", filepath.Join(dir, "nope.model"), "--data", p}, "nope.model"},
-		{"bad bins", []string{"report", "--run", rdir, "--data", p, "--labels", "gz1", "--bins", "0", "--out", filepath.Join(dir, "r.html")}, "--bins 0"},
+		{"bad bins", []string{"report", "--run", rdir, "--data", p, "--labels", "gz1", "--bins", "0", "--out", filepath.Join(dir, "r.html")}, "0 calibration bins"},
 		{"unwritable gallery", []string{"errors", "--model", model, "--data", p, "--labels", "gz1", "--split", "all", "--gallery", filepath.Join(dir, "no", "g.png")}, "g.png"},
 	}
 	for _, c := range cases {

@@ -4,13 +4,15 @@
 package cli
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"os"
+	"os/signal"
+	"syscall"
 
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
-	"golang.org/x/term"
 
 	"galaxy/data"
 	"galaxy/data/load"
@@ -88,50 +90,48 @@ func schemeList() string {
 	return s
 }
 
-// load reads and prepares the data file the flags name, logging what was
-// read and dropped to log.
+// load reads and prepares the data set the flags name (load.Open), a
+// published one downloaded first when missing, logging to log.
 func (f *dataFlags) load(log io.Writer) (*data.Raw, *data.Dataset, error) {
 	if f.Path == "" {
 		return nil, nil, fmt.Errorf("no data file: give --data FILE (or --data synth, --data galaxy10)")
 	}
-	raw, err := f.read(log) // fetch.go: files, synth, galaxy10, ...
+	// Ctrl-C stops a download (resumable); the command's own handler may be
+	// installed already.
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	fe, err := newFetcher("", "", log)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, fmt.Errorf("--data %s: %w", f.Path, err)
 	}
-	opt := f.Prepare
-	opt.Scheme = f.schemeFor(raw)
-	ds, err := data.Prepare(raw, opt)
-	if err != nil {
-		return nil, nil, err
-	}
-	logDataset(log, raw, ds)
-	return raw, ds, nil
+	return load.Open(ctx, f.Source, fe, log)
 }
 
-func logDataset(w io.Writer, raw *data.Raw, ds *data.Dataset) {
-	fmt.Fprintf(w, "%s: %d images read (%dx%dx%d, %s labels), %d dropped by scheme %s", raw.Path, raw.N, raw.H, raw.W, raw.C, raw.Space, ds.DroppedCount(), ds.Scheme.Name)
-	if d := ds.DroppedCount(); d > 0 {
-		src, _ := scheme.Get(raw.Space)
-		sep := " ("
-		for code := 0; code < 1<<16 && d > 0; code++ {
-			if c := ds.Dropped[code]; c > 0 {
-				name := fmt.Sprintf("code %d", code)
-				if src != nil && code < len(src.Classes) {
-					name = fmt.Sprintf("code %d %q", code, src.Classes[code])
-				}
-				fmt.Fprintf(w, "%s%s: %d", sep, name, c)
-				sep = ", "
-				d -= c
+// overlay sets on fs each flag given on the command line (a changed flag of
+// fl) that fs has, so that fs's variables hold the defaults they were bound
+// with except where the user chose; vet, if not nil, may refuse a flag
+// (had: fs's value before).
+func overlay(fl, fs *pflag.FlagSet, vet func(f *pflag.Flag, had string) error) error {
+	var err error
+	fl.Visit(func(f *pflag.Flag) {
+		to := fs.Lookup(f.Name)
+		if err != nil || to == nil {
+			return
+		}
+		if vet != nil {
+			if err = vet(f, to.Value.String()); err != nil {
+				return
 			}
 		}
-		fmt.Fprint(w, ")")
-	}
-	fmt.Fprintln(w)
-}
-
-// isTerminal reports whether w is a terminal (progress bars) rather than a
-// file or pipe (plain log lines).
-func isTerminal(w io.Writer) bool {
-	f, ok := w.(*os.File)
-	return ok && term.IsTerminal(int(f.Fd()))
+		var serr error
+		if sv, ok := f.Value.(pflag.SliceValue); ok { // String() writes [a,b]
+			serr = to.Value.(pflag.SliceValue).Replace(sv.GetSlice())
+		} else {
+			serr = fs.Set(f.Name, f.Value.String())
+		}
+		if serr != nil {
+			err = fmt.Errorf("--%s: %w", f.Name, serr)
+		}
+	})
+	return err
 }

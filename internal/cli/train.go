@@ -10,9 +10,7 @@ import (
 	"strconv"
 	"strings"
 	"syscall"
-	"time"
 
-	"github.com/schollz/progressbar/v3"
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
@@ -87,9 +85,9 @@ Ctrl-C stops cleanly and still writes what was learned; --resume continues.`,
 			if err != nil {
 				return err
 			}
-			obs, finish := progress(env.Stderr, cfg.Steps)
+			obs, meter := observe(env.Stderr, cfg.Steps)
 			met, err := train.Run(ctx, train.Data{Set: ds, Path: raw.Path, SourceChannels: raw.C}, cfg, out, from, obs)
-			finish()
+			meter.finish()
 			if errors.Is(err, train.ErrResumable) {
 				return fmt.Errorf("%w; galaxy train --resume %s continues it", err, out)
 			}
@@ -166,8 +164,8 @@ func bindSteps(fs *pflag.FlagSet, c *train.Config) {
 
 func bindEpochs(fs *pflag.FlagSet, c *train.Config) {
 	fs.IntVar(&c.Epochs, "epochs", c.Epochs, "training epochs")
-	fs.Var(intList{&c.Spec.Widths, 4096}, "widths", "output channels of each conv block, e.g. 24,48,96,96 (sets the depth)")
-	fs.Var(intList{&c.Spec.Convs, 8}, "convs", "convolutions in each block, e.g. 1,1,2,2 (one count per block; default one each)")
+	fs.IntSliceVar(&c.Spec.Widths, "widths", c.Spec.Widths, "output channels of each conv block, e.g. 24,48,96,96 (sets the depth)")
+	fs.IntSliceVar(&c.Spec.Convs, "convs", c.Spec.Convs, "convolutions in each block, e.g. 1,1,2,2 (one count per block; default one each)")
 	fs.IntVar(&c.Spec.Crop, "crop", c.Spec.Crop, "the network sees only the central crop x crop pixels of each image (0: the whole image); the margin must be even")
 	fs.Float64Var(&c.Spec.Dropout, "dropout", c.Spec.Dropout, "dropout before the dense layer")
 	fs.BoolVar(&c.Spec.TTA, "tta", c.Spec.TTA, "classify by averaging the logits of the 8 rotations and flips (saved in the model)")
@@ -219,23 +217,14 @@ func trainConfig(cmd *cobra.Command, groupOf map[string]string, out *string, res
 	if train.ByEpochs(cfg.Arch) {
 		trainer = "epochs"
 	}
-	var err error
-	fl.Visit(func(f *pflag.Flag) {
-		if err != nil || trainOnly[f.Name] {
-			return
-		}
+	err := overlay(fl, fresh, func(f *pflag.Flag, had string) error {
 		if g := groupOf[f.Name]; g != "data" && g != "run" && g != trainer {
-			err = fmt.Errorf("--%s is a setting of %s, not of --arch %s", f.Name, strings.ToLower(strings.SplitN(groupTitle(g), " (", 2)[0]), cfg.Arch)
-			return
+			return fmt.Errorf("--%s is a setting of %s, not of --arch %s", f.Name, strings.ToLower(strings.SplitN(groupTitle(g), " (", 2)[0]), cfg.Arch)
 		}
-		had := fresh.Lookup(f.Name).Value.String()
 		if from != nil && had != f.Value.String() {
-			err = fmt.Errorf("--resume %s: --%s %s conflicts with the checkpoint's --%s %s (a resumed run keeps its settings)", resume, f.Name, f.Value, f.Name, had)
-			return
+			return fmt.Errorf("--resume %s: --%s %s conflicts with the checkpoint's --%s %s (a resumed run keeps its settings)", resume, f.Name, f.Value, f.Name, had)
 		}
-		if serr := fresh.Set(f.Name, f.Value.String()); serr != nil {
-			err = fmt.Errorf("--%s: %w", f.Name, serr)
-		}
+		return nil
 	})
 	if err == nil && (fl.Changed("width") || fl.Changed("depth")) {
 		err = doublingWidths(&cfg, fl.Changed("widths"), width, depth)
@@ -292,65 +281,22 @@ func archDefaults(of func(model.Defaults) string) string {
 	return strings.Join(s, ", ")
 }
 
-// intList is a flag of comma-separated integers from 1 to hi.
-type intList struct {
-	v  *[]int
-	hi int
-}
-
-func (l intList) String() string {
-	if l.v == nil {
-		return ""
-	}
-	s := make([]string, len(*l.v))
-	for i, n := range *l.v {
-		s[i] = strconv.Itoa(n)
-	}
-	return strings.Join(s, ",")
-}
-
-func (l intList) Set(v string) error {
-	var out []int
-	for _, s := range strings.Split(v, ",") {
-		n, err := strconv.Atoi(strings.TrimSpace(s))
-		if err != nil || n < 1 || n > l.hi {
-			return fmt.Errorf("%q: need comma-separated whole numbers from 1 to %d", v, l.hi)
-		}
-		out = append(out, n)
-	}
-	*l.v = out
-	return nil
-}
-
-func (l intList) Type() string { return "ints" }
-
-// progress returns an observer that logs to w and draws a progress bar of
-// the steps on a terminal (plain lines at each evaluation otherwise).
-func progress(w io.Writer, steps int) (train.Observer, func()) {
-	obs := train.Observer{Log: w, Epoch: func(st train.EpochStat, p train.Point) {
-		best := ""
-		if st.Best {
-			best = " *"
-		}
-		fmt.Fprintf(w, "epoch %d: train loss %.4f, val accuracy %.4f (balanced %.4f), test accuracy %.4f (balanced %.4f), lr %.2g, %.1fs (%.0f images/s)%s\n",
-			st.Epoch, st.TrainLoss, st.ValAccuracy, st.ValBalanced, p.TestAccuracy, st.TestBalanced, st.LR, st.Seconds, st.ImagesPerSec, best)
-	}}
-	if !isTerminal(w) {
-		obs.Eval = func(p train.Point) {
-			fmt.Fprintf(w, "step %d: train loss %.4f, test loss %.4f, test accuracy %.4f\n", p.Step, p.TrainLoss, p.TestLoss, p.TestAccuracy)
-		}
-		return obs, func() {}
-	}
-	bar := progressbar.NewOptions(steps, progressbar.OptionSetWriter(w), progressbar.OptionShowIts(),
-		progressbar.OptionSetItsString("steps"), progressbar.OptionThrottle(100*time.Millisecond),
-		progressbar.OptionShowCount(), progressbar.OptionSetWidth(30), progressbar.OptionSetPredictTime(true))
-	done := 0
-	obs.Step = func(step int) { bar.Add(step - done); done = step }
-	obs.Eval = func(p train.Point) { bar.Describe(fmt.Sprintf("test acc %.4f", p.TestAccuracy)) }
-	return obs, func() {
-		if done > 0 {
-			bar.Finish()
-			fmt.Fprintln(w)
-		}
-	}
+// observe returns an observer that logs to w, prints each epoch and, with
+// a meter, the progress of the steps (a plain line at each test elsewhere).
+func observe(w io.Writer, steps int) (train.Observer, *meter) {
+	m := newMeter(w, "train", "steps", int64(steps), true)
+	return train.Observer{Log: w, Step: func(step int) { m.set(int64(step)) },
+		Eval: func(p train.Point) {
+			if m.bar == nil {
+				fmt.Fprintf(w, "step %d: train loss %.4f, test loss %.4f, test accuracy %.4f\n", p.Step, p.TrainLoss, p.TestLoss, p.TestAccuracy)
+			}
+		},
+		Epoch: func(st train.EpochStat, p train.Point) {
+			best := ""
+			if st.Best {
+				best = " *"
+			}
+			fmt.Fprintf(w, "epoch %d: train loss %.4f, val accuracy %.4f (balanced %.4f), test accuracy %.4f (balanced %.4f), lr %.2g, %.1fs (%.0f images/s)%s\n",
+				st.Epoch, st.TrainLoss, st.ValAccuracy, st.ValBalanced, p.TestAccuracy, st.TestBalanced, st.LR, st.Seconds, st.ImagesPerSec, best)
+		}}, m
 }

@@ -101,7 +101,7 @@ func TestTrainCNNCropConvsRotate(t *testing.T) {
 		want string
 	}{
 		{[]string{"--widths", "4,8", "--convs", "1"}, "1 convolution counts for 2 blocks"},
-		{[]string{"--widths", "4,8", "--convs", "1,x"}, `"1,x": need comma-separated`},
+		{[]string{"--widths", "4,8", "--convs", "1,x"}, `"1,x"`},
 		{[]string{"--crop", "7"}, "crop 7 of 12x12 images"},
 		{[]string{"--crop", "20"}, "crop 20 of 12x12 images"},
 		{[]string{"--rotate", "--zoom", "3"}, "zoom 3: must be from 1"},
