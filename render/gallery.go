@@ -5,6 +5,10 @@ import (
 	"image/color"
 	"image/draw"
 	"math"
+
+	"golang.org/x/image/font"
+	"golang.org/x/image/font/basicfont"
+	"golang.org/x/image/math/fixed"
 )
 
 // Tile is one image of a gallery with a title line above it and an optional
@@ -92,22 +96,9 @@ func fit(s string, width int) string {
 	return string(r[:maxChars-3]) + "..."
 }
 
-// drawText draws s with its top-left corner at (x, y).
+// drawText draws s with its top-left corner at (x, y), in the X11 fixed
+// 6x13 font of golang.org/x/image/font/basicfont.
 func drawText(dst *image.RGBA, x, y int, s string, c color.RGBA) {
-	for _, r := range s {
-		g := 95 // U+FFFD
-		if r >= 0x20 && r < 0x7f {
-			g = int(r - 0x20)
-		}
-		for row, bits := range fontGlyphs[g*glyphH : (g+1)*glyphH] {
-			for col := range glyphW {
-				if bits&(1<<(glyphW-1-col)) != 0 {
-					if p := image.Pt(x+col, y+row); p.In(dst.Rect) {
-						dst.SetRGBA(p.X, p.Y, c)
-					}
-				}
-			}
-		}
-		x += advance
-	}
+	d := font.Drawer{Dst: dst, Src: image.NewUniform(c), Face: basicfont.Face7x13, Dot: fixed.P(x, y+basicfont.Face7x13.Ascent)}
+	d.DrawString(s)
 }

@@ -3,8 +3,8 @@
 // three), labelled galleries of such images, and PNG files written
 // atomically.
 //
-// It uses only the standard library: the gallery's text is drawn with a
-// built-in 6x13 bitmap font (the public-domain X11 "fixed" font, ASCII).
+// The gallery's text is drawn in the public-domain X11 "fixed" 6x13 font
+// (golang.org/x/image/font/basicfont).
 package render
 
 import (
