@@ -3,6 +3,7 @@ package array
 import (
 	"encoding/binary"
 	"math"
+	"strings"
 	"testing"
 )
 
@@ -60,6 +61,38 @@ func TestSwapAndFortran(t *testing.T) {
 	for i, want := range []byte{1, 2, 3, 4, 5, 6} {
 		if dst[i] != want {
 			t.Fatalf("fortran to C: %v", dst)
+		}
+	}
+}
+
+func TestParseNumPy(t *testing.T) {
+	for _, c := range []struct {
+		in    string
+		t     DType
+		order byte
+		err   string
+	}{
+		{"<f8", Float64, '<', ""},
+		{">i2", Int16, '>', ""},
+		{"|u1", Uint8, '|', ""},
+		{"=f4", Float32, '=', ""},
+		{"u8", Uint64, '=', ""},
+		{"?", Bool, '=', ""},
+		{"|b1", Bool, '|', ""},
+		{"|O", Invalid, 0, "'|O' (object arrays are not supported)"},
+		{"<U2", Invalid, 0, "'<U2' (string arrays are not supported)"},
+		{"|S2", Invalid, 0, "(string arrays"},
+		{"|V8", Invalid, 0, "(structured dtypes"},
+		{"<c16", Invalid, 0, "unsupported numpy dtype '<c16'"},
+		{"f\n8", Invalid, 0, `"f\n8"`},
+		{"", Invalid, 0, "unsupported numpy dtype ''"},
+	} {
+		dt, order, err := ParseNumPy(c.in)
+		if dt != c.t || order != c.order {
+			t.Errorf("%q: %v %q, want %v %q", c.in, dt, order, c.t, c.order)
+		}
+		if (err == nil) != (c.err == "") || err != nil && !strings.Contains(err.Error(), c.err) {
+			t.Errorf("%q: err %v, want one containing %q", c.in, err, c.err)
 		}
 	}
 }

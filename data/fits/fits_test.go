@@ -205,3 +205,33 @@ func FuzzDecode(f *testing.F) {
 		img.Stretch()
 	})
 }
+
+// BenchmarkDecode decodes cutouts of the sizes the project sees (69x69 and
+// 256x256, 1 and 3 planes, 32-bit floats and 16-bit integers), the figures
+// the package comment compares with fitsio.
+func BenchmarkDecode(b *testing.B) {
+	for _, side := range []int{69, 256} {
+		for _, planes := range []int{1, 3} {
+			for _, bp := range []int{-32, 16} {
+				axes := []int{side, side, planes}
+				if planes == 1 {
+					axes = axes[:2]
+				}
+				vals := make([]float64, side*side*planes)
+				for i := range vals {
+					vals[i] = float64(i % 1000)
+				}
+				in := build(imageHeader(true, bp, axes...), pixels(bp, vals))
+				b.Run(fmt.Sprintf("%dx%dx%d/bitpix%d", side, side, planes, bp), func(b *testing.B) {
+					b.SetBytes(int64(len(in)))
+					b.ReportAllocs()
+					for b.Loop() {
+						if _, err := Decode(bytes.NewReader(in), Limits{}); err != nil {
+							b.Fatal(err)
+						}
+					}
+				})
+			}
+		}
+	}
+}

@@ -428,13 +428,6 @@ func (r *chunkReader) inflate(src, dst []byte, full uint64) error {
 	return nil
 }
 
-func noEOF(err error) error {
-	if err == io.EOF {
-		return io.ErrUnexpectedEOF
-	}
-	return err
-}
-
 // unshuffle undoes the shuffle filter: src holds byte 0 of every element,
 // then byte 1, and so on; a remainder that is not a whole element stays put.
 func unshuffle(dst, src []byte, size int) {

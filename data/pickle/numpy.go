@@ -82,14 +82,6 @@ type dtype struct {
 
 func (d *dtype) bigEndian() bool { return d.order == '>' && d.dt.Size() > 1 }
 
-var dtypeCodes = map[string]array.DType{
-	"u1": array.Uint8, "i1": array.Int8, "b1": array.Bool,
-	"u2": array.Uint16, "i2": array.Int16,
-	"u4": array.Uint32, "i4": array.Int32,
-	"u8": array.Uint64, "i8": array.Int64,
-	"f4": array.Float32, "f8": array.Float64,
-}
-
 // call applies a whitelisted global to its arguments (REDUCE, INST, OBJ).
 func (m *machine) call(f any, args []any) (any, error) {
 	g, ok := f.(*global)
@@ -127,27 +119,12 @@ func newDtype(args []any) (any, error) {
 	if !ok {
 		return nil, fmt.Errorf("numpy.dtype of %s, want a str (structured dtypes are not supported)", typeName(args[0]))
 	}
-	d := &dtype{name: name, order: '='}
-	code := name
-	if len(code) > 0 && strings.IndexByte("<>|=", code[0]) >= 0 {
-		d.order = code[0]
-		code = code[1:]
+	// The byte order given here, if any; BUILD's state usually sets it.
+	dt, order, err := array.ParseNumPy(name)
+	if err != nil {
+		return nil, err
 	}
-	if code == "?" {
-		code = "b1"
-	}
-	if d.dt = dtypeCodes[code]; d.dt == array.Invalid {
-		why := ""
-		switch {
-		case strings.HasPrefix(code, "O"):
-			why = " (object arrays are not supported)"
-		case strings.HasPrefix(code, "V"):
-			why = " (structured dtypes are not supported)"
-		case strings.HasPrefix(code, "U") || strings.HasPrefix(code, "S"):
-			why = " (string arrays are not supported)"
-		}
-		return nil, fmt.Errorf("unsupported numpy dtype '%s'%s", printable(name), why)
-	}
+	d := &dtype{dt: dt, name: name, order: order}
 	return d, nil
 }
 
