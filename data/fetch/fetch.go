@@ -95,7 +95,7 @@ func DefaultDir() (string, error) {
 	}
 	home, err := os.UserHomeDir()
 	if err != nil || home == "" {
-		return "", errors.New("no cache folder: neither $XDG_CACHE_HOME nor $HOME is set (choose one with --dir)")
+		return "", errors.New("no cache folder: neither $XDG_CACHE_HOME nor $HOME is set (name a cache folder)")
 	}
 	return filepath.Join(home, ".cache", "galaxy"), nil
 }

@@ -364,7 +364,7 @@ func loadCatalog(path string, opt Options) (*data.Raw, error) {
 		}
 	}
 	if !ok {
-		return nil, fmt.Errorf("%s: no label column %q (columns: %s); choose one with --label-column", path, opt.LabelColumn, strings.Join(head, ", "))
+		return nil, fmt.Errorf("%s: no label column %q (columns: %s); name the column that holds the labels", path, opt.LabelColumn, strings.Join(head, ", "))
 	}
 	raw := &data.Raw{Path: path, H: cutout.Size, W: cutout.Size, C: 3}
 	switch labelCol {

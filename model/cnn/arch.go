@@ -19,17 +19,17 @@ func init() {
 	newNet := func(s model.Spec, rng *rand.Rand) (model.Network, error) { return New(specOf(s), rng) }
 	model.Register(model.Arch{
 		Name: Name,
-		Summary: "convolutional network: 4 blocks conv3x3-batch norm-ReLU of widths 32,64,128,128, 2x2 max-pool after the first three, " +
-			"global average pool, dropout 0.3, dense; all channels; 30 epochs of Adam 1e-3 with cosine decay, batch 64, " +
-			"D4 and shift augmentation, label smoothing 0.1, logit adjustment for the rare classes, TTA",
-		Output: model.Softmax,
+		Summary: "convolutional network: blocks of conv3x3-batch norm-ReLU with 2x2 max-pools between them, global average pool, " +
+			"dropout, dense; epochs of Adam with cosine decay, D4 and shift augmentation, label smoothing, logit adjustment " +
+			"for the rare classes, test-time averaging over the 8 symmetries (the epoch flags give the numbers)",
+		Output:   model.Softmax,
 		Defaults: model.Defaults{Spec: spec, Channels: "all", Batch: 64, Epochs: 30, LabelSmoothing: 0.1, LogitAdjust: "auto"},
 		New:      newNet,
 		Load:     load,
 	})
 	model.Register(model.Arch{
 		Name:     RefName,
-		Summary:  "the reference network of speed comparisons: cnn's architecture, 25 epochs, no label smoothing or logit adjustment",
+		Summary:  "the reference network of speed comparisons (bench/pytorch/cnnref.py): cnn's, trained without label smoothing or logit adjustment",
 		Output:   model.Softmax,
 		Defaults: model.Defaults{Spec: spec, Channels: "all", Batch: 64, Epochs: 25, LogitAdjust: "none"},
 		New:      newNet,

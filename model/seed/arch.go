@@ -13,9 +13,9 @@ const Name = "seed-mlp"
 
 func init() {
 	model.Register(model.Arch{
-		Name:    Name,
-		Summary: "the assignment's network, sigmoid(W2 tanh(W1 v + b1) + b2), trained by SGD on the summed binary cross-entropy",
-		Output:  model.Sigmoids,
+		Name:     Name,
+		Summary:  "the assignment's network, sigmoid(W2 tanh(W1 v + b1) + b2), trained by SGD on the summed binary cross-entropy",
+		Output:   model.Sigmoids,
 		Defaults: model.Defaults{Spec: model.Spec{Hidden: 100}, Channels: "g", Batch: 1, Steps: 100000},
 		New: func(s model.Spec, rng *rand.Rand) (model.Network, error) {
 			return New(s.H*s.W*s.InC, s.Hidden, s.K, rng)
