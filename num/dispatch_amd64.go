@@ -16,9 +16,7 @@ var avx2Kernels = kernelSet{
 	axpyDot: axpyDotAVX2,
 	dot4:    dot4AVX2,
 	axpy4:   axpy4AVX2,
-	scale:   scaleAVX2,
 	add:     addAVX2,
-	sum:     sumAVX2,
 	gemms: []gemmKernel{{mr: 6, nr: 16, mc: 144, kc: 256, nc: 2048, kern: sgemm6x16AVX2, cost: 1,
 		transpose: transposeGeneric, panelCopy: panelCopyGeneric}},
 }
@@ -30,9 +28,7 @@ var avx512Kernels = kernelSet{
 	axpyDot: axpyDotAVX512,
 	dot4:    dot4AVX512,
 	axpy4:   axpy4AVX512,
-	scale:   scaleAVX512,
 	add:     addAVX512,
-	sum:     sumAVX512,
 	// 12 rows make the fastest tile; 10 and 8 rows waste less of it when m
 	// (or n, for a product done transposed) is a multiple of 10 or 8, such
 	// as the 100 hidden units of the seed network or the channels of a
@@ -91,13 +87,7 @@ func dot4AVX2(a []float32, lda int, x, y []float32)
 func axpy4AVX2(c, a []float32, lda int, y []float32)
 
 //go:noescape
-func scaleAVX2(alpha float32, x []float32)
-
-//go:noescape
 func addAVX2(dst, x []float32)
-
-//go:noescape
-func sumAVX2(x []float32) float32
 
 //go:noescape
 func sgemmKernel6x16AVX2(kc int, a, b, c []float32, ldc int, beta float32, load bool)
@@ -129,13 +119,7 @@ func dot4AVX512(a []float32, lda int, x, y []float32)
 func axpy4AVX512(c, a []float32, lda int, y []float32)
 
 //go:noescape
-func scaleAVX512(alpha float32, x []float32)
-
-//go:noescape
 func addAVX512(dst, x []float32)
-
-//go:noescape
-func sumAVX512(x []float32) float32
 
 //go:noescape
 func transpose16AVX512(src []float32, ld, rows, cols int, alpha float32, dst []float32, dstStride int)

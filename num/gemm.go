@@ -8,8 +8,6 @@ import (
 	"unsafe"
 )
 
-//go:generate go run gen_gemm_amd64.go
-
 // gemmKernel describes a Gemm micro-kernel and the cache blocking around it
 // (Goto/BLIS): C is computed in blocks of mc×nc with k split in chunks of kc;
 // for each chunk a kc×nc panel of op(B) is packed into nr-wide column panels
@@ -47,9 +45,9 @@ type gemmKernel struct {
 }
 
 // gemmParallelMin is the smallest m*n*k for which Gemm splits the work over
-// several goroutines. The helpers (crew.go) poll for work between the calls
-// of a training step, so handing a piece over costs a few microseconds; a
-// product of this size takes ~5µs on one core.
+// several goroutines. The shared Team's helpers poll for work between the
+// calls of a training step, so handing a piece over costs a few
+// microseconds; a product of this size takes ~5µs on one core.
 const gemmParallelMin = 1 << 19
 
 // Gemm computes C = alpha*op(A)*op(B) + beta*C with row-major matrices, where
@@ -470,10 +468,10 @@ func mergeTile(tile []float32, nr int, c []float32, ldc int, beta float32, load 
 // Gemm (k × column block), in floats.
 const gemmSharedBMax = 4 << 20
 
-// runPhased runs a two-phase job on up to workers goroutines through the
-// crew: first pack(i) for i < packItems, then, once every one of those has
-// returned, item(i, w) for i < items, with w the goroutine's pooled
-// buffers (A block of aSize floats). Each goroutine does an even,
+// runPhased runs a two-phase job on up to workers goroutines of the shared
+// Team: first pack(i) for i < packItems, then, once every one of those has
+// returned (or panicked), item(i, w) for i < items, with w the goroutine's
+// pooled buffers (A block of aSize floats). Each goroutine does an even,
 // contiguous share of each phase first, the same share at every call (so
 // the data of its items stays in its core's cache from call to call), then
 // takes items of the others' shares nobody has claimed yet, so a goroutine
@@ -490,8 +488,7 @@ func (g *gemmKernel) runPhased(workers, packItems int, pack func(i int), items, 
 			if packClaimed[i].Load() || !packClaimed[i].CompareAndSwap(false, true) {
 				continue
 			}
-			pack(i)
-			packed.Add(1)
+			func() { defer packed.Add(1); pack(i) }()
 		}
 		for spins := 0; packed.Load() < int64(packItems); spins++ {
 			if spins > 32 {
@@ -514,7 +511,7 @@ func (g *gemmKernel) runPhased(workers, packItems int, pack func(i int), items, 
 			gemmPool.Put(w)
 		}
 	}
-	runPieces(workers, workers, slot)
+	shared.run(workers, workers, slot)
 }
 
 // parallelRows runs the product on up to workers goroutines (the caller's
@@ -698,7 +695,7 @@ func (ks *kernelSet) gemmDot(workers, m, n, k int, alpha float32, a []float32, l
 	if workers > 1 && n >= 2*dotNB {
 		parts = workers
 	}
-	runPieces(parts, parts, func(p int) {
+	shared.run(parts, parts, func(p int) {
 		j0, j1 := p*n/parts, (p+1)*n/parts
 		ks.dotBlock(m, j0, j1, k, alpha, a, lda, b, ldb, beta, c, ldc)
 	})

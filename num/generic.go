@@ -12,9 +12,7 @@ var genericKernels = kernelSet{
 	axpyDot: axpyDotGeneric,
 	dot4:    dot4Generic,
 	axpy4:   axpy4Generic,
-	scale:   scaleGeneric,
 	add:     addGeneric,
-	sum:     sumGeneric,
 	gemms: []gemmKernel{{mr: 4, nr: 4, mc: 128, kc: 256, nc: 1024, kern: sgemmKernelGeneric, cost: 1,
 		transpose: transposeGeneric, panelCopy: panelCopyGeneric}},
 	dotTile: sdotKernelGeneric,
@@ -127,24 +125,6 @@ func axpy4Generic(c, a []float32, lda int, y []float32) {
 	}
 }
 
-func scaleGeneric(alpha float32, x []float32) {
-	i := 0
-	for ; i+8 <= len(x); i += 8 {
-		xs := x[i : i+8 : i+8]
-		xs[0] *= alpha
-		xs[1] *= alpha
-		xs[2] *= alpha
-		xs[3] *= alpha
-		xs[4] *= alpha
-		xs[5] *= alpha
-		xs[6] *= alpha
-		xs[7] *= alpha
-	}
-	for ; i < len(x); i++ {
-		x[i] *= alpha
-	}
-}
-
 func addGeneric(dst, x []float32) {
 	x = x[:len(dst)]
 	i := 0
@@ -162,26 +142,6 @@ func addGeneric(dst, x []float32) {
 	for ; i < len(dst); i++ {
 		dst[i] += x[i]
 	}
-}
-
-func sumGeneric(x []float32) float32 {
-	var s0, s1, s2, s3, s4, s5, s6, s7 float32
-	i := 0
-	for ; i+8 <= len(x); i += 8 {
-		xs := x[i : i+8 : i+8]
-		s0 += xs[0]
-		s1 += xs[1]
-		s2 += xs[2]
-		s3 += xs[3]
-		s4 += xs[4]
-		s5 += xs[5]
-		s6 += xs[6]
-		s7 += xs[7]
-	}
-	for ; i < len(x); i++ {
-		s0 += x[i]
-	}
-	return ((s0 + s1) + (s2 + s3)) + ((s4 + s5) + (s6 + s7))
 }
 
 // sgemmKernelGeneric is the portable 4×4 gemmKernel.kern.

@@ -98,27 +98,6 @@ func TestDot(t *testing.T) {
 	})
 }
 
-func TestSum(t *testing.T) {
-	forEachSet(t, func(t *testing.T, ks *kernelSet) {
-		r := newRand(2)
-		for _, n := range vecSizes {
-			x, ok := guarded(r, n)
-			var ref, scale float64
-			for _, v := range x {
-				ref += float64(v)
-				scale += math.Abs(float64(v))
-			}
-			got := ks.Sum(x)
-			if d := math.Abs(float64(got) - ref); !(d <= tol(n, scale)) {
-				t.Errorf("n=%d: Sum = %v, want %v", n, got, ref)
-			}
-			if !ok() {
-				t.Errorf("n=%d: guard elements changed", n)
-			}
-		}
-	})
-}
-
 // checkVec compares got with a float64 reference element by element; scale[i]
 // is the sum of magnitudes that went into element i, k the number of terms.
 func checkVec(t *testing.T, what string, got []float32, ref, scale []float64, k int) {
@@ -191,20 +170,13 @@ func TestAxpyDot(t *testing.T) {
 	})
 }
 
-func TestScaleAdd(t *testing.T) {
+func TestAdd(t *testing.T) {
 	forEachSet(t, func(t *testing.T, ks *kernelSet) {
 		r := newRand(5)
 		for _, n := range vecSizes {
 			x, okx := guarded(r, n)
 			ref := make([]float64, n)
 			scale := make([]float64, n)
-			for i, v := range x {
-				ref[i] = 1.5 * float64(v)
-				scale[i] = math.Abs(ref[i])
-			}
-			ks.Scale(1.5, x)
-			checkVec(t, fmt.Sprintf("Scale n=%d", n), x, ref, scale, 1)
-
 			dst, okd := guarded(r, n)
 			for i := range x {
 				ref[i] = float64(dst[i]) + float64(x[i])
@@ -315,70 +287,6 @@ func TestGemvT(t *testing.T) {
 	})
 }
 
-func TestGer(t *testing.T) {
-	forEachSet(t, func(t *testing.T, ks *kernelSet) {
-		r := newRand(8)
-		for _, mn := range matSizes() {
-			m, n := mn[0], mn[1]
-			a, lda, oka := guardedMatrix(r, m, n, 2)
-			x, okx := guarded(r, m)
-			y, oky := guarded(r, n)
-			const alpha = -1.25
-			var got []float32
-			var ref, scale []float64
-			for i := 0; i < m; i++ {
-				for j := 0; j < n; j++ {
-					p := alpha * float64(x[i]) * float64(y[j])
-					ref = append(ref, float64(a[i*lda+j])+p)
-					scale = append(scale, math.Abs(float64(a[i*lda+j]))+math.Abs(p))
-				}
-			}
-			ks.Ger(m, n, alpha, x, y, a, lda)
-			for i := 0; i < m; i++ {
-				got = append(got, a[i*lda:i*lda+n]...)
-			}
-			checkVec(t, fmt.Sprintf("Ger %dx%d", m, n), got, ref, scale, 2)
-			if !oka() || !okx() || !oky() {
-				t.Errorf("%dx%d: guard elements changed", m, n)
-			}
-		}
-	})
-}
-
-func TestMaxIndex(t *testing.T) {
-	nan := float32(math.NaN())
-	for _, c := range []struct {
-		x    []float32
-		want int
-	}{
-		{nil, -1},
-		{[]float32{3}, 0},
-		{[]float32{1, 5, 2, 5}, 1},
-		{[]float32{-3, -1, -2}, 1},
-		{[]float32{nan, 1, 2}, 2},
-		{[]float32{1, nan, 0}, 0},
-		{[]float32{nan, nan}, 0},
-		{[]float32{float32(math.Inf(-1)), -1e30}, 1},
-	} {
-		if got := MaxIndex(c.x); got != c.want {
-			t.Errorf("MaxIndex(%v) = %d, want %d", c.x, got, c.want)
-		}
-	}
-	r := newRand(9)
-	for _, n := range vecSizes[1:] {
-		x := randVec(r, n)
-		want := 0
-		for i, v := range x {
-			if v > x[want] {
-				want = i
-			}
-		}
-		if got := MaxIndex(x); got != want {
-			t.Errorf("n=%d: MaxIndex = %d, want %d", n, got, want)
-		}
-	}
-}
-
 // mustPanic checks that f panics with a message that starts with "num.".
 func mustPanic(t *testing.T, what string, f func()) {
 	t.Helper()
@@ -412,10 +320,6 @@ func TestPanics(t *testing.T) {
 		mustPanic(t, "GemvT a", func() { ks.GemvT(10, 10, 1, a[:95], 10, a, a) })
 		mustPanic(t, "GemvT x", func() { ks.GemvT(10, 10, 1, a, 10, a[:9], a) })
 		mustPanic(t, "GemvT y", func() { ks.GemvT(10, 10, 1, a, 10, a, a[:9]) })
-		mustPanic(t, "Ger a", func() { ks.Ger(10, 10, 1, a, a, a[:91], 10) })
-		mustPanic(t, "Ger x", func() { ks.Ger(10, 10, 1, a[:9], a, a, 10) })
-		mustPanic(t, "Ger y", func() { ks.Ger(10, 10, 1, a, a[:9], a, 10) })
-		mustPanic(t, "Ger lda", func() { ks.Ger(1, 10, 1, a, a, a, 0) })
 		mustPanic(t, "Gemm neg", func() { ks.Gemm(false, false, 1, -1, 1, 1, a, 1, a, 1, 0, a, 1) })
 		mustPanic(t, "Gemm a", func() { ks.Gemm(false, false, 10, 5, 10, 1, a[:99], 10, a, 5, 0, a, 5) })
 		mustPanic(t, "Gemm aT", func() { ks.Gemm(true, false, 10, 5, 10, 1, a[:99], 10, a, 5, 0, a, 5) })
@@ -432,11 +336,10 @@ func TestPanics(t *testing.T) {
 
 func TestEmptyAndZero(t *testing.T) {
 	forEachSet(t, func(t *testing.T, ks *kernelSet) {
-		if ks.Dot(nil, nil) != 0 || ks.Sum(nil) != 0 || ks.AxpyDot(2, nil, nil, nil) != 0 {
+		if ks.Dot(nil, nil) != 0 || ks.AxpyDot(2, nil, nil, nil) != 0 {
 			t.Error("empty reductions are not 0")
 		}
 		ks.Axpy(1, nil, nil)
-		ks.Scale(2, nil)
 		ks.Add(nil, nil)
 		// Gemv with n == 0 zeroes y; m == 0 touches nothing.
 		y := []float32{1, 2, 3}
@@ -446,7 +349,6 @@ func TestEmptyAndZero(t *testing.T) {
 		}
 		ks.Gemv(0, 5, nil, 5, make([]float32, 5), nil)
 		ks.GemvT(0, 5, 1, nil, 5, nil, make([]float32, 5))
-		ks.Ger(0, 5, 1, nil, make([]float32, 5), nil, 5)
 	})
 }
 

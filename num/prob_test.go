@@ -15,9 +15,11 @@ func TestArgmaxSigmoidBCE(t *testing.T) {
 			t.Errorf("Sigmoid(%v) = %v, want %v", z, s, naive)
 		}
 		for _, y := range []float64{0, 1} {
-			// The textbook formula, in big-exponent-safe form where it is finite.
-			p := naive
-			want := -y*math.Log(p) - (1-y)*math.Log(1-p)
+			// The textbook formula, in big-exponent-safe form where it is
+			// finite; 1-p is computed as 1/(1+e^z), not by a subtraction
+			// that loses its digits when p is near 1.
+			p, q := naive, 1/(1+math.Exp(z))
+			want := -y*math.Log(p) - (1-y)*math.Log(q)
 			if got := BCE(z, y); !math.IsInf(want, 0) && math.Abs(got-want) > 1e-9*math.Max(1, want) {
 				t.Errorf("BCE(%v, %v) = %v, want %v", z, y, got, want)
 			} else if math.IsInf(got, 0) || math.IsNaN(got) {

@@ -28,3 +28,28 @@ func TestTeamFor(t *testing.T) {
 		team.Close()
 	}
 }
+
+// TestTeamNestedAndPanic: a loop started from inside a piece runs inline,
+// and a panic in a chunk reaches the caller after the loop.
+func TestTeamNestedAndPanic(t *testing.T) {
+	team := NewTeam(3)
+	defer team.Close()
+	var n atomic.Int32
+	team.For(8, 1, func(lo, hi int) {
+		team.For(4, 1, func(lo, hi int) { n.Add(int32(hi - lo)) })
+	})
+	if n.Load() != 32 {
+		t.Errorf("nested loops ran %d iterations, want 32", n.Load())
+	}
+	defer func() {
+		if r := recover(); r != "boom" {
+			t.Errorf("recovered %v, want boom", r)
+		}
+	}()
+	team.For(100, 10, func(lo, hi int) {
+		if lo == 50 {
+			panic("boom")
+		}
+	})
+	t.Error("For did not panic")
+}
