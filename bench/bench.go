@@ -55,7 +55,7 @@ func Rounds(rounds, per int, fn func()) float64 {
 }
 
 // seedData returns a network and m random images with pixel-like values.
-func seedData(m int) (*seed.Net, []float32, []int) {
+func seedData(m int) (train.Stepper, []float32, []int) {
 	rng := rand.New(rand.NewPCG(1, 2))
 	net, _ := seed.New(SeedN, SeedD, SeedK, rng)
 	x := make([]float32, m*SeedN)

@@ -18,6 +18,7 @@ import (
 
 	"galaxy/data/cutout"
 	"galaxy/model"
+	_ "galaxy/model/archs" // every architecture galaxy ships, for model.Load
 	"galaxy/predict"
 )
 
