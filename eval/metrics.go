@@ -35,6 +35,70 @@ type Metrics struct {
 	F1               []float64   `json:"f1"`
 	Support          []int       `json:"support"`
 	MajorityAccuracy float64     `json:"majority_accuracy"`
+	// AveragePrecision is each class's area under its precision-recall
+	// curve, the images ranked by their probability of the class (nil
+	// when only scores were given).
+	AveragePrecision []float64 `json:"average_precision,omitempty"`
+	// ECE is the expected calibration error of the probabilities (see
+	// Calibration), ECEUncalibrated that of the model's probabilities
+	// before its temperature scaling; nil when not measured.
+	ECE             *float64 `json:"ece,omitempty"`
+	ECEUncalibrated *float64 `json:"ece_uncalibrated,omitempty"`
+}
+
+// PRCurve returns the precision-recall curve of class c: the images ranked
+// by their probability of c (probs n x k), one point per distinct
+// probability t, recall and precision of calling "c" every image with
+// probability >= t. Images of equal probability are taken together (as
+// scikit-learn's precision_recall_curve). It returns nothing for a class
+// without images.
+func PRCurve(probs []float32, labels []int, k, c int) (recall, precision, threshold []float64) {
+	n := len(labels)
+	order := make([]int, n)
+	for i := range order {
+		order[i] = i
+	}
+	sort.SliceStable(order, func(a, b int) bool { return probs[order[a]*k+c] > probs[order[b]*k+c] })
+	pos := 0
+	for _, y := range labels {
+		if y == c {
+			pos++
+		}
+	}
+	if pos == 0 {
+		return nil, nil, nil
+	}
+	tp := 0
+	for i := 0; i < n; {
+		t, j := probs[order[i]*k+c], i
+		for ; j < n && probs[order[j]*k+c] == t; j++ {
+			if labels[order[j]] == c {
+				tp++
+			}
+		}
+		recall = append(recall, float64(tp)/float64(pos))
+		precision = append(precision, float64(tp)/float64(j))
+		threshold = append(threshold, float64(t))
+		i = j
+	}
+	return recall, precision, threshold
+}
+
+// AveragePrecision returns, for each of k classes, the area under its
+// precision-recall curve (PRCurve): the sum over its points of the recall
+// gained times the precision there, as scikit-learn's
+// average_precision_score. A class with no image gets 0.
+func AveragePrecision(probs []float32, labels []int, k int) []float64 {
+	out := make([]float64, k)
+	for c := range k {
+		r, p, _ := PRCurve(probs, labels, k, c)
+		prev := 0.0
+		for i := range r {
+			out[c] += (r[i] - prev) * p[i]
+			prev = r[i]
+		}
+	}
+	return out
 }
 
 // Ranks returns, for each image, the classes ordered from highest score to
@@ -143,14 +207,26 @@ func (m *Metrics) WriteText(w io.Writer, split string) {
 	fmt.Fprintf(w, "accuracy          %.4f\n", m.Accuracy)
 	fmt.Fprintf(w, "balanced accuracy %.4f\n", m.BalancedAccuracy)
 	fmt.Fprintf(w, "top-2 accuracy    %.4f\n", m.Top2Accuracy)
-	fmt.Fprintf(w, "majority class    %.4f\n\n", m.MajorityAccuracy)
+	fmt.Fprintf(w, "majority class    %.4f\n", m.MajorityAccuracy)
+	if m.ECE != nil && m.ECEUncalibrated != nil {
+		fmt.Fprintf(w, "calibration error %.4f (ECE; %.4f before the model's temperature scaling)\n", *m.ECE, *m.ECEUncalibrated)
+	}
+	fmt.Fprintln(w)
 	width := 10
 	for _, c := range m.Classes {
 		width = max(width, len(c))
 	}
-	fmt.Fprintf(w, "%-*s %9s %9s %9s %8s\n", width, "class", "precision", "recall", "f1", "support")
+	fmt.Fprintf(w, "%-*s %9s %9s %9s %8s", width, "class", "precision", "recall", "f1", "support")
+	if m.AveragePrecision != nil {
+		fmt.Fprintf(w, " %9s", "avg prec")
+	}
+	fmt.Fprintln(w)
 	for c, name := range m.Classes {
-		fmt.Fprintf(w, "%-*s %9.4f %9.4f %9.4f %8d\n", width, name, m.Precision[c], m.Recall[c], m.F1[c], m.Support[c])
+		fmt.Fprintf(w, "%-*s %9.4f %9.4f %9.4f %8d", width, name, m.Precision[c], m.Recall[c], m.F1[c], m.Support[c])
+		if m.AveragePrecision != nil {
+			fmt.Fprintf(w, " %9.4f", m.AveragePrecision[c])
+		}
+		fmt.Fprintln(w)
 	}
 	fmt.Fprintf(w, "\nconfusion (rows: true class, columns: predicted)\n%-*s", width, "")
 	for c := range m.Classes {

@@ -66,3 +66,27 @@ func TestRanksTies(t *testing.T) {
 		t.Errorf("ranks %v: ties must keep lower class first", r)
 	}
 }
+
+// TestAveragePrecision checks scikit-learn's documented example (AP 0.8333
+// for scores 0.1, 0.4, 0.35, 0.8 of labels 0, 0, 1, 1), ties taken
+// together, and a class without images.
+func TestAveragePrecision(t *testing.T) {
+	probs := func(pos ...float32) []float32 { // two classes: class 1 gets pos
+		out := make([]float32, 0, 2*len(pos))
+		for _, p := range pos {
+			out = append(out, 1-p, p)
+		}
+		return out
+	}
+	ap := AveragePrecision(probs(0.1, 0.4, 0.35, 0.8), []int{0, 0, 1, 1}, 2)
+	if math.Abs(ap[1]-(0.5*1+0.5*2.0/3)) > 1e-12 {
+		t.Errorf("AP %v, want 0.8333", ap[1])
+	}
+	// All tied: one threshold, precision 2/4 at recall 1.
+	if ap := AveragePrecision(probs(0.5, 0.5, 0.5, 0.5), []int{0, 0, 1, 1}, 2); ap[1] != 0.5 {
+		t.Errorf("tied AP %v, want 0.5", ap[1])
+	}
+	if ap := AveragePrecision(probs(0.1, 0.9), []int{0, 0}, 2); ap[1] != 0 || ap[0] != 1 {
+		t.Errorf("class without images: %v", ap)
+	}
+}

@@ -66,6 +66,7 @@ type Defaults struct {
 	Epochs         int     // ... or by epochs of mini-batches (cnn)
 	LabelSmoothing float64 // epochs: of the cross-entropy
 	LogitAdjust    string  // epochs: "auto", "none" or a tau
+	Calibrate      bool    // epochs: fit a temperature to the validation part
 }
 
 // Arch is an architecture: how to build, load and read a network of it.

@@ -14,6 +14,7 @@ package model
 import (
 	"fmt"
 	"runtime"
+	"strconv"
 	"sync"
 
 	"galaxy/data"
@@ -109,6 +110,20 @@ func (m *Model) Check(ds *data.Dataset) error {
 		return fmt.Errorf("%s: data prepared for scheme %s, the model classifies %s", ds.Source, ds.Scheme.Name, m.Meta.Scheme)
 	}
 	return nil
+}
+
+// InfoTemperature is the model file's Info key of the temperature T its
+// logits were divided by when it was calibrated (absent: none): the
+// logits times T are the uncalibrated ones.
+const InfoTemperature = "temperature"
+
+// Temperature returns the temperature the model's logits were calibrated
+// with (1 when they were not).
+func (m *Model) Temperature() float64 {
+	if t, err := strconv.ParseFloat(m.Meta.Info[InfoTemperature], 64); err == nil && t > 0 {
+		return t
+	}
+	return 1
 }
 
 // Probabilities turns one image's logits into class probabilities that sum

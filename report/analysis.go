@@ -29,6 +29,7 @@ type Analysis struct {
 	Preds     []eval.Prediction
 	Mistakes  *eval.Mistakes
 	Calib     *eval.Calibration
+	CalibRaw  *eval.Calibration // before the model's temperature scaling (Calib when it had none)
 }
 
 // Analyze scores the named split of ds with m and measures it; bins is the
@@ -64,6 +65,23 @@ func Analyze(m *model.Model, ds *data.Dataset, split string, bins int) (*Analysi
 	if a.Calib, err = eval.Calibrate(a.Preds, bins); err != nil {
 		return nil, err
 	}
+	// Before the model's temperature scaling: its logits times T.
+	a.CalibRaw = a.Calib
+	if t := m.Temperature(); t != 1 {
+		raw := make([]float32, len(a.Logits))
+		for i, z := range a.Logits {
+			raw[i] = float32(float64(z) * t)
+		}
+		preds, err := eval.Predict(raw, Probabilities(m, raw), s.Labels, k)
+		if err != nil {
+			return nil, err
+		}
+		if a.CalibRaw, err = eval.Calibrate(preds, bins); err != nil {
+			return nil, err
+		}
+	}
+	a.Metrics.AveragePrecision = eval.AveragePrecision(a.Probs, s.Labels, k)
+	a.Metrics.ECE, a.Metrics.ECEUncalibrated = &a.Calib.ECE, &a.CalibRaw.ECE
 	return a, nil
 }
 

@@ -84,6 +84,7 @@ type tile struct {
 }
 
 type classRow struct {
+	AP                    string // average precision
 	Name                  string
 	Precision, Recall, F1 string
 	Support, Predicted    int
@@ -107,6 +108,9 @@ type page struct {
 	Confusion       picture
 	TopKChart       picture
 	Reliability     picture
+	ReliabilityRaw  *picture // before the model's temperature scaling, when it has one
+	PR              picture
+	Temperature     string
 	Classes         []classRow
 	Pairs           [][]string
 	TopK            [][]string
@@ -242,13 +246,37 @@ func buildPage(run *train.Record, a *Analysis, opt Options) (*page, error) {
 	if pg.Reliability, err = figure(f, opt.DPI, "reliability diagram"); err != nil {
 		return nil, err
 	}
+	if a.CalibRaw != a.Calib {
+		pg.Temperature = fmt.Sprintf("%.3g", m.Temperature())
+		if f, err = plot.Reliability(a.CalibRaw, "Before temperature scaling"); err != nil {
+			return nil, err
+		}
+		raw, err := figure(f, opt.DPI, "reliability diagram before temperature scaling")
+		if err != nil {
+			return nil, err
+		}
+		pg.ReliabilityRaw = &raw
+	}
+	pr := plot.Chart{Title: fmt.Sprintf("Precision and recall by class, %s split", split), XLabel: "recall", YLabel: "precision", YMin: 0, YMax: 1.02}
+	for c, name := range classes {
+		r, p, _ := eval.PRCurve(a.Probs, a.Split.Labels, len(classes), c)
+		if r != nil {
+			pr.Series = append(pr.Series, plot.Series{Name: fmt.Sprintf("%s (AP %.3f)", name, met.AveragePrecision[c]), X: r, Y: p})
+		}
+	}
+	if f, err = pr.Figure(); err != nil {
+		return nil, err
+	}
+	if pg.PR, err = figure(f, opt.DPI, "precision-recall curves"); err != nil {
+		return nil, err
+	}
 
 	for c, name := range classes {
 		predicted := 0
 		for t := range classes {
 			predicted += met.Confusion[t][c]
 		}
-		pg.Classes = append(pg.Classes, classRow{Name: name, Precision: f3(met.Precision[c]), Recall: f3(met.Recall[c]), F1: f3(met.F1[c]),
+		pg.Classes = append(pg.Classes, classRow{Name: name, Precision: f3(met.Precision[c]), Recall: f3(met.Recall[c]), F1: f3(met.F1[c]), AP: f3(met.AveragePrecision[c]),
 			Support: met.Support[c], Predicted: predicted, RecallPct: math.Round(1000*met.Recall[c]) / 10})
 	}
 	for i, p := range a.Mistakes.Pairs {

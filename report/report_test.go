@@ -151,7 +151,7 @@ func TestHTML(t *testing.T) {
 	}
 	s := string(b)
 	for _, want := range []string{"<!DOCTYPE html>", "face-on spiral", "Confusion matrix", "reliability diagram", "Worst mistakes",
-		"data:image/png;base64,", "2026-01-02 03:04 UTC", "steps 100", "no learning curve", "second choice was the true class for 5"} {
+		"data:image/png;base64,", "2026-01-02 03:04 UTC", "steps 100", "no learning curve", "second choice was the true class for 5", "Precision and recall by class", "avg precision"} {
 		if !strings.Contains(s, want) {
 			t.Errorf("report lacks %q", want)
 		}

@@ -51,7 +51,7 @@ var pageTemplate = template.Must(template.New("report").Parse(`<!DOCTYPE html>
 <body>
 <h1>{{.Title}}</h1>
 <p class="sub">{{.Subtitle}} · written {{.Written}}</p>
-<nav><a href="#settings">Settings</a><a href="#curves">Learning curves</a><a href="#confusion">Confusion</a><a href="#classes">Per class</a><a href="#topk">Top-k</a><a href="#calibration">Calibration</a><a href="#correct">Correct examples</a><a href="#mistakes">Worst mistakes</a></nav>
+<nav><a href="#settings">Settings</a><a href="#curves">Learning curves</a><a href="#confusion">Confusion</a><a href="#classes">Per class</a><a href="#topk">Top-k</a><a href="#calibration">Calibration</a><a href="#pr">Precision-recall</a><a href="#correct">Correct examples</a><a href="#mistakes">Worst mistakes</a></nav>
 
 <div class="cards">
 {{range .Summary}}<div class="card"><div class="v">{{.Value}}</div><div class="k">{{.Key}}</div></div>
@@ -93,8 +93,8 @@ images and their share of the true class, so the diagonal is each class's recall
 
 <h2 id="classes">Per class</h2>
 <table>
-<tr><th>class</th><th class="n">precision</th><th class="n">recall</th><th class="n">F1</th><th class="n">images</th><th class="n">predicted</th><th>recall</th></tr>
-{{range .Classes}}<tr><td>{{.Name}}</td><td class="n">{{.Precision}}</td><td class="n">{{.Recall}}</td><td class="n">{{.F1}}</td><td class="n">{{.Support}}</td><td class="n">{{.Predicted}}</td><td><span class="bar" style="width: {{.RecallPct}}px"></span>{{.RecallPct}}%</td></tr>
+<tr><th>class</th><th class="n">precision</th><th class="n">recall</th><th class="n">F1</th><th class="n">avg precision</th><th class="n">images</th><th class="n">predicted</th><th>recall</th></tr>
+{{range .Classes}}<tr><td>{{.Name}}</td><td class="n">{{.Precision}}</td><td class="n">{{.Recall}}</td><td class="n">{{.F1}}</td><td class="n">{{.AP}}</td><td class="n">{{.Support}}</td><td class="n">{{.Predicted}}</td><td><span class="bar" style="width: {{.RecallPct}}px"></span>{{.RecallPct}}%</td></tr>
 {{end}}</table>
 <p class="note">Precision: of the images predicted as the class, the share that are; recall: of the images of the
 class, the share found; F1: their harmonic mean. Balanced accuracy is the mean recall.</p>
@@ -114,7 +114,8 @@ class, the share found; F1: their harmonic mean. Balanced accuracy is the mean r
 <h2 id="calibration">Calibration</h2>
 <div class="row">
 <figure><img class="chart" src="{{.Reliability.URI}}" width="{{.Reliability.W}}" height="{{.Reliability.H}}" alt="{{.Reliability.Alt}}"></figure>
-<div>
+{{with .ReliabilityRaw}}<figure><img class="chart" src="{{.URI}}" width="{{.W}}" height="{{.H}}" alt="{{.Alt}}"><figcaption>The same model before its temperature scaling (T = {{$.Temperature}}, fitted on the validation part).</figcaption></figure>
+{{end}}<div>
 <table>
 <tr><th>confidence</th><th class="n">images</th><th class="n">mean confidence</th><th class="n">fraction correct</th><th class="n">gap</th></tr>
 {{range .Bins}}<tr><td>{{index . 0}}</td><td class="n">{{index . 1}}</td><td class="n">{{index . 2}}</td><td class="n">{{index . 3}}</td><td class="n">{{index . 4}}</td></tr>
@@ -125,6 +126,9 @@ in each bin, of |fraction correct − mean confidence|: ECE = {{.ECE}} (largest 
 perfectly calibrated model is right 80% of the time when it says 0.8, and its bars reach the diagonal.</p>
 </div>
 </div>
+
+<h2 id="pr">Precision and recall by class</h2>
+<figure><img class="chart" src="{{.PR.URI}}" width="{{.PR.W}}" height="{{.PR.H}}" alt="{{.PR.Alt}}"><figcaption>Each class's images ranked by the model's probability of the class: a point is the recall and precision of calling the class at one threshold. AP is the area under the curve.</figcaption></figure>
 
 <h2 id="correct">What it gets right</h2>
 <p class="note">For each class, the correctly classified images of the {{.SplitName}} split the model was most sure of

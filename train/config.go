@@ -46,6 +46,7 @@ type Config struct {
 	LabelSmoothing float64 `json:"label_smoothing"`
 	Loss           string  `json:"loss"`         // ce (softmax cross-entropy) or bce (summed binary cross-entropy)
 	LogitAdjust    string  `json:"logit_adjust"` // after training: auto (chosen on the validation part), none, or a tau from 0 to 4
+	Calibrate      bool    `json:"calibrate"`    // after that: temperature scaling fitted on the validation part
 }
 
 // DefaultConfig returns the defaults of architecture arch: its registered
@@ -60,7 +61,7 @@ func DefaultConfig(arch string) (Config, error) {
 		Data: load.DefaultSource(), Arch: arch, Spec: d.Spec, Seed: 1, LR: 0.001, Batch: d.Batch, CheckpointEvery: 10000,
 		Steps: d.Steps, EvalEvery: 2000, BatchMode: "vector",
 		Epochs: d.Epochs, Optimizer: "adam", Momentum: 0.9, Warmup: 1, ValFrac: 0.1, Augment: true, Shift: 3, Zoom: 1,
-		Balance: "none", LabelSmoothing: d.LabelSmoothing, Loss: "ce", LogitAdjust: d.LogitAdjust,
+		Balance: "none", LabelSmoothing: d.LabelSmoothing, Loss: "ce", LogitAdjust: d.LogitAdjust, Calibrate: d.Calibrate,
 	}
 	c.Data.Prepare.Channels = d.Channels
 	return c, nil

@@ -67,6 +67,7 @@ type Metrics struct {
 	TestAccuracy         float64  `json:"test_accuracy"`
 	TestBalancedAccuracy float64  `json:"test_balanced_accuracy"`
 	LogitAdjustTau       float64  `json:"logit_adjust_tau"`
+	Temperature          float64  `json:"temperature,omitempty"` // of the calibration folded into the model (1: none)
 	TestLoss             float64  `json:"test_loss"`
 	ValAccuracy          *float64 `json:"val_accuracy,omitempty"` // nil without a validation part
 	TrainLoss            float64  `json:"train_loss"`

@@ -42,6 +42,7 @@ type Layered interface {
 	RandomSources() []*rand.PCG
 	SetTTA(on bool)
 	AddLogitOffsets(off []float64) error
+	ScaleLogits(s float64) error
 }
 
 // Data is a prepared data set and where it came from.
@@ -251,6 +252,10 @@ func (r *run) epochs(ctx context.Context, net Layered) error {
 	if err != nil {
 		return err
 	}
+	temp, err := r.calibrate(net, res)
+	if err != nil {
+		return err
+	}
 	sc := Score(net, ds.Test, spec.K, CrossEntropy)
 	if res.Interrupted {
 		r.obs.logf("interrupted after %d steps: writing what was learned\n", res.Steps)
@@ -262,6 +267,9 @@ func (r *run) epochs(ctx context.Context, net Layered) error {
 	info["epochs"] = strconv.Itoa(len(res.Epochs))
 	info["best_epoch"] = strconv.Itoa(res.BestEpoch)
 	info["logit_adjust_tau"] = strconv.FormatFloat(tau, 'g', -1, 64)
+	if temp != 1 {
+		info[model.InfoTemperature] = strconv.FormatFloat(temp, 'g', -1, 64)
+	}
 	imgs := 0.0
 	for _, e := range res.Epochs {
 		imgs += e.ImagesPerSec * e.Seconds
@@ -272,7 +280,7 @@ func (r *run) epochs(ctx context.Context, net Layered) error {
 	met.Widths, met.Convs, met.Crop, met.TTA = spec.Widths, spec.Convs, spec.Crop, spec.TTA
 	met.Epochs, met.BestEpoch, met.EarlyStopped = len(res.Epochs), res.BestEpoch, res.Stopped
 	met.TestAccuracy, met.TestBalancedAccuracy, met.TestLoss = sc.Accuracy, sc.Balanced, sc.Loss
-	met.LogitAdjustTau = tau
+	met.LogitAdjustTau, met.Temperature = tau, temp
 	met.TrainLoss = r.curve[len(r.curve)-1].TrainLoss
 	if !math.IsNaN(res.ValAccuracy) {
 		met.ValAccuracy = &res.ValAccuracy
@@ -303,6 +311,24 @@ func (r *run) adjustLogits(net Layered, res *EpochResult) (float64, error) {
 	r.obs.logf("logit adjustment: tau %.1g chosen on the validation part (accuracy %.4f -> %.4f, balanced %.4f -> %.4f)\n",
 		a.Tau, a.Accuracy0, a.Accuracy, a.Balanced0, a.Balanced)
 	return a.Tau, net.AddLogitOffsets(a.Offsets)
+}
+
+// calibrate fits a temperature to the validation part, as the network
+// classifies (after logit adjustment, with TTA), and folds it into the last
+// layer, so that every use of the model (eval, predict, serve, the ONNX
+// export) gives calibrated probabilities. It returns the temperature (1:
+// none).
+func (r *run) calibrate(net Layered, res *EpochResult) (float64, error) {
+	switch {
+	case !r.cfg.Calibrate:
+		return 1, nil
+	case res.Val == nil:
+		r.obs.logf("calibration: none (fitting a temperature needs a validation part)\n")
+		return 1, nil
+	}
+	t, before, after := FitTemperature(net, res.Val, net.Layout().K)
+	r.obs.logf("calibration: temperature %.3f fitted on the validation part (cross-entropy %.4f -> %.4f)\n", t, before, after)
+	return t, net.ScaleLogits(1 / t)
 }
 
 // logitTau returns the configured logit adjustment: -1 for auto, 0 for

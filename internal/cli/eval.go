@@ -2,12 +2,12 @@ package cli
 
 import (
 	"encoding/json"
-	"fmt"
 
 	"github.com/spf13/cobra"
 
 	"galaxy/eval"
 	"galaxy/model"
+	"galaxy/report"
 )
 
 func newEvalCmd(env Env) *cobra.Command {
@@ -21,7 +21,10 @@ func newEvalCmd(env Env) *cobra.Command {
 		Use:   "eval --model M --data FILE [--split test|train|all] [--json]",
 		Short: "Measure a saved model on a data file: accuracy, balanced accuracy, top-2, confusion",
 		Long: `eval scores every image of a split with a saved model and prints accuracy, balanced
-accuracy (mean per-class recall), top-2 accuracy, per-class precision/recall/F1, the
+accuracy (mean per-class recall), top-2 accuracy, per-class precision/recall/F1 and
+average precision (the area under the class's precision-recall curve, images ranked
+by their probability of the class), the expected calibration error of the
+probabilities (and before the model's temperature scaling, when it has one), the
 confusion matrix and the majority-class accuracy for context. The data file, scheme,
 channels and split default to the model's own (the file it was trained on, the split
 training used), so --split test reproduces the accuracy training recorded.`,
@@ -35,19 +38,11 @@ training used), so --split test reproduces the accuracy training recorded.`,
 			if err != nil {
 				return err
 			}
-			s, err := ds.Split(split)
+			a, err := report.Analyze(m, ds, split, eval.DefaultBins)
 			if err != nil {
 				return err
 			}
-			if s.Len() == 0 {
-				return fmt.Errorf("the %s split of %s is empty", split, df.Path)
-			}
-			logits := m.LogitSplit(s)
-			majority := ds.MajorityClass()
-			met, err := eval.Compute(logits, s.Labels, m.Meta.Classes, majority)
-			if err != nil {
-				return err
-			}
+			met := a.Metrics
 			if asJSON {
 				enc := json.NewEncoder(env.Stdout)
 				enc.SetIndent("", "  ")

@@ -40,7 +40,7 @@ func newTrainCmd(env Env) *cobra.Command {
 	seedDef, _ := train.DefaultConfig(seed.Name)
 	cnnDef, _ := train.DefaultConfig(cnn.Name)
 	seedDef.Batch, seedDef.Data.Prepare.Channels = 0, ""
-	cnnDef.Epochs, cnnDef.LabelSmoothing, cnnDef.LogitAdjust = 0, 0, ""
+	cnnDef.Epochs, cnnDef.LabelSmoothing, cnnDef.LogitAdjust, cnnDef.Calibrate = 0, 0, "", false
 	var (
 		out, resume  string
 		report       bool
@@ -127,6 +127,7 @@ Ctrl-C stops cleanly and still writes what was learned; --resume continues.`,
 		fs.Lookup("epochs").Usage += " (default by architecture: " + perArch(func(d model.Defaults) string { return strconv.Itoa(d.Epochs) }) + ")"
 		fs.Lookup("label-smoothing").Usage += " (default by architecture: " + perArch(func(d model.Defaults) string { return fmt.Sprint(d.LabelSmoothing) }) + ")"
 		fs.Lookup("logit-adjust").Usage += " (default by architecture: " + perArch(func(d model.Defaults) string { return d.LogitAdjust }) + ")"
+		fs.Lookup("calibrate").Usage += " (default by architecture: " + perArch(func(d model.Defaults) string { return strconv.FormatBool(d.Calibrate) }) + ")"
 	})
 	cmd.SetHelpFunc(func(c *cobra.Command, _ []string) {
 		w := c.OutOrStdout()
@@ -182,6 +183,7 @@ func bindEpochs(fs *pflag.FlagSet, c *train.Config) {
 	fs.StringVar(&c.Balance, "balance", c.Balance, "class imbalance in training: none (--logit-adjust handles it after training), weights (loss weighted 1/count per class), sqrt (1/sqrt(count), milder) or sample (balanced sampling)")
 	fs.Float64Var(&c.LabelSmoothing, "label-smoothing", c.LabelSmoothing, "label smoothing of the cross-entropy")
 	fs.StringVar(&c.Loss, "loss", c.Loss, "ce (softmax cross-entropy) or bce (the assignment's summed binary cross-entropy)")
+	fs.BoolVar(&c.Calibrate, "calibrate", c.Calibrate, "after training and logit adjustment, fit a temperature to the validation part so that the probabilities are calibrated (it divides the saved model's logits; rankings do not change)")
 	fs.StringVar(&c.LogitAdjust, "logit-adjust", c.LogitAdjust, "shift the logits by -tau*log(class prior) after training, trading accuracy on common classes for recall on rare ones: auto (the tau from 0 to 1 with the best balanced accuracy on the validation part among those costing at most 1 point of its accuracy), none, or a tau")
 }
 

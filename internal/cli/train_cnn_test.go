@@ -32,8 +32,9 @@ func TestTrainCNNLogitAdjust(t *testing.T) {
 			Tau      *float64 `json:"logit_adjust_tau"`
 			Acc      float64  `json:"test_accuracy"`
 			Balanced *float64 `json:"test_balanced_accuracy"`
+			Temp     *float64 `json:"temperature"`
 		}
-		if err := json.Unmarshal(b, &m); err != nil || m.Tau == nil || m.Balanced == nil {
+		if err := json.Unmarshal(b, &m); err != nil || m.Tau == nil || m.Balanced == nil || m.Temp == nil {
 			t.Fatalf("%s: metrics.json %s (%v)", mode, b, err)
 		}
 		if (mode == "none" && *m.Tau != 0) || (mode == "0.7" && *m.Tau != 0.7) || *m.Tau < 0 || *m.Tau > 1 {
@@ -44,11 +45,17 @@ func TestTrainCNNLogitAdjust(t *testing.T) {
 			t.Fatalf("%s: eval exit %d: %s", mode, code, stderr)
 		}
 		var e struct {
-			Accuracy float64 `json:"accuracy"`
-			Balanced float64 `json:"balanced_accuracy"`
+			Accuracy float64   `json:"accuracy"`
+			Balanced float64   `json:"balanced_accuracy"`
+			ECE      *float64  `json:"ece"`
+			ECERaw   *float64  `json:"ece_uncalibrated"`
+			AP       []float64 `json:"average_precision"`
 		}
 		if err := json.Unmarshal([]byte(out), &e); err != nil {
 			t.Fatalf("%s: eval output %q: %v", mode, out, err)
+		}
+		if e.ECE == nil || e.ECERaw == nil || len(e.AP) != 4 || *m.Temp <= 0 || (*m.Temp != 1) == (*e.ECE == *e.ECERaw) {
+			t.Errorf("%s: eval's calibration: ece %v, uncalibrated %v, AP %v, the model's temperature %v", mode, e.ECE, e.ECERaw, e.AP, *m.Temp)
 		}
 		if e.Accuracy != m.Acc || e.Balanced != *m.Balanced {
 			t.Errorf("%s: eval of the saved model %v/%v, train reported %v/%v", mode, e.Accuracy, e.Balanced, m.Acc, *m.Balanced)

@@ -23,7 +23,7 @@ func init() {
 			"dropout, dense; epochs of Adam with cosine decay, D4 and shift augmentation, label smoothing, logit adjustment " +
 			"for the rare classes, test-time averaging over the 8 symmetries (the epoch flags give the numbers)",
 		Output:   model.Softmax,
-		Defaults: model.Defaults{Spec: spec, Channels: "all", Batch: 64, Epochs: 30, LabelSmoothing: 0.1, LogitAdjust: "auto"},
+		Defaults: model.Defaults{Spec: spec, Channels: "all", Batch: 64, Epochs: 30, LabelSmoothing: 0.1, LogitAdjust: "auto", Calibrate: true},
 		New:      newNet,
 		Load:     load,
 	})

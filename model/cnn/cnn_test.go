@@ -515,3 +515,27 @@ func TestClassWeightsPow(t *testing.T) {
 		}
 	}
 }
+
+// TestScaleLogits: scaling the logits through the last layer multiplies
+// every logit (with TTA, after the average) by the factor.
+func TestScaleLogits(t *testing.T) {
+	net, err := New(Spec{InC: 2, H: 7, W: 7, K: 3, Widths: []int{3, 4}, Dropout: 0.2, TTA: true}, rand.New(rand.NewPCG(3, 3)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	x := make([]float32, 2*7*7*2)
+	for i := range x {
+		x[i] = float32(i%13) / 13
+	}
+	before, after := make([]float32, 6), make([]float32, 6)
+	net.Logits(x, 2, before)
+	if err := net.ScaleLogits(0.25); err != nil {
+		t.Fatal(err)
+	}
+	net.Logits(x, 2, after)
+	for i := range before {
+		if d := math.Abs(float64(after[i]) - 0.25*float64(before[i])); d > 1e-6*(1+math.Abs(float64(before[i]))) {
+			t.Errorf("logit %d: %v after scaling by 1/4, %v before", i, after[i], before[i])
+		}
+	}
+}

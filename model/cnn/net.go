@@ -334,6 +334,22 @@ func (n *Net) AddLogitOffsets(off []float64) error {
 	return fmt.Errorf("cnn: no dense layer to take logit offsets")
 }
 
+// ScaleLogits multiplies every logit by s (through the weights and bias of
+// the last dense layer), as temperature scaling with T = 1/s does.
+func (n *Net) ScaleLogits(s float64) error {
+	for i := len(n.Layers) - 1; i >= 0; i-- {
+		if d, ok := n.Layers[i].(*Dense[float32]); ok {
+			for _, p := range []*Param[float32]{d.Wt, d.B} {
+				for j := range p.W {
+					p.W[j] = float32(float64(p.W[j]) * s)
+				}
+			}
+			return nil
+		}
+	}
+	return fmt.Errorf("cnn: no dense layer to scale the logits")
+}
+
 // Tensors implements model.Network: every parameter and buffer by name,
 // sharing memory with the network.
 func (n *Net) Tensors() []modelfile.Tensor {
