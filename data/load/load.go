@@ -95,6 +95,14 @@ func File(path string, opt Options) (*data.Raw, error) {
 	return raw, nil
 }
 
+// isDECaLS reports whether a Galaxy10-layout file is Galaxy10 DECaLS
+// (Galaxy10_DECals.h5: 256x256x3 g, r, z cutouts with datasets ans, ra, dec,
+// redshift and pxscale), whose ten classes are not Galaxy10 SDSS's; a
+// Galaxy10 SDSS file (69x69) stays galaxy10.
+func isDECaLS(raw *data.Raw, has func(string) bool) bool {
+	return raw.H == 256 && raw.W == 256 && raw.C == 3 && has("ans") && has("pxscale") && has("ra") && has("dec")
+}
+
 // guessSpace takes codes 0..1 for the binary spiral flag and anything else
 // for Galaxy10 class numbers.
 func guessSpace(codes []int) string {
@@ -157,6 +165,9 @@ func loadHDF5(path string) (*data.Raw, error) {
 	}
 	if names, err := f.AttrStrings("class_names"); err == nil && len(names) == 6 && strings.HasPrefix(strings.ToLower(names[0]), "elliptical") {
 		raw.Space = "gz1"
+	}
+	if isDECaLS(raw, has) {
+		raw.Space = "galaxy10-decals"
 	}
 	return raw, nil
 }
