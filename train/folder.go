@@ -251,3 +251,37 @@ const (
 	InfoSplitSeed = "split_seed" // the train/test split's seed
 	InfoTestFrac  = "test_frac"  // and its test fraction
 )
+
+// WriteSplit writes as CSV (index,id,label,part) which image of raw each
+// part of a run on ds uses: part test, val (the validation part an epoch
+// run carves from the training split with valFrac and seed, as
+// CarveValidation does) or train. index is the image's position in the file,
+// id its object id when the file has them, label its class in ds's scheme.
+// Another tool (bench/pytorch) reads it to train on exactly galaxy's split.
+func WriteSplit(path string, raw *data.Raw, ds *data.Dataset, valFrac float64, seed uint64) error {
+	tr, val := ds.Train, (*data.Split)(nil)
+	if valFrac > 0 {
+		tr, val = CarveValidation(ds.Train, ds.Scheme.K(), valFrac, seed)
+	}
+	return atomicfile.Write(path, func(w io.Writer) error {
+		cw := csv.NewWriter(w)
+		cw.Write([]string{"index", "id", "label", "part"})
+		for _, p := range []struct {
+			s    *data.Split
+			name string
+		}{{tr, "train"}, {val, "val"}, {ds.Test, "test"}} {
+			if p.s == nil {
+				continue
+			}
+			for i, fi := range p.s.Index {
+				id := ""
+				if raw.IDs != nil {
+					id = strconv.FormatInt(raw.IDs[fi], 10)
+				}
+				cw.Write([]string{strconv.Itoa(fi), id, strconv.Itoa(p.s.Labels[i]), p.name})
+			}
+		}
+		cw.Flush()
+		return cw.Error()
+	})
+}

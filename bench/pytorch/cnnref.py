@@ -8,7 +8,10 @@ inference at batch 256, each over SECONDS seconds, as one JSON line: the
 figures galaxy bench reports as cnn_ref_train_images_per_s and
 cnn_ref_infer_images_per_s.
 
-    /usr/bin/python3 bench/pytorch/cnnref.py [SECONDS [THREADS]]
+    /usr/bin/python3 bench/pytorch/cnnref.py [SECONDS [THREADS [SIZE]]]
+
+SIZE is the side of the square 3-channel images (69, as galaxy bench's
+cnn_ref_* figures; 128 for its cnn_ref_*_128 figures).
 
 Needs Debian's python3-torch (PyTorch 1.13, CPU, mkldnn). Run it in turn
 with galaxy's figures on an otherwise idle machine.
@@ -59,11 +62,12 @@ def rates(fn, images, seconds):
 def main():
     seconds = float(sys.argv[1]) if len(sys.argv) > 1 else 20
     threads = int(sys.argv[2]) if len(sys.argv) > 2 else 2
+    size = int(sys.argv[3]) if len(sys.argv) > 3 else 69
     torch.set_num_threads(threads)
     torch.manual_seed(1)
     m = cnn_ref()
     opt = torch.optim.Adam(m.parameters(), 1e-3)
-    x, y = torch.rand(64, 3, 69, 69), torch.randint(0, 4, (64,))
+    x, y = torch.rand(64, 3, size, size), torch.randint(0, 4, (64,))
 
     def step():
         opt.zero_grad()
@@ -75,12 +79,12 @@ def main():
     step()
     train = rates(step, 64, seconds)
     m.eval()
-    xi = torch.rand(256, 3, 69, 69)
+    xi = torch.rand(256, 3, size, size)
     with torch.no_grad():
         m(xi)
         infer = rates(lambda: m(xi), 256, seconds)
     malloc = {k: os.environ.get(k, "glibc default") for k in TUNED}
-    print(json.dumps({"torch_version": torch.__version__, "threads": threads, "malloc": malloc,
+    print(json.dumps({"torch_version": torch.__version__, "threads": threads, "size": size, "malloc": malloc,
                       "cnn_ref_train_images_per_s": round(train, 1), "cnn_ref_infer_images_per_s": round(infer, 1)}))
 
 
