@@ -267,3 +267,16 @@ func readFile(path string, lim cutout.Limits) ([]byte, error) {
 	}
 	return b, nil
 }
+
+// CheckCatalogs reports the first of args that names a catalog (IsCatalog)
+// that is not there, before any work starts.
+func CheckCatalogs(args []string) error {
+	for _, a := range args {
+		if IsCatalog(a) {
+			if _, err := os.Stat(a); err != nil {
+				return fmt.Errorf("%s: no such catalog", a)
+			}
+		}
+	}
+	return nil
+}

@@ -20,9 +20,8 @@ func newBenchCmd(env Env) *cobra.Command {
 		Long: `bench times the seed network at the assignment's sizes (n = 4761 inputs, d = 100
 hidden units, k = 5 classes) on synthetic images: the median time of one SGD step at
 batch 1 (R rounds of 500 steps), at batch 10 and 128 (vectorised), of one batched
-forward pass over 2000 images, the GFLOP/s of the core's SGEMM for a 1024^3 product, and
-the images/s of cnn-ref (the reference CNN, bench/pytorch/cnnref.py) training at batch 64
-and classifying at batch 256, on 69x69x3 and on 128x128x3 images.`,
+forward pass over 2000 images, SGEMM GFLOP/s (1024^3), and cnn-ref's images/s training
+(batch 64) and classifying (batch 256) 69 and 128 px images (bench/pytorch/cnnref.py).`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if rounds < 1 {

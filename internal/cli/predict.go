@@ -58,12 +58,8 @@ already written are kept and their inputs skipped, a partial last line is droppe
 			if err != nil {
 				return fmt.Errorf("%s: %w", mpath, err)
 			}
-			for _, a := range args {
-				if predict.IsCatalog(a) {
-					if _, err := os.Stat(a); err != nil {
-						return fmt.Errorf("%s: no such catalog", a)
-					}
-				}
+			if err := predict.CheckCatalogs(args); err != nil {
+				return err
 			}
 			pw, err := predict.OpenOutput(out, format, m.Meta.Classes, resume, env.Stdout)
 			if err != nil {

@@ -9,6 +9,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 
 	"github.com/spf13/cobra"
@@ -70,24 +71,13 @@ func (f *dataFlags) register(cmd *cobra.Command, channelsDefault string) {
 // flag's help.
 func registerData(fl *pflag.FlagSet, s *load.Source, channelsDefault, chHelp string) {
 	fl.StringVar(&s.Path, "data", s.Path, "data file: .h5 (Galaxy10 layout), .pkl[.gz] (course tuple), .npz/.npy, or a .csv catalog of cutouts; or a name: "+dataNames()+" (synth: built-in synthetic galaxies; the others are downloaded once into the cache)")
-	fl.StringVar(&s.Prepare.Scheme, "scheme", s.Prepare.Scheme, "class scheme: "+schemeList()+" (default: the file's own; morph4 for Galaxy Zoo 1 files)")
+	fl.StringVar(&s.Prepare.Scheme, "scheme", s.Prepare.Scheme, "class scheme: "+strings.Join(scheme.Names(), ", ")+" (default: the file's own; morph4 for Galaxy Zoo 1 files)")
 	fl.StringVar(&s.Prepare.Channels, "channels", channelsDefault, "channels: all, g, r, i (bands of an SDSS i,r,g composite), or indices like 0,2"+chHelp)
 	fl.Float64Var(&s.Prepare.TestFrac, "test-frac", s.Prepare.TestFrac, "fraction of each class held out for testing (files with their own split keep it)")
 	fl.Uint64Var(&s.Prepare.SplitSeed, "split-seed", s.Prepare.SplitSeed, "seed of the stratified train/test split")
 	fl.StringVar(&s.Read.Labels, "labels", s.Read.Labels, "label space of the file's codes: galaxy10, gz1, spiral or course5 (default: guessed)")
 	fl.StringVar(&s.Read.FileColumn, "file-column", s.Read.FileColumn, "catalog column with the cutout's path (relative to the catalog)")
 	fl.StringVar(&s.Read.LabelColumn, "label-column", s.Read.LabelColumn, "catalog column with the label code (default label, else gz1_class, galaxy10_class, class or ans)")
-}
-
-func schemeList() string {
-	s := ""
-	for i, n := range scheme.Names() {
-		if i > 0 {
-			s += ", "
-		}
-		s += n
-	}
-	return s
 }
 
 // load reads and prepares the data set the flags name (load.Open), a
