@@ -2,10 +2,11 @@ package report
 
 import (
 	"fmt"
+	"io"
+
 	"galaxy/data"
 	"galaxy/eval"
 	"galaxy/render"
-	"io"
 )
 
 // Mistakes is galaxy errors' answer: the mistakes on a split, the worst of
@@ -52,11 +53,6 @@ func ReportMistakes(a *Analysis, split string, worst, cols int, gallery string) 
 // pairs most confused (at most pairs), the worst mistakes and the gallery.
 func (r *Mistakes) WriteText(w io.Writer, pairs int) {
 	a, worst, split := r.a, r.Worst, r.Split
-	defer func() {
-		if r.Gallery != "" {
-			fmt.Fprintf(w, "wrote %s (%d worst mistakes)\n", r.Gallery, len(worst))
-		}
-	}()
 	mk, classes := a.Mistakes, a.Model.Meta.Classes
 	fmt.Fprintf(w, "%d %s images: %d misclassified (%.1f%%), accuracy %.4f\n", mk.N, split, mk.Wrong, 100*float64(mk.Wrong)/float64(mk.N), a.Metrics.Accuracy)
 	if mk.Wrong == 0 {
@@ -92,6 +88,9 @@ func (r *Mistakes) WriteText(w io.Writer, pairs int) {
 			}
 			fmt.Fprintf(w, "%6d  %-*s  %-*s  %6.3f  %s\n", p.Index, width, classes[p.True], width, classes[p.Pred], p.Conf, second)
 		}
+	}
+	if r.Gallery != "" { // set only when it shows mistakes
+		fmt.Fprintf(w, "wrote %s (%d worst mistakes)\n", r.Gallery, len(worst))
 	}
 }
 

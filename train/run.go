@@ -118,13 +118,16 @@ func Run(ctx context.Context, d Data, cfg Config, dir string, from *Checkpoint, 
 	if err != nil {
 		return nil, r.diskFull(err)
 	}
+	if r.met.Interrupted {
+		r.obs.logf("interrupted after %d steps: writing what was learned\n", r.met.Steps)
+	}
 	return r.met, r.diskFull(r.write())
 }
 
 // compatible reports whether a checkpoint's network has the shape of the
 // network the configuration builds.
 func compatible(fresh, saved model.Network) error {
-	if !maps(fresh.Hyper(), saved.Hyper()) {
+	if !sameHyper(fresh.Hyper(), saved.Hyper()) {
 		return fmt.Errorf("the checkpoint's network (%v) does not fit the one these settings build (%v)", saved.Hyper(), fresh.Hyper())
 	}
 	a, b := fresh.Tensors(), saved.Tensors()
@@ -139,13 +142,15 @@ func compatible(fresh, saved model.Network) error {
 	return nil
 }
 
-func maps(a, b map[string]int) bool {
+// sameHyper reports whether two networks' hyper sizes are equal, but for
+// "tta", which only says how a network classifies.
+func sameHyper(a, b map[string]int) bool {
 	if len(a) != len(b) {
 		return false
 	}
 	for k, v := range a {
 		if w, ok := b[k]; !ok || w != v {
-			if k != "tta" { // classification only: a resumed run may switch it
+			if k != "tta" {
 				return false
 			}
 		}
@@ -198,9 +203,6 @@ func (r *run) steps(ctx context.Context, net Stepper, src *rand.PCG) error {
 	res, err := sgd(ctx, net, ds.Train, ds.Test, sc, rand.New(src), src, ck, r.obs)
 	if err != nil {
 		return err
-	}
-	if res.Interrupted {
-		r.obs.logf("interrupted after %d steps: writing what was learned\n", res.Steps)
 	}
 	r.m.Meta.Info["steps"] = strconv.Itoa(res.Steps)
 	r.curve = res.Curve
@@ -257,9 +259,6 @@ func (r *run) epochs(ctx context.Context, net Layered) error {
 		return err
 	}
 	sc := Score(net, ds.Test, spec.K, CrossEntropy)
-	if res.Interrupted {
-		r.obs.logf("interrupted after %d steps: writing what was learned\n", res.Steps)
-	}
 	// The curve's last point is the kept model as it classifies (best epoch, TTA).
 	r.curve = append(res.Curve, Point{Step: res.Steps, TrainLoss: res.Curve[len(res.Curve)-1].TrainLoss, TestLoss: sc.Loss, TestAccuracy: sc.Accuracy})
 	info := r.m.Meta.Info

@@ -229,21 +229,22 @@ func trainConfig(cmd *cobra.Command, groupOf map[string]string, out *string, res
 		return nil
 	})
 	if err == nil && (fl.Changed("width") || fl.Changed("depth")) {
-		err = doublingWidths(&cfg, fl.Changed("widths"), width, depth)
+		err = doublingWidths(&cfg, fl, width, depth)
 	}
 	return cfg, from, err
 }
 
-// doublingWidths sets the widths from --width and --depth: base, then
-// doubling up to 4x base, depth blocks.
-func doublingWidths(cfg *train.Config, widthsGiven bool, base, depth int) error {
-	if widthsGiven {
+// doublingWidths sets the widths from --width and --depth (the default's
+// first width and depth where one is not given): base, then doubling up to
+// 4x base, depth blocks.
+func doublingWidths(cfg *train.Config, fl *pflag.FlagSet, base, depth int) error {
+	if fl.Changed("widths") {
 		return fmt.Errorf("--widths and --width/--depth: give one or the other")
 	}
-	if base == 0 {
+	if !fl.Changed("width") {
 		base = cfg.Spec.Widths[0]
 	}
-	if depth == 0 {
+	if !fl.Changed("depth") {
 		depth = len(cfg.Spec.Widths)
 	}
 	if base < 1 || base > 1024 || depth < 1 || depth > 8 {

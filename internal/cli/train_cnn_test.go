@@ -112,6 +112,7 @@ func TestTrainCNNCropConvsRotate(t *testing.T) {
 		{[]string{"--crop", "7"}, "crop 7 of 12x12 images"},
 		{[]string{"--crop", "20"}, "crop 20 of 12x12 images"},
 		{[]string{"--rotate", "--zoom", "3"}, "zoom 3: must be from 1"},
+		{[]string{"--width", "0"}, "--width 0 --depth 4: need a width of 1 to 1024"},
 	} {
 		args := append([]string{"train", "--data", p, "--labels", "gz1", "--arch", "cnn", "--out", filepath.Join(dir, "bad")}, c.args...)
 		code, _, stderr := run(t, args...)
