@@ -143,7 +143,12 @@ func (m *Model) Probabilities(logits, out []float32) {
 		}
 		return
 	}
-	p := make([]float64, len(logits))
+	var buf [16]float64 // no allocation per image for up to 16 classes
+	p := buf[:0]
+	if len(logits) > len(buf) {
+		p = make([]float64, 0, len(logits))
+	}
+	p = p[:len(logits)]
 	_, sum := num.SoftmaxExp(logits, len(logits), 1, p)
 	for c := range logits {
 		out[c] = float32(p[c] / sum)

@@ -75,7 +75,7 @@ func registerData(fl *pflag.FlagSet, s *load.Source, channelsDefault, chHelp str
 	fl.StringVar(&s.Prepare.Channels, "channels", channelsDefault, "channels: all, g, r, i (bands of an SDSS i,r,g composite), or indices like 0,2"+chHelp)
 	fl.Float64Var(&s.Prepare.TestFrac, "test-frac", s.Prepare.TestFrac, "fraction of each class held out for testing (files with their own split keep it)")
 	fl.Uint64Var(&s.Prepare.SplitSeed, "split-seed", s.Prepare.SplitSeed, "seed of the stratified train/test split")
-	fl.StringVar(&s.Read.Labels, "labels", s.Read.Labels, "label space of the file's codes: galaxy10, gz1, spiral or course5 (default: guessed)")
+	fl.StringVar(&s.Read.Labels, "labels", s.Read.Labels, "label space of the file's codes: "+strings.Join(scheme.Spaces(), ", ")+" (default: guessed)")
 	fl.StringVar(&s.Read.FileColumn, "file-column", s.Read.FileColumn, "catalog column with the cutout's path (relative to the catalog)")
 	fl.StringVar(&s.Read.LabelColumn, "label-column", s.Read.LabelColumn, "catalog column with the label code (default label, else gz1_class, galaxy10_class, class or ans)")
 }
@@ -92,7 +92,7 @@ func (f *dataFlags) load(log io.Writer) (*data.Raw, *data.Dataset, error) {
 	defer stop()
 	fe, err := newFetcher("", "", log)
 	if err != nil {
-		return nil, nil, fmt.Errorf("--data %s: %w", f.Path, err)
+		fe = nil // no cache folder: files still read; load.Open says why where a data set needs it
 	}
 	return load.Open(ctx, f.Source, fe, log)
 }
