@@ -16,23 +16,18 @@ cnn_ref_* figures; 128 for its cnn_ref_*_128 figures).
 Needs Debian's python3-torch (PyTorch 1.13, CPU, mkldnn). Run it in turn
 with galaxy's figures on an otherwise idle machine.
 
-PyTorch at its best: with glibc's default allocator, Debian's PyTorch 1.13
-returns its large buffers to the system after every step and trains cnn-ref
-6-8x slower here (about 61 images/s against 391-473). The script therefore
-re-executes itself with MALLOC_MMAP_THRESHOLD_=1000000000 and
-MALLOC_TRIM_THRESHOLD_=1000000000 (what jemalloc or tcmalloc give) unless
-they are set, and reports the allocator settings it ran with;
+PyTorch at its best: the script runs with glibc's allocator tuned
+(tuned.py says why and how) and reports the allocator settings it ran with;
 GALAXY_TORCH_DEFAULT_MALLOC=1 measures the untuned configuration instead.
 """
 import json
-import os
 import statistics
 import sys
 import time
 
-TUNED = {"MALLOC_MMAP_THRESHOLD_": "1000000000", "MALLOC_TRIM_THRESHOLD_": "1000000000"}
-if os.environ.get("GALAXY_TORCH_DEFAULT_MALLOC") != "1" and any(os.environ.get(k) != v for k, v in TUNED.items()):
-    os.execve(sys.executable, [sys.executable] + sys.argv, {**os.environ, **TUNED})
+import tuned
+
+tuned.ensure()
 
 import torch  # noqa: E402 (after the re-exec: glibc reads the variables at start)
 import torch.nn as nn  # noqa: E402
@@ -83,7 +78,7 @@ def main():
     with torch.no_grad():
         m(xi)
         infer = rates(lambda: m(xi), 256, seconds)
-    malloc = {k: os.environ.get(k, "glibc default") for k in TUNED}
+    malloc = tuned.settings()
     print(json.dumps({"torch_version": torch.__version__, "threads": threads, "size": size, "malloc": malloc,
                       "cnn_ref_train_images_per_s": round(train, 1), "cnn_ref_infer_images_per_s": round(infer, 1)}))
 
