@@ -22,14 +22,31 @@ type geometry struct {
 	nchunks    uint64   // product of grid
 	chunkBytes uint64
 	elemSize   uint64
+	lo, hi     uint64 // the row window read: dimension 0 in [lo, hi); hi == 0: all
+}
+
+// windowChunks returns the first and last chunk coordinates in dimension 0
+// that overlap the row window (the whole grid when hi is 0), and whether
+// there are any.
+func (g *geometry) windowChunks() (first, last uint64, ok bool) {
+	if g.hi == 0 {
+		return 0, g.grid[0] - 1, g.grid[0] > 0
+	}
+	if g.lo >= g.hi {
+		return 0, 0, false
+	}
+	return g.lo / g.chunk[0], (g.hi - 1) / g.chunk[0], true
 }
 
 // chunkSet collects chunk references, dropping chunks outside the dataset's
-// current extent (left by a shrink) and rejecting duplicates.
+// current extent (left by a shrink) and those of rows outside the window
+// read (so that memory follows the window, not the dataset), and rejecting
+// duplicates.
 type chunkSet struct {
-	g      *geometry
-	chunks []chunkRef
-	seen   map[uint64]bool
+	g           *geometry
+	first, last uint64 // chunk rows kept: scaled[0] in [first, last]
+	chunks      []chunkRef
+	seen        map[uint64]bool
 }
 
 func (s *chunkSet) add(scaled []uint64, addr, size uint64, mask uint32) error {
@@ -42,6 +59,9 @@ func (s *chunkSet) add(scaled []uint64, addr, size uint64, mask uint32) error {
 			return nil
 		}
 		lin = lin*s.g.grid[d] + c
+	}
+	if len(scaled) > 0 && (scaled[0] < s.first || scaled[0] > s.last) {
+		return nil
 	}
 	if s.seen[lin] {
 		return fmt.Errorf("chunk %v indexed twice", scaled)
@@ -93,9 +113,14 @@ func (ds *dataset) maxGrid(g *geometry) []uint64 {
 	return mg
 }
 
-// chunkList returns the dataset's stored chunks.
+// chunkList returns the dataset's stored chunks that overlap the row window
+// of g.
 func (f *File) chunkList(ds *dataset, g *geometry) ([]chunkRef, error) {
-	s := &chunkSet{g: g, seen: map[uint64]bool{}}
+	first, last, ok := g.windowChunks()
+	if !ok {
+		return nil, nil
+	}
+	s := &chunkSet{g: g, first: first, last: last, seen: map[uint64]bool{}}
 	l := &ds.layout
 	var err error
 	switch l.index {

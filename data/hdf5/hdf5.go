@@ -1,8 +1,10 @@
 // Package hdf5 is the project's own HDF5 code, pure Go on the standard
 // library. Mostly it reads: opening a file, finding its datasets and decoding
-// a whole dataset into an array.Array (C order, little-endian elements), fast
-// enough for the Galaxy10-style image files (uint8 images of shape
-// (N, H, W, C), labels and ids) that the training code loads. WriteFile
+// a whole dataset (Read), or a range of its first dimension's rows
+// (ReadRows, for datasets larger than memory, read in slabs), into an
+// array.Array (C order, little-endian elements), fast enough for the
+// Galaxy10-style image files (uint8 images of shape (N, H, W, C), labels and
+// ids) that the training code loads. WriteFile
 // writes the same layout: a small, plain subset that h5py and this reader
 // both read, for the synthetic data sets.
 //
@@ -89,7 +91,7 @@ import (
 )
 
 // File is an open HDF5 file. Its dataset catalogue is read by Open; the data
-// of a dataset is read by Read.
+// of a dataset is read by Read, or a range of its rows by ReadRows.
 type File struct {
 	name   string // base name of the file, for messages
 	r      io.ReaderAt
@@ -195,6 +197,37 @@ func (f *File) Read(name string) (*array.Array, error) {
 	a, err := f.readDataset(ds)
 	if err != nil {
 		return nil, f.errorf("dataset %q: %w", ds.name, err)
+	}
+	return a, nil
+}
+
+// ReadRows reads rows [lo, hi) of the first dimension of the dataset at path
+// name: an array of shape (hi-lo, dims[1:]...), equal to that slice of what
+// Read returns. Memory is that of the rows read plus, for a chunked dataset,
+// a few chunk-sized buffers per worker (the stored chunk and its decoded
+// form), whatever the dataset's size: only the chunks that overlap the rows
+// are read, decoded and listed, so a dataset larger than memory can be read
+// in slabs of rows. Each call walks the whole chunk index, a small part of
+// the file when chunks hold many rows, as Galaxy10's do. lo == hi gives an
+// empty array of shape (0, dims[1:]...); rows out of range and scalar
+// datasets are errors.
+func (f *File) ReadRows(name string, lo, hi int) (*array.Array, error) {
+	ds, err := f.lookup(name)
+	if err != nil {
+		return nil, err
+	}
+	if ds.err != nil {
+		return nil, f.errorf("dataset %q: %w", ds.name, ds.err)
+	}
+	if len(ds.dims) == 0 {
+		return nil, f.errorf("dataset %q: a scalar has no rows to read", ds.name)
+	}
+	if lo < 0 || hi < lo || uint64(hi) > ds.dims[0] {
+		return nil, f.errorf("dataset %q: rows [%d, %d) out of range: it has %d rows", ds.name, lo, hi, ds.dims[0])
+	}
+	a, err := f.readRows(ds, uint64(lo), uint64(hi))
+	if err != nil {
+		return nil, f.errorf("dataset %q: rows [%d, %d): %w", ds.name, lo, hi, err)
 	}
 	return a, nil
 }

@@ -535,10 +535,26 @@ func FuzzOpenRead(f *testing.F) {
 			return
 		}
 		for _, n := range h.Names() {
-			h.Info(n)
-			if a, err := h.Read(n); err == nil {
+			info, _ := h.Info(n)
+			a, err := h.Read(n)
+			if err == nil {
 				if err := a.Check(); err != nil {
 					t.Fatalf("%s: %v", n, err)
+				}
+			}
+			// A window of rows: when the whole read succeeds, the same
+			// slice of it.
+			if len(info.Shape) == 0 {
+				h.ReadRows(n, 0, 1)
+				continue
+			}
+			rows := info.Shape[0]
+			lo, hi := rows/3, rows-rows/4
+			w, werr := h.ReadRows(n, lo, hi)
+			if err == nil && rows > 0 {
+				rowBytes := len(a.Data) / rows
+				if werr != nil || w.Check() != nil || !bytes.Equal(w.Data, a.Data[lo*rowBytes:hi*rowBytes]) {
+					t.Fatalf("%s: ReadRows(%d, %d) = %v, not that slice of Read", n, lo, hi, werr)
 				}
 			}
 		}

@@ -25,46 +25,80 @@ func (f *File) maxBytes() uint64 {
 	return min(n+allocSlack, math.MaxInt/2)
 }
 
+// readDataset reads the whole dataset: all its rows, or a scalar's element.
 func (f *File) readDataset(ds *dataset) (*array.Array, error) {
+	if len(ds.dims) == 0 {
+		return f.readRows(ds, 0, 1)
+	}
+	return f.readRows(ds, 0, ds.dims[0])
+}
+
+// readRows reads rows [lo, hi) of the first dimension (0 <= lo <= hi <=
+// dims[0], checked by the caller) into an array of shape (hi-lo, dims[1:]...).
+// A scalar is read as the window [0, 1) of one row of one element, and keeps
+// its empty shape.
+func (f *File) readRows(ds *dataset, lo, hi uint64) (*array.Array, error) {
 	es := uint64(ds.dtype.size)
 	limit := f.maxBytes()
-	nelem := uint64(1)
-	for _, d := range ds.dims {
+	// The window's shape: (hi-lo, dims[1:]...), or a scalar's ().
+	nrows, shape64 := uint64(1), []uint64(nil)
+	if len(ds.dims) > 0 {
+		nrows = ds.dims[0]
+		shape64 = append([]uint64{hi - lo}, ds.dims[1:]...)
+	}
+	nelem := hi - lo
+	if nelem > limit {
+		return nil, fmt.Errorf("shape %v too large for a file of %d bytes", shape64, f.size)
+	}
+	for _, d := range shape64[min(1, len(shape64)):] {
 		var ok bool
 		if nelem, ok = mulOK(nelem, d, limit); !ok {
-			return nil, fmt.Errorf("shape %v too large for a file of %d bytes", ds.dims, f.size)
+			return nil, fmt.Errorf("shape %v too large for a file of %d bytes", shape64, f.size)
 		}
 	}
 	nbytes, ok := mulOK(nelem, es, limit)
 	if !ok {
-		return nil, fmt.Errorf("shape %v of %v (%d bytes each) too large for a file of %d bytes", ds.dims, ds.dtype.dtype, es, f.size)
+		return nil, fmt.Errorf("shape %v of %v (%d bytes each) too large for a file of %d bytes", shape64, ds.dtype.dtype, es, f.size)
 	}
 	out := make([]byte, nbytes)
 	l := &ds.layout
 	switch l.class {
-	case layoutCompact:
-		if uint64(len(l.compact)) < nbytes {
-			return nil, fmt.Errorf("compact data of %d bytes, want %d", len(l.compact), nbytes)
+	case layoutCompact, layoutContiguous:
+		if nbytes == 0 {
+			break
 		}
-		copy(out, l.compact)
-	case layoutContiguous:
-		if l.addr == undef || nbytes == 0 {
+		// The window is bytes [first, end) of the dataset's total.
+		rowBytes := nbytes / (hi - lo)
+		total, ok := mulOK(nrows, rowBytes, math.MaxUint64)
+		if !ok {
+			return nil, fmt.Errorf("shape %v too large for a file of %d bytes", ds.dims, f.size)
+		}
+		first, end := lo*rowBytes, hi*rowBytes
+		if l.class == layoutCompact {
+			if uint64(len(l.compact)) < total {
+				return nil, fmt.Errorf("compact data of %d bytes, want %d", len(l.compact), total)
+			}
+			copy(out, l.compact[first:end])
+			break
+		}
+		if l.addr == undef {
 			fillPattern(out, ds.fill)
 			break
 		}
-		if l.size != undef && l.size < nbytes {
-			return nil, fmt.Errorf("contiguous data of %d bytes, want %d", l.size, nbytes)
+		if l.size != undef && l.size < total {
+			return nil, fmt.Errorf("contiguous data of %d bytes, want %d", l.size, total)
 		}
-		off, err := f.abs(l.addr, nbytes)
+		off, err := f.abs(l.addr, end)
 		if err != nil {
 			return nil, fmt.Errorf("contiguous data: %w", err)
 		}
+		off += int64(first)
 		if err := f.readFull(out, off); err != nil {
 			return nil, fmt.Errorf("contiguous data at offset %d: %w", off, err)
 		}
 	case layoutChunked:
 		if nbytes > 0 {
-			if err := f.readChunked(ds, out, limit); err != nil {
+			if err := f.readChunked(ds, out, limit, lo, hi); err != nil {
 				return nil, err
 			}
 		}
@@ -74,8 +108,8 @@ func (f *File) readDataset(ds *dataset) (*array.Array, error) {
 	if ds.dtype.bigEndian {
 		swapBytes(out, int(es))
 	}
-	shape := make([]int, len(ds.dims))
-	for i, d := range ds.dims {
+	shape := make([]int, len(shape64))
+	for i, d := range shape64 {
 		shape[i] = int(d)
 	}
 	return &array.Array{Shape: shape, DType: ds.dtype.dtype, Data: out}, nil
@@ -110,9 +144,15 @@ func swapBytes(b []byte, size int) {
 	}
 }
 
-func (f *File) readChunked(ds *dataset, out []byte, limit uint64) error {
+// readChunked decodes into out rows [lo, hi) (lo < hi) of a chunked
+// dataset: the chunks that overlap them, in parallel; the chunks' rows
+// outside the window are skipped when placed.
+func (f *File) readChunked(ds *dataset, out []byte, limit, lo, hi uint64) error {
 	l := &ds.layout
-	g := &geometry{rank: len(ds.dims), dims: ds.dims, chunk: l.chunk, elemSize: uint64(ds.dtype.size)}
+	if len(ds.dims) == 0 {
+		return errors.New("chunked layout for a scalar dataset")
+	}
+	g := &geometry{rank: len(ds.dims), dims: ds.dims, chunk: l.chunk, elemSize: uint64(ds.dtype.size), lo: lo, hi: hi}
 	g.grid = make([]uint64, g.rank)
 	g.nchunks = 1
 	g.chunkBytes = g.elemSize
@@ -133,7 +173,8 @@ func (f *File) readChunked(ds *dataset, out []byte, limit uint64) error {
 	if err != nil {
 		return err
 	}
-	if uint64(len(chunks)) < g.nchunks {
+	first, last, _ := g.windowChunks() // chunks lists only those
+	if uint64(len(chunks)) < (last-first+1)*(g.nchunks/g.grid[0]) {
 		fillPattern(out, ds.fill)
 	}
 	if len(chunks) == 0 {
@@ -224,12 +265,14 @@ func (r *chunkReader) buf(i int, n uint64) []byte {
 	return r.bufs[i][:n]
 }
 
-// plan works out where chunk scaled lands in the output: the element origin
-// and extent per dimension, the first dimension k of the longest run that
-// is contiguous in both the chunk and the output, and whether the whole
-// chunk is a single run (then its valid bytes are a prefix of the chunk,
-// landing at out[start:start+n]).
-func (r *chunkReader) plan(scaled []uint64) (k int, single bool, start, n uint64) {
+// plan works out where chunk scaled lands in the output, the row window
+// [g.lo, g.hi): the element origin and extent per dimension of the chunk's
+// part inside the dataset and the window, the number of bytes skip of the
+// chunk's rows before the window, the first dimension k of the longest run
+// that is contiguous in both the chunk and the output, and whether the part
+// is a single run (then its bytes are chunk[skip:skip+n], landing at
+// out[start:start+n]).
+func (r *chunkReader) plan(scaled []uint64) (k int, single bool, skip, start, n uint64) {
 	g := r.g
 	if r.org == nil {
 		r.org, r.ext, r.idx = make([]uint64, g.rank), make([]uint64, g.rank), make([]uint64, g.rank)
@@ -238,6 +281,15 @@ func (r *chunkReader) plan(scaled []uint64) (k int, single bool, start, n uint64
 		r.org[d] = scaled[d] * g.chunk[d]
 		r.ext[d] = min(g.chunk[d], g.dims[d]-r.org[d])
 	}
+	// Clip dimension 0 to the window (the caller keeps only chunks that
+	// overlap it) and make its origin relative to the window's first row.
+	end := min(r.org[0]+r.ext[0], g.hi)
+	if r.org[0] < g.lo {
+		skip = (g.lo - r.org[0]) * (g.chunkBytes / g.chunk[0])
+		r.org[0] = g.lo
+	}
+	r.ext[0] = end - r.org[0]
+	r.org[0] -= g.lo
 	k = g.rank - 1
 	for k > 0 && r.ext[k] == g.chunk[k] && r.ext[k] == g.dims[k] {
 		k--
@@ -257,14 +309,15 @@ func (r *chunkReader) plan(scaled []uint64) (k int, single bool, start, n uint64
 		}
 		stride *= g.dims[d]
 	}
-	return k, single, start, n
+	return k, single, skip, start, n
 }
 
-// scatter copies the valid part of a decoded chunk into the output.
-func (r *chunkReader) scatter(data []byte, k int, start, n uint64) {
+// scatter copies the part of a decoded chunk that plan found into the
+// output.
+func (r *chunkReader) scatter(data []byte, k int, skip, start, n uint64) {
 	g := r.g
 	if k == 0 {
-		copy(r.out[start:start+n], data[:n])
+		copy(r.out[start:start+n], data[skip:skip+n])
 		return
 	}
 	// Byte strides of dimensions 0..k-1 in the output and in the chunk.
@@ -278,7 +331,7 @@ func (r *chunkReader) scatter(data []byte, k int, start, n uint64) {
 	idx := r.idx[:k]
 	clear(idx)
 	for {
-		var o, c uint64
+		o, c := uint64(0), skip
 		for d := 0; d < k; d++ {
 			o += idx[d] * outStride[d]
 			c += idx[d] * chStride[d]
@@ -297,11 +350,12 @@ func (r *chunkReader) scatter(data []byte, k int, start, n uint64) {
 	}
 }
 
-// chunk reads, decodes and places one chunk.
+// chunk reads, decodes and places one chunk: its part inside the dataset
+// and the row window.
 func (r *chunkReader) chunk(c chunkRef) error {
 	f, g := r.f, r.g
-	k, single, start, n := r.plan(c.scaled)
-	dst := r.out[start : start+n] // where a single-run chunk's valid bytes go
+	k, single, skip, start, n := r.plan(c.scaled)
+	dst := r.out[start : start+n] // where a single-run chunk's bytes go
 
 	// The filters applied to this chunk, in the order they are undone.
 	var undo [32]int
@@ -317,11 +371,11 @@ func (r *chunkReader) chunk(c chunkRef) error {
 			return fmt.Errorf("%d bytes stored, want %d", c.size, g.chunkBytes)
 		}
 		if single { // straight from the file into the output
-			off, err := f.abs(c.addr, n)
+			off, err := f.abs(c.addr, skip+n)
 			if err != nil {
 				return err
 			}
-			return f.readFull(dst, off)
+			return f.readFull(dst, off+int64(skip))
 		}
 	}
 	off, err := f.abs(c.addr, c.size)
@@ -351,11 +405,11 @@ func (r *chunkReader) chunk(c chunkRef) error {
 			data = data[:len(data)-4]
 		case filterDeflate:
 			if last && single {
-				return r.inflate(data, dst, g.chunkBytes)
+				return r.inflate(data, dst, skip, g.chunkBytes)
 			}
 			nb := (cur + 1) % 2
 			out := r.buf(nb, g.chunkBytes)
-			if err := r.inflate(data, out, g.chunkBytes); err != nil {
+			if err := r.inflate(data, out, 0, g.chunkBytes); err != nil {
 				return err
 			}
 			data, cur = out, nb
@@ -364,7 +418,7 @@ func (r *chunkReader) chunk(c chunkRef) error {
 			if len(fl.cd) > 0 && fl.cd[0] > 0 {
 				size = uint64(fl.cd[0])
 			}
-			if last && single && uint64(len(data)) == n {
+			if last && single && skip == 0 && uint64(len(data)) == n {
 				unshuffle(dst, data, int(size))
 				return nil
 			}
@@ -380,17 +434,18 @@ func (r *chunkReader) chunk(c chunkRef) error {
 		return fmt.Errorf("decoded chunk of %d bytes, want %d", len(data), g.chunkBytes)
 	}
 	if single {
-		copy(dst, data)
+		copy(dst, data[skip:])
 		return nil
 	}
-	r.scatter(data, k, start, n)
+	r.scatter(data, k, skip, start, n)
 	return nil
 }
 
-// inflate decompresses the zlib stream src into dst, the first len(dst) of
-// the chunk's full bytes, and checks the stream's Adler-32. An edge chunk
-// (len(dst) < full) is decoded into scratch space and its prefix copied.
-func (r *chunkReader) inflate(src, dst []byte, full uint64) error {
+// inflate decompresses the zlib stream src of a chunk of full bytes, checks
+// the stream's Adler-32 and leaves bytes [skip, skip+len(dst)) of the chunk
+// in dst. Unless that is the whole chunk, it is decoded into scratch space
+// and the part copied (an edge chunk, or one that straddles a row window).
+func (r *chunkReader) inflate(src, dst []byte, skip, full uint64) error {
 	if len(src) < 6 {
 		return fmt.Errorf("deflate: %d bytes: %w", len(src), io.ErrUnexpectedEOF)
 	}
@@ -399,7 +454,8 @@ func (r *chunkReader) inflate(src, dst []byte, full uint64) error {
 		return errors.New("deflate: not a zlib stream")
 	}
 	target := dst
-	if uint64(len(dst)) < full {
+	whole := skip == 0 && uint64(len(dst)) == full
+	if !whole {
 		if uint64(cap(r.tail)) < full {
 			r.tail = make([]byte, full)
 		}
@@ -422,8 +478,8 @@ func (r *chunkReader) inflate(src, dst []byte, full uint64) error {
 	if binary.BigEndian.Uint32(trailer) != adler32.Checksum(target) {
 		return errors.New("deflate: Adler-32 checksum mismatch")
 	}
-	if len(target) != len(dst) {
-		copy(dst, target)
+	if !whole {
+		copy(dst, target[skip:])
 	}
 	return nil
 }
