@@ -22,6 +22,21 @@ const (
 	spiralLoose   = 9
 )
 
+// Kinds of galaxy beyond the Galaxy10 classes, for Galaxy10 DECaLS's.
+const (
+	barredSpiral = 10 + iota // face-on spiral with a strong bar
+	tightNoBar               // Galaxy10's tight spiral, never barred
+	looseNoBar               // Galaxy10's loose spiral, never barred
+	merging                  // two galaxies of similar brightness, tidal tails
+	disturbed                // one lopsided galaxy with clumps, maybe a faint tail
+)
+
+// decalsKinds maps Galaxy10 DECaLS class numbers to kinds: 0 Disturbed,
+// 1 Merging, 2 Round Smooth, 3 In-between Round Smooth, 4 Cigar Shaped
+// Smooth, 5 Barred Spiral, 6 Unbarred Tight Spiral, 7 Unbarred Loose Spiral,
+// 8 Edge-on without Bulge, 9 Edge-on with Bulge.
+var decalsKinds = [10]int{disturbed, merging, smoothRound, smoothBetween, smoothCigar, barredSpiral, tightNoBar, looseNoBar, edgeOnNoBulge, edgeOnRounded}
+
 func uniform(rng *rand.Rand, a, b float64) float64 { return a + (b-a)*rng.Float64() }
 
 func lognormal(rng *rand.Rand, median, s float64) float64 {
@@ -34,20 +49,27 @@ func clamp(v, lo, hi float64) float64 { return math.Max(lo, math.Min(hi, v)) }
 type renderer struct {
 	c    canvas
 	arms spiral
+	// px is the number of pixels per pixel of a DefaultSize cutout: every
+	// length is drawn in DefaultSize pixels and multiplied by px (exactly 1
+	// at DefaultSize, where the images are those of a fixed Size of 69).
+	px float64
 }
 
-// render draws one cutout of Galaxy10 class code into dst (Size*Size*3
-// bytes, HWC, channels i, r, g), using rng for every random choice.
-func (g *renderer) render(dst []uint8, code int, rng *rand.Rand) {
+// render draws one size x size cutout of kind (a Galaxy10 class code or
+// a DECaLS kind) into dst (size*size*3 bytes, HWC, channels i, r,
+// g), using rng for every random choice.
+func (g *renderer) render(dst []uint8, size, kind int, rng *rand.Rand) {
 	c := &g.c
-	c.reset()
+	c.reset(size)
+	g.px = float64(size) / DefaultSize
+	px := g.px
 	// Centre, position angle, seeing.
-	x0 := float64(Size-1)/2 + clamp(rng.NormFloat64()*0.5, -1.5, 1.5)
-	y0 := float64(Size-1)/2 + clamp(rng.NormFloat64()*0.5, -1.5, 1.5)
+	x0 := float64(size-1)/2 + clamp(rng.NormFloat64()*0.5, -1.5, 1.5)*px
+	y0 := float64(size-1)/2 + clamp(rng.NormFloat64()*0.5, -1.5, 1.5)*px
 	pa := rng.Float64() * math.Pi
-	psf := uniform(rng, 1.3, 2.4) / 2.3548 // FWHM in pixels -> sigma
+	psf := uniform(rng, 1.3, 2.4) / 2.3548 * px // FWHM in 69-px pixels -> sigma in pixels
 
-	g.drawGalaxy(code, x0, y0, pa, rng)
+	reach := g.drawGalaxy(kind, x0, y0, pa, rng)
 
 	// Neighbours: small galaxies in the field (drawn before the PSF).
 	if rng.Float64() < 0.25 {
@@ -61,7 +83,7 @@ func (g *renderer) render(dst []uint8, code int, rng *rand.Rand) {
 	// Scale so that the galaxy's peak (band mean, PSF-blurred) has a chosen
 	// brightness in units of the sky noise.
 	peak := 100.0
-	if p := c.peak(float32(x0), float32(y0), 4); p > 0 {
+	if p := c.peak(float32(x0), float32(y0), int(math.Round(4*px+reach))); p > 0 {
 		peak = clamp(lognormal(rng, 1000, 0.6), 150, 8000)
 		c.scale(float32(peak) / p)
 	}
@@ -79,10 +101,12 @@ func (g *renderer) render(dst []uint8, code int, rng *rand.Rand) {
 	g.finish(dst, peak, rng)
 }
 
-// drawGalaxy draws the central galaxy of the class, unconvolved, with an
-// arbitrary flux scale.
-func (g *renderer) drawGalaxy(code int, x0, y0, pa float64, rng *rand.Rand) {
+// drawGalaxy draws the central galaxy of the kind, unconvolved, with an
+// arbitrary flux scale. It returns how much farther than usual from the
+// centre (pixels) its brightest parts may lie.
+func (g *renderer) drawGalaxy(code int, x0, y0, pa float64, rng *rand.Rand) (reach float64) {
 	c := &g.c
+	px := g.px
 	switch code {
 	case smoothRound, smoothBetween, smoothCigar:
 		var q, n float64
@@ -96,23 +120,23 @@ func (g *renderer) drawGalaxy(code int, x0, y0, pa float64, rng *rand.Rand) {
 		}
 		// Round ellipticals are the giants; flattened spheroids are smaller
 		// and less concentrated (lower Sersic index).
-		re := clamp(lognormal(rng, 8, 0.15), 4.5, 14)
+		re := clamp(lognormal(rng, 8, 0.15), 4.5, 14) * px
 		if code == smoothRound {
 			re *= 1.25
 		}
 		k := newComponent(x0, y0, pa, q, jitter(colBulge, 0.05, rng))
-		k.prof = sersic(1, n, re, q, eps)
+		k.prof = sersic(1, n, re, q, eps, px)
 		c.draw(&k)
 		// A faint envelope of a different shape now and then (isophote twist).
 		if rng.Float64() < 0.3 {
 			q2 := clamp(q*uniform(rng, 0.8, 1.15), 0.15, 1)
 			e := newComponent(x0, y0, pa+rng.NormFloat64()*0.25, q2, jitter(colBulge, 0.05, rng))
-			e.prof = expDisk(uniform(rng, 0.1, 0.3), re*uniform(rng, 0.8, 1.3), q2, eps)
+			e.prof = expDisk(uniform(rng, 0.1, 0.3), re*uniform(rng, 0.8, 1.3), q2, eps, px)
 			c.draw(&e)
 		}
 
 	case edgeOnRounded, edgeOnBoxy, edgeOnNoBulge:
-		h := clamp(lognormal(rng, 6.8, 0.12), 4.5, 11)
+		h := clamp(lognormal(rng, 6.8, 0.12), 4.5, 11) * px
 		qd := uniform(rng, 0.09, 0.2)
 		bt := uniform(rng, 0.15, 0.6)
 		if code == edgeOnNoBulge {
@@ -125,7 +149,7 @@ func (g *renderer) drawGalaxy(code int, x0, y0, pa float64, rng *rand.Rand) {
 			colD = jitter(mix(colEdge, colArm, 0.4), 0.05, rng)
 		}
 		d := newComponent(x0, y0, pa, qd, colD)
-		d.prof = expDisk(1-bt, h, qd, eps)
+		d.prof = expDisk(1-bt, h, qd, eps, px)
 		c.draw(&d)
 		if bt > 0.01 {
 			qb := uniform(rng, 0.6, 1)
@@ -136,7 +160,7 @@ func (g *renderer) drawGalaxy(code int, x0, y0, pa float64, rng *rand.Rand) {
 				b = newComponent(x0, y0, pa, qb, jitter(colBulge, 0.05, rng))
 				b.boxy = float32(uniform(rng, 0.6, 1))
 			}
-			b.prof = sersic(bt, uniform(rng, 1.5, 4), re, qb, eps)
+			b.prof = sersic(bt, uniform(rng, 1.5, 4), re, qb, eps, px)
 			c.draw(&b)
 		}
 		lane := 0.45 // chance of a dust lane
@@ -147,17 +171,36 @@ func (g *renderer) drawGalaxy(code int, x0, y0, pa float64, rng *rand.Rand) {
 			g.dustLane(x0, y0, pa, h, rng)
 		}
 
-	case diskNoSpiral, spiralTight, spiralMedium, spiralLoose:
+	case diskNoSpiral, spiralTight, spiralMedium, spiralLoose, barredSpiral, tightNoBar, looseNoBar:
 		g.drawDisk(code, x0, y0, pa, rng)
+
+	case merging:
+		return g.drawMerger(x0, y0, rng)
+
+	case disturbed:
+		g.drawDisturbed(x0, y0, pa, rng)
 	}
+	return 0
 }
 
 // drawDisk draws a face-on (or moderately inclined) disk galaxy: exponential
 // disk, a bulge, maybe a bar or a ring, and for spirals logarithmic arms of
-// the class's pitch angle with star-forming knots along them.
-func (g *renderer) drawDisk(code int, x0, y0, pa float64, rng *rand.Rand) {
+// the class's pitch angle with star-forming knots along them. The DECaLS
+// kinds are spirals that never (tightNoBar, looseNoBar) or always
+// (barredSpiral: a strong bar, two arms starting at its ends) have a bar.
+func (g *renderer) drawDisk(kind int, x0, y0, pa float64, rng *rand.Rand) {
 	c := &g.c
-	h := clamp(lognormal(rng, 5.5, 0.12), 4, 9)
+	px := g.px
+	code := kind // the Galaxy10 class whose recipe is followed
+	switch kind {
+	case tightNoBar:
+		code = spiralTight
+	case looseNoBar:
+		code = spiralLoose
+	case barredSpiral:
+		code = spiralMedium
+	}
+	h := clamp(lognormal(rng, 5.5, 0.12), 4, 9) * px
 	cosI := uniform(rng, 0.45, 1)
 	q := math.Sqrt(cosI*cosI + 0.15*0.15*(1-cosI*cosI))
 	var bt float64
@@ -174,20 +217,32 @@ func (g *renderer) drawDisk(code int, x0, y0, pa float64, rng *rand.Rand) {
 	rd := 1.68 * h // disk half-light radius
 	reB := rd * uniform(rng, 0.12, 0.3)
 	bar := rng.Float64() < 0.2
-	barLen := 0.0
+	switch kind {
+	case tightNoBar, looseNoBar:
+		bar = false
+	case barredSpiral:
+		bar = true
+	}
+	barLen, barPhi := 0.0, 0.0
 	diskFlux := 1 - bt
 	if bar {
 		barLen = rd * uniform(rng, 0.4, 0.8)
 		f := uniform(rng, 0.05, 0.12)
+		n := 0.6
+		if kind == barredSpiral { // long, bright and flat (Ferrers-like)
+			barLen = rd * uniform(rng, 0.6, 1)
+			f, n = uniform(rng, 0.1, 0.2), uniform(rng, 0.3, 0.55)
+		}
 		diskFlux -= f
 		qb := uniform(rng, 0.22, 0.38)
 		// The bar lies in the disk plane: its projected angle and shape
 		// follow from an angle in the plane.
 		phi := rng.Float64() * math.Pi
+		barPhi = phi
 		u, v := math.Cos(phi), math.Sin(phi)*q
 		bpa := pa + math.Atan2(v, u)
 		k := newComponent(x0, y0, bpa, qb, jitter(mix(colBulge, colS0Disk, 0.5), 0.05, rng))
-		k.prof = sersic(f, 0.6, barLen*0.6*math.Hypot(u, v), qb, eps)
+		k.prof = sersic(f, n, barLen*0.6*math.Hypot(u, v), qb, eps, px)
 		c.draw(&k)
 	}
 	diskCol := colS0Disk
@@ -195,7 +250,7 @@ func (g *renderer) drawDisk(code int, x0, y0, pa float64, rng *rand.Rand) {
 		diskCol = colDisk
 	}
 	d := newComponent(x0, y0, pa, q, jitter(diskCol, 0.05, rng))
-	d.prof = expDisk(diskFlux, h, q, eps)
+	d.prof = expDisk(diskFlux, h, q, eps, px)
 	if code == diskNoSpiral {
 		c.draw(&d)
 		if rng.Float64() < 0.15 { // a ring or lens
@@ -215,6 +270,9 @@ func (g *renderer) drawDisk(code int, x0, y0, pa float64, rng *rand.Rand) {
 		default:
 			pitch = uniform(rng, 26, 40)
 		}
+		if kind == barredSpiral {
+			pitch = uniform(rng, 10, 35)
+		}
 		tanP := math.Tan(pitch * math.Pi / 180)
 		a.m = 2
 		if u := rng.Float64(); u < 0.15 {
@@ -228,7 +286,11 @@ func (g *renderer) drawDisk(code int, x0, y0, pa float64, rng *rand.Rand) {
 		if code == spiralLoose {
 			a.frac = float32(uniform(rng, 0.35, 0.8))
 		}
-		a.rIn = float32(math.Max(reB*1.5, math.Max(barLen, 1.5)))
+		if kind == barredSpiral {
+			a.m = 2 // bars drive two arms
+		}
+		a.rIn = float32(math.Max(reB*1.5, math.Max(barLen, 1.5*px)))
+		a.grow = float32(0.5 / px)
 		a.asym = float32(uniform(rng, 0, 0.4))
 		t := rng.Float64() * 2 * math.Pi
 		a.ac, a.as = float32(math.Cos(t)), float32(math.Sin(t))
@@ -237,10 +299,13 @@ func (g *renderer) drawDisk(code int, x0, y0, pa float64, rng *rand.Rand) {
 		if rng.Float64() < 0.5 { // either sense of winding
 			tanP = -tanP
 		}
+		if kind == barredSpiral {
+			phi0 = barPhi // the arms start at the ends of the bar
+		}
 		step := float64(d.prof.cut) / (tabN - 1)
 		r0 := float64(a.rIn)
 		for k := 0; k <= tabN; k++ {
-			r := math.Max(float64(k)*step, 0.3)
+			r := math.Max(float64(k)*step, 0.3*px)
 			psi := float64(a.m) * (math.Log(r/r0)/tanP + phi0)
 			a.cosT[k], a.sinT[k] = float32(math.Cos(psi)), float32(math.Sin(psi))
 		}
@@ -252,7 +317,7 @@ func (g *renderer) drawDisk(code int, x0, y0, pa float64, rng *rand.Rand) {
 			nk += 6
 		}
 		for range nk {
-			r := uniform(rng, float64(a.rIn)+1, 2.6*h)
+			r := uniform(rng, float64(a.rIn)+px, 2.6*h)
 			arm := float64(rng.IntN(a.m))
 			th := math.Log(r/r0)/tanP + phi0 + 2*math.Pi*arm/float64(a.m) + rng.NormFloat64()*0.12
 			u, v := r*math.Cos(th), r*math.Sin(th)*q
@@ -260,15 +325,138 @@ func (g *renderer) drawDisk(code int, x0, y0, pa float64, rng *rand.Rand) {
 			ky := y0 + u*math.Sin(pa) + v*math.Cos(pa)
 			local := float64(d.prof.at(float32(r)))
 			amp := local * uniform(rng, 0.6, 2.5)
-			s := uniform(rng, 0.35, 0.8)
+			s := uniform(rng, 0.35, 0.8) * px
 			c.blob(float32(kx), float32(ky), float32(amp), float32(s), float32(s), 1, 0, jitter(colKnot, 0.08, rng), true)
 		}
 	}
 	if bt > 0.005 {
 		qb := clamp(q*uniform(rng, 1, 1.3), 0.5, 1)
 		b := newComponent(x0, y0, pa, qb, jitter(colBulge, 0.05, rng))
-		b.prof = sersic(bt, uniform(rng, 1.5, 4), reB, qb, eps)
+		b.prof = sersic(bt, uniform(rng, 1.5, 4), reB, qb, eps, px)
 		c.draw(&b)
+	}
+}
+
+// drawMerger draws two overlapping galaxies of similar brightness on either
+// side of (x0, y0), each a spheroid or a disk with a bulge, often with tidal
+// tails and a faint common envelope. It returns half their separation.
+func (g *renderer) drawMerger(x0, y0 float64, rng *rand.Rand) float64 {
+	c := &g.c
+	px := g.px
+	sep := uniform(rng, 5, 14) * px
+	th := rng.Float64() * 2 * math.Pi
+	dx, dy := math.Cos(th)*sep/2, math.Sin(th)*sep/2
+	flux := [2]float64{1, uniform(rng, 0.45, 1)}
+	size := [2]float64{}
+	for i, sgn := range [2]float64{-1, 1} {
+		cx, cy := x0+sgn*dx, y0+sgn*dy
+		pa := rng.Float64() * math.Pi
+		if rng.Float64() < 0.5 { // a spheroid
+			q := uniform(rng, 0.5, 1)
+			re := clamp(lognormal(rng, 5, 0.2), 3, 9) * px
+			k := newComponent(cx, cy, pa, q, jitter(colBulge, 0.06, rng))
+			k.prof = sersic(flux[i], uniform(rng, 1.5, 4), re, q, eps, px)
+			c.draw(&k)
+			size[i] = re
+			continue
+		}
+		cosI := uniform(rng, 0.3, 1)
+		q := math.Sqrt(cosI*cosI + 0.15*0.15*(1-cosI*cosI))
+		h := clamp(lognormal(rng, 4, 0.15), 2.5, 7) * px
+		bt := uniform(rng, 0.1, 0.45)
+		d := newComponent(cx, cy, pa, q, jitter(mix(colDisk, colArm, 0.2), 0.06, rng))
+		d.prof = expDisk(flux[i]*(1-bt), h, q, eps, px)
+		c.draw(&d)
+		b := newComponent(cx, cy, pa, clamp(q*1.2, 0.5, 1), jitter(colBulge, 0.05, rng))
+		b.prof = sersic(flux[i]*bt, uniform(rng, 1.5, 4), h*uniform(rng, 0.3, 0.6), clamp(q*1.2, 0.5, 1), eps, px)
+		c.draw(&b)
+		size[i] = 1.68 * h
+	}
+	// A faint common envelope, then tails drawn out of either galaxy, away
+	// from the other.
+	qe := uniform(rng, 0.5, 0.8)
+	e := newComponent(x0, y0, th, qe, jitter(colS0Disk, 0.05, rng))
+	e.prof = expDisk(uniform(rng, 0.05, 0.2), (sep/2+size[0]+size[1])*0.6, qe, eps, px)
+	c.draw(&e)
+	for i, sgn := range [2]float64{-1, 1} {
+		if rng.Float64() < 0.65 {
+			mean := flux[i] / (2 * math.Pi * size[i] * size[i]) // surface brightness within the half-light radius
+			g.tail(x0+sgn*dx, y0+sgn*dy, th+math.Pi*(1-sgn)/2, size[i], mean*uniform(rng, 0.08, 0.3), rng)
+		}
+	}
+	return sep / 2
+}
+
+// drawDisturbed draws one disturbed galaxy: a disk whose outer part is
+// shifted off its centre (lopsided), its inner isophotes twisted, bright
+// clumps of star formation mostly on one side, sometimes a faint tail.
+func (g *renderer) drawDisturbed(x0, y0, pa float64, rng *rand.Rand) {
+	c := &g.c
+	px := g.px
+	h := clamp(lognormal(rng, 5, 0.15), 3.5, 8) * px
+	cosI := uniform(rng, 0.4, 1)
+	q := math.Sqrt(cosI*cosI + 0.15*0.15*(1-cosI*cosI))
+	side := rng.Float64() * 2 * math.Pi // where the disturbance points
+	cs, sn := math.Cos(side), math.Sin(side)
+	shift := uniform(rng, 0.3, 0.9) * h
+	outer := uniform(rng, 0.45, 0.7)
+	d := newComponent(x0+shift*cs, y0+shift*sn, pa, q, jitter(mix(colDisk, colArm, 0.35), 0.06, rng))
+	d.prof = expDisk(outer, h*uniform(rng, 1, 1.3), q, eps, px)
+	c.draw(&d)
+	qi := clamp(q*uniform(rng, 0.7, 1.2), 0.3, 1)
+	in := newComponent(x0, y0, pa+rng.NormFloat64()*0.5, qi, jitter(colDisk, 0.06, rng))
+	in.prof = expDisk(1-outer, h*uniform(rng, 0.4, 0.7), qi, eps, px)
+	c.draw(&in)
+	if rng.Float64() < 0.7 {
+		b := newComponent(x0, y0, pa, 0.9, jitter(colBulge, 0.05, rng))
+		b.prof = sersic(uniform(rng, 0.03, 0.15), uniform(rng, 1, 3), h*uniform(rng, 0.15, 0.3), 0.9, eps, px)
+		c.draw(&b)
+	}
+	// Clumps: at the local surface brightness of the outer disk, or above.
+	nk := 4 + rng.IntN(11)
+	for range nk {
+		r := h * uniform(rng, 0.3, 2.3)
+		a := side + rng.NormFloat64()*1.1
+		kx, ky := x0+r*math.Cos(a), y0+r*math.Sin(a)
+		du, dv := kx-float64(d.x0), ky-float64(d.y0)
+		m := math.Hypot(du*float64(d.cos)+dv*float64(d.sin), (-du*float64(d.sin)+dv*float64(d.cos))*float64(d.invQ))
+		amp := float64(d.prof.at(float32(m)))*uniform(rng, 1, 4) + float64(d.prof.at(0))*0.02
+		sx := uniform(rng, 0.5, 1.4) * px
+		sy := sx * uniform(rng, 0.5, 1)
+		t := rng.Float64() * math.Pi
+		c.blob(float32(kx), float32(ky), float32(amp), float32(sx), float32(sy), float32(math.Cos(t)), float32(math.Sin(t)), jitter(colKnot, 0.1, rng), true)
+	}
+	if rng.Float64() < 0.5 {
+		mean := outer / (2 * math.Pi * h * h)
+		g.tail(x0+shift*cs, y0+shift*sn, side, 1.5*h, mean*uniform(rng, 0.05, 0.2), rng)
+	}
+}
+
+// tail draws a tidal tail: a curving, fading band of elongated blobs that
+// leaves a galaxy at (x0, y0) of size r0 (pixels) in direction dir, with
+// peak surface brightness amp.
+func (g *renderer) tail(x0, y0, dir, r0, amp float64, rng *rand.Rand) {
+	px := g.px
+	length := uniform(rng, 10, 28) * px
+	curl := uniform(rng, 0.5, 1.6)
+	if rng.Float64() < 0.5 {
+		curl = -curl
+	}
+	w := uniform(rng, 0.8, 1.8) * px // half-width (sigma across)
+	col := jitter(mix(colDisk, colArm, 0.5), 0.06, rng)
+	step := w
+	n := int(length/step) + 1
+	for j := range n {
+		t := float64(j) / float64(n)
+		r := r0 + length*t
+		phi := dir + curl*t
+		x, y := x0+r*math.Cos(phi), y0+r*math.Sin(phi)
+		// Tangent of the spiral r(phi): (dr, r dphi) rotated by phi.
+		tx, ty := length*math.Cos(phi)-r*curl*math.Sin(phi), length*math.Sin(phi)+r*curl*math.Cos(phi)
+		tn := math.Hypot(tx, ty)
+		a := amp * (1 - 0.75*t) * uniform(rng, 0.7, 1.3)
+		ww := w * (1 + 0.8*t)
+		g.c.blob(float32(x), float32(y), float32(a), float32(1.3*step), float32(ww), float32(tx/tn), float32(ty/tn), col, true)
 	}
 }
 
@@ -286,8 +474,8 @@ func armMean(w int) float64 {
 func (g *renderer) dustLane(x0, y0, pa, h float64, rng *rand.Rand) {
 	c := &g.c
 	tau := uniform(rng, 0.25, 0.65)
-	w := uniform(rng, 0.35, 0.8)
-	off := uniform(rng, -0.6, 0.6)
+	w := uniform(rng, 0.35, 0.8) * g.px
+	off := uniform(rng, -0.6, 0.6) * g.px
 	ext := [3]float64{0.65, 0.82, 1} // i, r, g
 	cs, sn := math.Cos(pa), math.Sin(pa)
 	for y := c.y0; y < c.y1; y++ {
@@ -299,7 +487,7 @@ func (g *renderer) dustLane(x0, y0, pa, h float64, rng *rand.Rand) {
 				continue
 			}
 			a := tau * math.Exp(-0.5*v*v/(w*w)) * math.Exp(-math.Abs(u)/(3*h))
-			p := y*Size + x
+			p := y*c.n + x
 			for b := range c.band {
 				c.band[b][p] *= float32(1 - a*ext[b])
 			}
@@ -309,27 +497,30 @@ func (g *renderer) dustLane(x0, y0, pa, h float64, rng *rand.Rand) {
 
 // drawNeighbour draws a small, fainter galaxy away from the centre.
 func (g *renderer) drawNeighbour(x0, y0 float64, rng *rand.Rand) {
+	px, n := g.px, float64(g.c.n)
 	var x, y float64
 	for {
-		x, y = uniform(rng, 2, Size-3), uniform(rng, 2, Size-3)
-		if math.Hypot(x-x0, y-y0) > 12 {
+		x, y = uniform(rng, 2*px, n-1-2*px), uniform(rng, 2*px, n-1-2*px)
+		if math.Hypot(x-x0, y-y0) > 12*px {
 			break
 		}
 	}
 	q := uniform(rng, 0.3, 1)
 	col := jitter(mix(colBulge, colDisk, float32(rng.Float64())), 0.08, rng)
 	k := newComponent(x, y, rng.Float64()*math.Pi, q, col)
-	k.prof = sersic(uniform(rng, 0.02, 0.25), uniform(rng, 1, 4), uniform(rng, 1, 3.5), q, eps)
+	k.prof = sersic(uniform(rng, 0.02, 0.25), uniform(rng, 1, 4), uniform(rng, 1, 3.5)*px, q, eps, px)
 	g.c.draw(&k)
 }
 
-// drawStar adds a point source: the PSF (a Gaussian core with 8% of the
-// light in wings three times wider) of peak amp, in sky-noise units.
+// drawStar adds a point source: the PSF (a Gaussian core of sigma psf
+// pixels with 8% of the light in wings three times wider) of peak amp, in
+// sky-noise units.
 func (g *renderer) drawStar(x0, y0, psf float64, rng *rand.Rand) {
+	n := float64(g.c.n)
 	var x, y float64
 	for {
-		x, y = uniform(rng, 0, Size-1), uniform(rng, 0, Size-1)
-		if math.Hypot(x-x0, y-y0) > 6 {
+		x, y = uniform(rng, 0, n-1), uniform(rng, 0, n-1)
+		if math.Hypot(x-x0, y-y0) > 6*g.px {
 			break
 		}
 	}
@@ -357,7 +548,7 @@ func (g *renderer) finish(dst []uint8, peak float64, rng *rand.Rand) {
 	var bits uint64
 	nb := 0
 	for b := range c.band {
-		pl := &c.band[b]
+		pl := c.band[b]
 		gb := gain[b]
 		ig := 1 / gb
 		for p := range pl {
@@ -383,7 +574,7 @@ func (g *renderer) finish(dst []uint8, peak float64, rng *rand.Rand) {
 	s := float32(softening(float64(k), peak, uniform(rng, 170, 235)))
 	ped := float32(uniform(rng, 2.5, 8))
 	lin := k // D(I)/I for small I
-	for p := 0; p < npix; p++ {
+	for p := range c.n * c.n {
 		vi, vr, vg := c.band[bandI][p], c.band[bandR][p], c.band[bandG][p]
 		I := (vi + vr + vg) / 3
 		f := lin

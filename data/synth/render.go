@@ -5,13 +5,17 @@ import (
 	"math/rand/v2"
 )
 
-// Size is the side of a synthetic cutout in pixels, as Galaxy10's.
-const Size = 69
-
+// Sides of the cutouts in pixels: DefaultSize is Galaxy10 SDSS's, and the
+// geometry of every galaxy (radii, offsets, seeing, neighbours, stars) is
+// given at that size and scaled by size/DefaultSize, so that a larger cutout
+// shows the same galaxy at a finer pixel scale.
 const (
-	npix = Size * Size
-	tabN = 512 // entries of a profile table
+	DefaultSize = 69
+	MinSize     = 16
+	MaxSize     = 512
 )
+
+const tabN = 512 // entries of a profile table
 
 // Bands, in storage order: channel 0 is i, 1 is r, 2 is g (the SDSS
 // composite's R, G, B).
@@ -97,25 +101,26 @@ func (p *profile) at(m float32) float32 {
 func sersicB(n float64) float64 { return 2*n - 1.0/3 + 0.009876/n }
 
 // sersic returns a profile of total flux flux with index n, effective radius
-// re and axis ratio q, cut where it falls below eps of its value at 0.5 px.
-func sersic(flux, n, re, q, eps float64) (prof profile) {
+// re and axis ratio q, cut where it falls below eps of its value at 0.5 px
+// (px: pixels per pixel of a DefaultSize cutout).
+func sersic(flux, n, re, q, eps, px float64) (prof profile) {
 	b := sersicB(n)
 	lg, _ := math.Lgamma(2 * n)
 	norm := 2 * math.Pi * q * re * re * n * math.Exp(b+lg-2*n*math.Log(b))
 	ie := flux / norm
-	m0 := 0.5
+	m0 := 0.5 * px
 	cut := re * math.Pow(math.Pow(m0/re, 1/n)+math.Log(1/eps)/b, n)
-	prof.set(math.Min(cut, 120), func(m float64) float64 {
+	prof.set(math.Min(cut, 120*px), func(m float64) float64 {
 		return ie * math.Exp(-b*(math.Pow(m/re, 1/n)-1))
 	})
 	return prof
 }
 
 // expDisk returns an exponential disk of total flux flux, scale length h and
-// axis ratio q.
-func expDisk(flux, h, q, eps float64) (prof profile) {
+// axis ratio q (px as for sersic).
+func expDisk(flux, h, q, eps, px float64) (prof profile) {
 	i0 := flux / (2 * math.Pi * q * h * h)
-	prof.set(math.Min(h*math.Log(1/eps), 120), func(m float64) float64 { return i0 * math.Exp(-m/h) })
+	prof.set(math.Min(h*math.Log(1/eps), 120*px), func(m float64) float64 { return i0 * math.Exp(-m/h) })
 	return prof
 }
 
@@ -134,7 +139,8 @@ type spiral struct {
 	frac   float32 // fraction of the disk's light in the arms (at full strength)
 	width  int     // arm profile ((1+cos)/2)^width
 	norm   float32 // 1 / mean of the arm profile
-	rIn    float32 // arms grow from rIn to rIn+2
+	rIn    float32 // arms grow from rIn to rIn+1/grow
+	grow   float32 // 0.5 / (pixels per pixel of a DefaultSize cutout)
 	asym   float32 // one-sided strength modulation
 	ac, as float32 // direction of the modulation
 	col    colour
@@ -159,31 +165,42 @@ func newComponent(x0, y0, pa, q float64, col colour) component {
 	return component{x0: float32(x0), y0: float32(y0), cos: float32(math.Cos(pa)), sin: float32(math.Sin(pa)), invQ: float32(1 / q), col: col}
 }
 
-// canvas holds the three band planes of one cutout and scratch space.
+// canvas holds the three band planes of one cutout of n x n pixels and
+// scratch space.
 type canvas struct {
-	band [3][npix]float32
-	tmp  [npix]float32
+	n    int
+	band [3][]float32
+	tmp  []float32
 	// bounding box of what was drawn (for the PSF)
 	x0, y0, x1, y1 int
 }
 
-func (c *canvas) reset() {
-	for b := range c.band {
-		clear(c.band[b][:])
+// reset clears the canvas for a cutout of n x n pixels.
+func (c *canvas) reset(n int) {
+	if c.n != n {
+		c.n = n
+		for b := range c.band {
+			c.band[b] = make([]float32, n*n)
+		}
+		c.tmp = make([]float32, n*n)
 	}
-	c.x0, c.y0, c.x1, c.y1 = Size, Size, 0, 0
+	for b := range c.band {
+		clear(c.band[b])
+	}
+	c.x0, c.y0, c.x1, c.y1 = n, n, 0, 0
 }
 
 // box returns the pixel rectangle covering the ellipse of semi-major axis a
-// and axis ratio q at (x0, y0), clipped to the image; empty when outside.
-func box(x0, y0, a float32, cos, sin, invQ float32) (xa, ya, xb, yb int) {
+// and axis ratio q at (x0, y0), clipped to the n x n image; empty when
+// outside.
+func box(n int, x0, y0, a float32, cos, sin, invQ float32) (xa, ya, xb, yb int) {
 	b := a / invQ
 	wx := float32(math.Sqrt(float64(a*a*cos*cos + b*b*sin*sin)))
 	wy := float32(math.Sqrt(float64(a*a*sin*sin + b*b*cos*cos)))
 	xa = max(0, int(math.Floor(float64(x0-wx))))
-	xb = min(Size, int(math.Ceil(float64(x0+wx)))+1)
+	xb = min(n, int(math.Ceil(float64(x0+wx)))+1)
 	ya = max(0, int(math.Floor(float64(y0-wy))))
-	yb = min(Size, int(math.Ceil(float64(y0+wy)))+1)
+	yb = min(n, int(math.Ceil(float64(y0+wy)))+1)
 	return
 }
 
@@ -231,7 +248,7 @@ func (k *component) value(u, v float32) (smooth, arm float32) {
 	for j := 1; j < a.width; j++ {
 		p *= s
 	}
-	grow := min(1, (r-a.rIn)*0.5)
+	grow := min(1, (r-a.rIn)*a.grow)
 	grow = grow * grow * (3 - 2*grow)
 	str := a.frac * grow * (1 + a.asym*(cr*a.ac+ci*a.as))
 	return val * (1 - str), val * str * a.norm * p
@@ -239,17 +256,17 @@ func (k *component) value(u, v float32) (smooth, arm float32) {
 
 // draw adds the component to the canvas.
 func (c *canvas) draw(k *component) {
-	xa, ya, xb, yb := box(k.x0, k.y0, k.prof.cut, k.cos, k.sin, k.invQ)
+	xa, ya, xb, yb := box(c.n, k.x0, k.y0, k.prof.cut, k.cos, k.sin, k.invQ)
 	c.grow(xa, ya, xb, yb)
 	ci, cr, cg := k.col[bandI], k.col[bandR], k.col[bandG]
 	var ai, ar, ag float32
 	if k.arms != nil {
 		ai, ar, ag = k.arms.col[bandI], k.arms.col[bandR], k.arms.col[bandG]
 	}
-	bi, br, bg := c.band[bandI][:], c.band[bandR][:], c.band[bandG][:]
+	bi, br, bg := c.band[bandI], c.band[bandR], c.band[bandG]
 	for y := ya; y < yb; y++ {
 		dy := float32(y) - k.y0
-		row := y * Size
+		row := y * c.n
 		for x := xa; x < xb; x++ {
 			dx := float32(x) - k.x0
 			var s, a float32
@@ -287,7 +304,7 @@ func (c *canvas) draw(k *component) {
 // sin.
 func (c *canvas) blob(x0, y0, amp, sx, sy, cos, sin float32, col colour, track bool) {
 	r := 3.5 * sx
-	xa, ya, xb, yb := box(x0, y0, r, cos, sin, sx/sy)
+	xa, ya, xb, yb := box(c.n, x0, y0, r, cos, sin, sx/sy)
 	if track {
 		c.grow(xa, ya, xb, yb)
 	}
@@ -303,7 +320,7 @@ func (c *canvas) blob(x0, y0, amp, sx, sy, cos, sin float32, col colour, track b
 				continue
 			}
 			val := amp * float32(math.Exp(float64(e)))
-			p := y*Size + x
+			p := y*c.n + x
 			for b := range c.band {
 				c.band[b][p] += col[b] * val
 			}
@@ -318,7 +335,7 @@ func (c *canvas) convolve(sigma float64) {
 		return
 	}
 	rad := int(math.Ceil(2.5 * sigma))
-	var kern [16]float32
+	var kern [128]float32 // sigma up to 25 pixels
 	sum := float32(0)
 	for i := -rad; i <= rad; i++ {
 		v := float32(math.Exp(-0.5 * float64(i*i) / (sigma * sigma)))
@@ -328,18 +345,19 @@ func (c *canvas) convolve(sigma float64) {
 	for i := range 2*rad + 1 {
 		kern[i] /= sum
 	}
-	x0, x1 := max(0, c.x0-rad), min(Size, c.x1+rad)
-	y0, y1 := max(0, c.y0-rad), min(Size, c.y1+rad)
+	n := c.n
+	x0, x1 := max(0, c.x0-rad), min(n, c.x1+rad)
+	y0, y1 := max(0, c.y0-rad), min(n, c.y1+rad)
 	k := kern[:2*rad+1]
 	for b := range c.band {
-		pl := &c.band[b]
+		pl := c.band[b]
 		// Rows, pl -> tmp; outside [c.x0, c.x1) the plane is zero, so a
 		// row is read from the drawn columns only.
 		for y := y0; y < y1; y++ {
-			src := pl[y*Size : (y+1)*Size]
-			dst := c.tmp[y*Size : (y+1)*Size]
+			src := pl[y*n : (y+1)*n]
+			dst := c.tmp[y*n : (y+1)*n]
 			for x := x0; x < x1; x++ {
-				lo, hi := max(x-rad, 0), min(x+rad+1, Size)
+				lo, hi := max(x-rad, 0), min(x+rad+1, n)
 				s := float32(0)
 				kk := k[lo-(x-rad):]
 				for i, v := range src[lo:hi] {
@@ -350,11 +368,11 @@ func (c *canvas) convolve(sigma float64) {
 		}
 		// Columns, tmp -> pl, a row of outputs at a time.
 		for y := y0; y < y1; y++ {
-			dst := pl[y*Size+x0 : y*Size+x1]
+			dst := pl[y*n+x0 : y*n+x1]
 			clear(dst)
 			for i := max(y-rad, y0); i < min(y+rad+1, y1); i++ {
 				w := k[i-(y-rad)]
-				src := c.tmp[i*Size+x0 : i*Size+x1]
+				src := c.tmp[i*n+x0 : i*n+x1]
 				for j := range dst {
 					dst[j] += w * src[j]
 				}
@@ -368,7 +386,7 @@ func (c *canvas) convolve(sigma float64) {
 func (c *canvas) scale(f float32) {
 	for b := range c.band {
 		for y := c.y0; y < c.y1; y++ {
-			row := c.band[b][y*Size+c.x0 : y*Size+c.x1]
+			row := c.band[b][y*c.n+c.x0 : y*c.n+c.x1]
 			for i := range row {
 				row[i] *= f
 			}
@@ -380,9 +398,9 @@ func (c *canvas) scale(f float32) {
 func (c *canvas) peak(x, y float32, rad int) float32 {
 	cx, cy := int(x+0.5), int(y+0.5)
 	best := float32(0)
-	for yy := max(0, cy-rad); yy < min(Size, cy+rad+1); yy++ {
-		for xx := max(0, cx-rad); xx < min(Size, cx+rad+1); xx++ {
-			p := yy*Size + xx
+	for yy := max(0, cy-rad); yy < min(c.n, cy+rad+1); yy++ {
+		for xx := max(0, cx-rad); xx < min(c.n, cx+rad+1); xx++ {
+			p := yy*c.n + xx
 			best = max(best, c.band[0][p]+c.band[1][p]+c.band[2][p])
 		}
 	}

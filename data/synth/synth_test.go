@@ -7,6 +7,7 @@ import (
 	"runtime"
 	"slices"
 	"sort"
+	"strings"
 	"testing"
 
 	"galaxy/data"
@@ -70,7 +71,7 @@ func TestBalanceAndScheme(t *testing.T) {
 		if !slices.Equal(keys, tc.codes) {
 			t.Errorf("%s: codes %v, want %v", tc.scheme, keys, tc.codes)
 		}
-		if raw.Space != "galaxy10" || raw.H != Size || raw.W != Size || raw.C != 3 || len(raw.Pixels) != tc.n*Size*Size*3 {
+		if raw.Space != "galaxy10" || raw.H != DefaultSize || raw.W != DefaultSize || raw.C != 3 || len(raw.Pixels) != tc.n*DefaultSize*DefaultSize*3 {
 			t.Errorf("%s: raw %+v", tc.scheme, raw)
 		}
 		ds, err := data.Prepare(raw, data.Options{Scheme: tc.scheme, Channels: "g", TestFrac: data.DefaultTestFrac, SplitSeed: data.DefaultSplitSeed})
@@ -97,7 +98,7 @@ func TestPixelStatistics(t *testing.T) {
 		var corner []int
 		for y := range 6 {
 			for x := range 6 {
-				corner = append(corner, int(img[(y*Size+x)*3+1]))
+				corner = append(corner, int(img[(y*DefaultSize+x)*3+1]))
 			}
 		}
 		sort.Ints(corner)
@@ -106,12 +107,12 @@ func TestPixelStatistics(t *testing.T) {
 		mx := 0
 		for y := 30; y < 39; y++ {
 			for x := 30; x < 39; x++ {
-				mx = max(mx, int(img[(y*Size+x)*3]))
+				mx = max(mx, int(img[(y*DefaultSize+x)*3]))
 			}
 		}
 		core = append(core, float64(mx))
 		s := gi[raw.Codes[i]]
-		for p := 0; p < Size*Size; p++ {
+		for p := 0; p < DefaultSize*DefaultSize; p++ {
 			s[0] += float64(img[3*p+2]) - skyV
 			s[1] += float64(img[3*p]) - skyV
 		}
@@ -133,21 +134,45 @@ func TestPixelStatistics(t *testing.T) {
 }
 
 func TestErrors(t *testing.T) {
-	for _, opt := range []Options{{Scheme: "nope", N: 10}, {Scheme: "course5", N: 0}, {Scheme: "course5", N: -1}, {Scheme: "galaxy10", N: MaxN + 1}} {
-		if _, err := Generate(opt); err == nil {
-			t.Errorf("%+v accepted", opt)
+	for _, c := range []struct {
+		opt  Options
+		want string
+	}{
+		{Options{Scheme: "nope", N: 10}, `unknown scheme "nope"`},
+		{Options{Scheme: "course5", N: 0}, "0 galaxies: want 5 (one galaxy per class)"},
+		{Options{Scheme: "course5", N: -1}, "-1 galaxies"},
+		{Options{Scheme: "galaxy10", N: 9}, "want 10 (one galaxy per class)"},
+		{Options{Scheme: "galaxy10", N: MaxN + 1}, "galaxies"},
+		{Options{Scheme: "galaxy10", N: 10, Size: 15}, "cutouts of 15 pixels: want 16 to 512"},
+		{Options{Scheme: "galaxy10", N: 10, Size: 513}, "cutouts of 513 pixels"},
+		{Options{Scheme: "galaxy10", N: 10, Size: -69}, "cutouts of -69 pixels"},
+		{Options{Scheme: "galaxy10-decals", N: 400_000, Size: 256}, "GiB"},
+	} {
+		_, err := Generate(c.opt)
+		if err == nil || !strings.Contains(err.Error(), c.want) || strings.Contains(err.Error(), "--") {
+			t.Errorf("%+v: %v, want an error with %q naming no flag", c.opt, err, c.want)
 		}
 	}
 	rng := rand.New(rand.NewPCG(1, 1))
-	if err := Render(make([]byte, 10), 1, rng); err == nil {
+	if err := Render(make([]byte, 10), 0, "galaxy10", 1, rng); err == nil {
 		t.Error("short destination accepted")
 	}
-	if err := Render(make([]byte, Size*Size*3), 10, rng); err == nil {
+	if err := Render(make([]byte, DefaultSize*DefaultSize*3), 0, "galaxy10", 10, rng); err == nil {
 		t.Error("class 10 accepted")
 	}
-	dst := make([]byte, Size*Size*3)
-	if err := Render(dst, 7, rng); err != nil || bytes.Count(dst, []byte{0}) == len(dst) {
+	if err := Render(make([]byte, 8*8*3), 8, "galaxy10", 1, rng); err == nil || !strings.Contains(err.Error(), "8 pixels") {
+		t.Errorf("8x8 render: %v", err)
+	}
+	if err := Render(make([]byte, DefaultSize*DefaultSize*3), 0, "gz1", 1, rng); err == nil {
+		t.Error("scheme gz1 accepted")
+	}
+	dst := make([]byte, DefaultSize*DefaultSize*3)
+	if err := Render(dst, 0, "galaxy10", 7, rng); err != nil || bytes.Count(dst, []byte{0}) == len(dst) {
 		t.Errorf("Render: %v", err)
+	}
+	dst = make([]byte, 40*40*3)
+	if err := Render(dst, 40, "galaxy10-decals", 1, rng); err != nil || bytes.Count(dst, []byte{0}) == len(dst) {
+		t.Errorf("Render 40 px merger: %v", err)
 	}
 }
 
@@ -178,10 +203,21 @@ func BenchmarkGenerate(b *testing.B) {
 // BenchmarkRender is one galaxy on one core.
 func BenchmarkRender(b *testing.B) {
 	var g renderer
-	dst := make([]byte, Size*Size*3)
+	dst := make([]byte, DefaultSize*DefaultSize*3)
 	i := 0
 	for b.Loop() {
-		g.render(dst, []int{0, 1, 2, 4, 7}[i%5], stream(1, i))
+		g.render(dst, DefaultSize, []int{0, 1, 2, 4, 7}[i%5], stream(1, i))
+		i++
+	}
+}
+
+// BenchmarkRender256 is one DECaLS-sized galaxy on one core.
+func BenchmarkRender256(b *testing.B) {
+	var g renderer
+	dst := make([]byte, 256*256*3)
+	i := 0
+	for b.Loop() {
+		g.render(dst, 256, decalsKinds[i%10], stream(1, i))
 		i++
 	}
 }

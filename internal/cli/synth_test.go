@@ -57,6 +57,16 @@ func TestSynthCommand(t *testing.T) {
 	if code != 0 || !strings.Contains(stdout, `"read": 40`) || !strings.Contains(stdout, `"label_space": "galaxy10"`) {
 		t.Errorf("info exit %d: %s %s", code, stdout, stderr)
 	}
+	// A DECaLS-layout file of 256 px cutouts reads back as Galaxy10 DECaLS.
+	dec := filepath.Join(dir, "d.h5")
+	code, stdout, stderr = run(t, "synth", "--scheme", "galaxy10-decals", "--size", "256", "--n", "10", "--out", dec)
+	if code != 0 || !strings.Contains(stderr, "(256x256, seed 1)") {
+		t.Fatalf("synth DECaLS exit %d: %s %s", code, stdout, stderr)
+	}
+	code, stdout, stderr = run(t, "info", "--data", dec, "--json")
+	if code != 0 || !strings.Contains(stdout, `"label_space": "galaxy10-decals"`) || !strings.Contains(stdout, `"height": 256`) {
+		t.Errorf("info DECaLS exit %d: %s %s", code, stdout, stderr)
+	}
 	// The built-in set by name.
 	code, stdout, stderr = run(t, "info", "--data", "synth", "--json")
 	if code != 0 || !strings.Contains(stdout, `"scheme": "course5"`) || !strings.Contains(stdout, `"n": 6000`) {
@@ -71,14 +81,17 @@ func TestSynthErrors(t *testing.T) {
 		args []string
 		want string
 	}{
-		{[]string{"synth", "--n", "0", "--out", out}, "--n 0"},
-		{[]string{"synth", "--n", "-5", "--out", out}, "--n -5"},
+		{[]string{"synth", "--n", "0", "--out", out}, "0 galaxies"},
+		{[]string{"synth", "--n", "-5", "--out", out}, "-5 galaxies"},
 		{[]string{"synth", "--n", "3", "--out", out}, "one galaxy per class"},
-		{[]string{"synth", "--scheme", "gz1", "--out", out}, `--scheme "gz1"`},
+		{[]string{"synth", "--scheme", "gz1", "--out", out}, `unknown scheme "gz1"`},
 		{[]string{"synth", "--n", "10"}, "nothing to write"},
 		{[]string{"synth", "--n", "10", "--out", filepath.Join(dir, "missing", "s.h5")}, "cannot write"},
 		{[]string{"synth", "--n", "10", "--montage", filepath.Join(dir, "missing", "m.png")}, "cannot write"},
-		{[]string{"synth", "--n", "10", "--montage", out + ".png", "--per-class", "0"}, "--per-class 0"},
+		{[]string{"synth", "--n", "10", "--montage", out + ".png", "--per-class", "0"}, "0 galaxies per class"},
+		{[]string{"synth", "--n", "10", "--size", "8", "--out", out}, "cutouts of 8 pixels: want 16 to 512"},
+		{[]string{"synth", "--n", "10", "--size", "1000", "--out", out}, "cutouts of 1000 pixels"},
+		{[]string{"synth", "--n", "10", "--scheme", "galaxy10-decals", "--out", out}, "256x256"},
 	} {
 		code, _, stderr := run(t, c.args...)
 		if code == 0 || !strings.Contains(stderr, c.want) || strings.Count(strings.TrimSpace(stderr), "\n") != 0 || strings.Contains(stderr, "panic") {
