@@ -20,6 +20,7 @@ import (
 	"strconv"
 	"strings"
 
+	"galaxy/data/cutout"
 	"galaxy/data/scheme"
 )
 
@@ -44,6 +45,7 @@ type Raw struct {
 	IDs        []int64  // object ids when the file has them (objid, galaxy_id, a catalog's id column)
 	Files      []string // source file per image, for catalogs
 	NTrain     int      // > 0 when the file carries its own split: images [0,NTrain) train, the rest test
+	SourceSize int      // the side of the file's images when the reader resized them to H x W already (0: as stored)
 }
 
 // Image returns the pixels of image i (a sub-slice, not a copy).
@@ -54,11 +56,15 @@ func (r *Raw) Image(i int) []uint8 {
 
 // Options say how to prepare a Raw for a model.
 type Options struct {
-	Scheme    string  `json:"scheme"`     // class scheme name; "" = the default for the file's label space
-	Channels  string  `json:"channels"`   // "all", "g", "r", "i", or comma-separated indices; "" = all
-	TestFrac  float64 `json:"test_frac"`  // fraction of each class held out for testing (ignored when the file carries its split)
-	SplitSeed uint64  `json:"split_seed"` // seed of the stratified split
+	Scheme    string  `json:"scheme"`           // class scheme name; "" = the default for the file's label space
+	Channels  string  `json:"channels"`         // "all", "g", "r", "i", or comma-separated indices; "" = all
+	TestFrac  float64 `json:"test_frac"`        // fraction of each class held out for testing (ignored when the file carries its split)
+	SplitSeed uint64  `json:"split_seed"`       // seed of the stratified split
+	Resize    int     `json:"resize,omitempty"` // side of the square images a model sees, area-averaged from the file's (0: as stored)
 }
+
+// MaxResize is the largest side Options.Resize accepts.
+const MaxResize = 1024
 
 // DefaultOptions returns the options every command starts from.
 func DefaultOptions() Options {
@@ -78,6 +84,9 @@ type Dataset struct {
 	Test     *Split
 	All      *Split // every kept image in file order
 	Preset   bool   // the split came from the file
+	// SourceSize is the side of the file's square images when they were
+	// resized to H x W (Options.Resize), 0 when they were used as stored.
+	SourceSize int
 }
 
 // Dim returns the length of a flattened image, H*W*C.
@@ -227,7 +236,10 @@ func Prepare(raw *Raw, opt Options) (*Dataset, error) {
 	if opt.TestFrac < 0 || opt.TestFrac >= 1 || math.IsNaN(opt.TestFrac) {
 		return nil, fmt.Errorf("test fraction %v: want a value in [0, 1)", opt.TestFrac)
 	}
-	ds := &Dataset{Source: raw.Path, Scheme: sch, H: raw.H, W: raw.W, C: len(ch), Channels: ch, Read: raw.N, Dropped: map[int]int{}}
+	ds := &Dataset{Source: raw.Path, Scheme: sch, H: raw.H, W: raw.W, C: len(ch), Channels: ch, Read: raw.N, Dropped: map[int]int{}, SourceSize: raw.SourceSize}
+	if err := ds.resize(raw, opt.Resize); err != nil {
+		return nil, err
+	}
 	kept := make([]int, 0, raw.N)
 	labels := make([]int, raw.N)
 	for i, code := range raw.Codes {
@@ -259,10 +271,25 @@ func Prepare(raw *Raw, opt Options) (*Dataset, error) {
 	} else {
 		train, test = stratify(kept, labels, sch.K(), opt.TestFrac, opt.SplitSeed)
 	}
-	ds.All = gather(raw, "all", kept, labels, ch)
-	ds.Train = gather(raw, "train", train, labels, ch)
-	ds.Test = gather(raw, "test", test, labels, ch)
+	ds.All = ds.gather(raw, "all", kept, labels)
+	ds.Train = ds.gather(raw, "train", train, labels)
+	ds.Test = ds.gather(raw, "test", test, labels)
 	return ds, nil
+}
+
+// resize sets the prepared size to side x side (Options.Resize; 0 keeps
+// the file's), checking that raw's images can be resized to it.
+func (d *Dataset) resize(raw *Raw, side int) error {
+	switch {
+	case side == 0 || (side == raw.H && side == raw.W):
+		return nil
+	case side < 0 || side > MaxResize:
+		return fmt.Errorf("resize to %d pixels: want 1 to %d", side, MaxResize)
+	case raw.H != raw.W:
+		return fmt.Errorf("%s: resize to %dx%d: the images are %dx%d, not square", raw.Path, side, side, raw.H, raw.W)
+	}
+	d.H, d.W, d.SourceSize = side, side, raw.H
+	return nil
 }
 
 // Split returns the named split: "train", "test" or "all".
@@ -332,26 +359,45 @@ func Stratify(items, labels []int, k int, frac float64, rng *rand.Rand) (rest, h
 	return rest, held
 }
 
-func gather(raw *Raw, name string, idx, labels []int, ch []int) *Split {
-	s := &Split{Name: name, H: raw.H, W: raw.W, C: len(ch), Index: idx, Labels: make([]int, len(idx))}
+// gather copies images idx of raw, with d's channels and at d's size, into
+// a split.
+func (d *Dataset) gather(raw *Raw, name string, idx, labels []int) *Split {
+	ch := d.Channels
+	s := &Split{Name: name, H: d.H, W: d.W, C: len(ch), Index: idx, Labels: make([]int, len(idx))}
 	n := raw.H * raw.W
-	s.Pixels = make([]uint8, len(idx)*n*len(ch))
+	dim := s.Dim()
+	s.Pixels = make([]uint8, len(idx)*dim)
 	identity := len(ch) == raw.C
 	for j, c := range ch {
 		identity = identity && c == j
 	}
+	resized := d.H != raw.H || d.W != raw.W
+	var sel []uint8 // the chosen channels at the file's size, before resizing
+	if resized && !identity {
+		sel = make([]uint8, n*len(ch))
+	}
 	for j, i := range idx {
 		s.Labels[j] = labels[i]
 		src := raw.Image(i)
-		dst := s.Pixels[j*n*len(ch) : (j+1)*n*len(ch)]
-		if identity {
+		dst := s.Pixels[j*dim : (j+1)*dim]
+		switch {
+		case identity && !resized:
 			copy(dst, src)
 			continue
-		}
-		for p := 0; p < n; p++ {
-			for q, c := range ch {
-				dst[p*len(ch)+q] = src[p*raw.C+c]
+		case !identity:
+			to := dst
+			if resized {
+				to = sel
 			}
+			for p := 0; p < n; p++ {
+				for q, c := range ch {
+					to[p*len(ch)+q] = src[p*raw.C+c]
+				}
+			}
+			src = sel
+		}
+		if resized {
+			cutout.Resize(dst, src, raw.H, raw.W, len(ch), d.H, d.W)
 		}
 	}
 	if raw.IDs != nil {
@@ -384,7 +430,11 @@ func schemesFor(space string) []string {
 // scheme S (code 4 "Don't know": D)".
 func (d *Dataset) Describe(raw *Raw) string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "%s: %d images read (%dx%dx%d, %s labels), %d dropped by scheme %s", raw.Path, raw.N, raw.H, raw.W, raw.C, raw.Space, d.DroppedCount(), d.Scheme.Name)
+	size := fmt.Sprintf("%dx%dx%d", raw.H, raw.W, raw.C)
+	if d.SourceSize > 0 {
+		size = fmt.Sprintf("%dx%dx%d resized to %dx%d", d.SourceSize, d.SourceSize, raw.C, d.H, d.W)
+	}
+	fmt.Fprintf(&b, "%s: %d images read (%s, %s labels), %d dropped by scheme %s", raw.Path, raw.N, size, raw.Space, d.DroppedCount(), d.Scheme.Name)
 	if n := d.DroppedCount(); n > 0 {
 		src, _ := scheme.Get(raw.Space)
 		sep := " ("

@@ -140,3 +140,46 @@ func TestPrepareErrors(t *testing.T) {
 		t.Error("no labels accepted")
 	}
 }
+
+func TestPrepareResize(t *testing.T) {
+	// 4x4 images of 2x2 blocks of one value: halving gives those values.
+	raw := &Raw{Path: "blocks", N: 20, H: 4, W: 4, C: 3, Space: "gz1", Pixels: make([]uint8, 20*48), Codes: make([]int, 20)}
+	for i := range raw.N {
+		raw.Codes[i] = i % 2
+		for y := range 4 {
+			for x := range 4 {
+				for c := range 3 {
+					raw.Pixels[i*48+(y*4+x)*3+c] = uint8(10*i + 4*(y/2) + 2*(x/2) + 100*c)
+				}
+			}
+		}
+	}
+	for _, channels := range []string{"all", "g", "0,2"} {
+		ds, err := Prepare(raw, Options{Scheme: "morph4", Channels: channels, TestFrac: 0.2, SplitSeed: 1, Resize: 2})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if ds.H != 2 || ds.W != 2 || ds.SourceSize != 4 || ds.Train.H != 2 || ds.Test.Dim() != 2*2*ds.C {
+			t.Fatalf("%s: prepared %dx%d (source %d), train %dx%d", channels, ds.H, ds.W, ds.SourceSize, ds.Train.H, ds.Train.W)
+		}
+		for j, fi := range ds.All.Index {
+			img := ds.All.Image(j)
+			for y := range 2 {
+				for x := range 2 {
+					for q, c := range ds.Channels {
+						if got, want := img[(y*2+x)*ds.C+q], uint8(10*fi+4*y+2*x+100*c); got != want {
+							t.Fatalf("%s: image %d pixel (%d,%d) channel %d = %d, want %d", channels, fi, y, x, c, got, want)
+						}
+					}
+				}
+			}
+		}
+		if d := ds.Describe(raw); !strings.Contains(d, "4x4x3 resized to 2x2") {
+			t.Errorf("Describe = %q, want the resize named", d)
+		}
+	}
+	if _, err := Prepare(&Raw{Path: "wide", N: 1, H: 4, W: 6, C: 1, Space: "gz1", Pixels: make([]uint8, 24), Codes: []int{0}},
+		Options{Scheme: "morph4", Resize: 2}); err == nil || !strings.Contains(err.Error(), "not square") {
+		t.Errorf("non-square resize: err %v, want one saying the images are not square", err)
+	}
+}

@@ -37,7 +37,7 @@ func New(arch string, net Network, ds *data.Dataset, channelSpec string, srcChan
 		Scheme:  ds.Scheme.Name,
 		Classes: append([]string(nil), ds.Scheme.Classes...),
 		Input: modelfile.Input{Height: ds.H, Width: ds.W, Channels: ds.Channels, ChannelSpec: channelSpec,
-			SourceChannels: srcChannels, Scale: data.Scale},
+			SourceChannels: srcChannels, Scale: data.Scale, SourceSize: ds.SourceSize},
 		Hyper: net.Hyper(),
 		Info:  map[string]string{},
 	}}

@@ -170,15 +170,25 @@ type Preparer struct {
 	Channels []int   // channels of the prepared RGB image, in order
 	Scale    float32 // feature = pixel * Scale
 	Limits   cutout.Limits
+	// Galaxy10 says the images are made as Galaxy10 SDSS's 69x69 were
+	// (cutout.Prepare), then area-averaged to H x W if that differs; else
+	// the central square is area-averaged to H x W (cutout.PrepareSquare),
+	// as for surveys whose files hold the whole cutout (Galaxy10 DECaLS).
+	Galaxy10 bool
 }
 
-// NewPreparer reads what the model expects. Predict prepares images with
-// the Galaxy10 recipe to 69x69x3 (cutout.Prepare); a model whose input is
-// another size or whose source images did not have 3 channels is refused.
+// NewPreparer reads what the model expects. A model trained on 69x69
+// images (resized or not) gets the Galaxy10 recipe; one trained on larger
+// or smaller square images gets the central square of each cutout at its
+// size. A model whose source images did not have 3 channels is refused.
 func NewPreparer(m *model.Model, lim cutout.Limits) (*Preparer, error) {
 	in := m.Meta.Input
-	if in.Height != cutout.Size || in.Width != cutout.Size {
-		return nil, fmt.Errorf("the model takes %dx%d images; predict prepares %dx%d cutouts (the Galaxy10 recipe)", in.Height, in.Width, cutout.Size, cutout.Size)
+	source := in.SourceSize
+	if source == 0 {
+		source = in.Height
+	}
+	if in.Height != in.Width || in.Height < 1 {
+		return nil, fmt.Errorf("the model takes %dx%d images; predict prepares square cutouts", in.Height, in.Width)
 	}
 	src := in.SourceChannels
 	if src == 0 {
@@ -196,7 +206,7 @@ func NewPreparer(m *model.Model, lim cutout.Limits) (*Preparer, error) {
 			return nil, fmt.Errorf("the model reads channel %d; cutouts have channels 0..2", c)
 		}
 	}
-	return &Preparer{H: in.Height, W: in.Width, Channels: ch, Scale: float32(in.Scale), Limits: lim}, nil
+	return &Preparer{H: in.Height, W: in.Width, Channels: ch, Scale: float32(in.Scale), Limits: lim, Galaxy10: source == cutout.Size}, nil
 }
 
 // Dim is the length of one image's features.
@@ -221,7 +231,16 @@ func (p *Preparer) Features(b []byte, dst []float32) error {
 	if err != nil {
 		return err
 	}
-	px := cutout.Prepare(img)
+	var px []uint8
+	switch {
+	case !p.Galaxy10:
+		px = cutout.PrepareSquare(img, p.H)
+	case p.H == cutout.Size:
+		px = cutout.Prepare(img)
+	default:
+		px = make([]uint8, p.H*p.W*3)
+		cutout.Resize(px, cutout.Prepare(img), cutout.Size, cutout.Size, 3, p.H, p.W)
+	}
 	nc := len(p.Channels)
 	for i := 0; i < p.H*p.W; i++ {
 		for j, c := range p.Channels {

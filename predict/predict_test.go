@@ -245,3 +245,43 @@ func TestResumeDropsPartialLine(t *testing.T) {
 		t.Errorf("partial header: %d %v %v", n, head, err)
 	}
 }
+
+// TestPreparerSizes checks that cutouts are prepared as each model's
+// training images were: the Galaxy10 recipe for 69x69 models, the recipe
+// then area averaging for models trained on 69-px images resized, and the
+// central square area-averaged for models trained on other sizes.
+func TestPreparerSizes(t *testing.T) {
+	img := galaxyImage(300, 4)
+	var buf bytes.Buffer
+	if err := png.Encode(&buf, img); err != nil {
+		t.Fatal(err)
+	}
+	g10 := cutout.Prepare(img)
+	half := make([]uint8, 32*32*3)
+	cutout.Resize(half, g10, 69, 69, 3, 32, 32)
+	for _, tc := range []struct {
+		size, source int
+		want         []uint8
+	}{
+		{69, 0, g10},
+		{32, 69, half},
+		{128, 256, cutout.PrepareSquare(img, 128)},
+		{48, 0, cutout.PrepareSquare(img, 48)},
+	} {
+		m := &model.Model{Meta: modelfile.Meta{Classes: []string{"a", "b"}, Input: modelfile.Input{
+			Height: tc.size, Width: tc.size, Channels: []int{0, 1, 2}, SourceChannels: 3, Scale: 1, SourceSize: tc.source}}}
+		p, err := NewPreparer(m, cutout.Limits{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := make([]float32, p.Dim())
+		if err := p.Features(buf.Bytes(), got); err != nil {
+			t.Fatal(err)
+		}
+		for i, v := range tc.want {
+			if got[i] != float32(v) {
+				t.Fatalf("%d px model (source %d): feature %d = %v, want %v", tc.size, tc.source, i, got[i], v)
+			}
+		}
+	}
+}

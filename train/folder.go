@@ -234,6 +234,9 @@ func RecordedSource(m *model.Model) load.Source {
 	src.Path = info[InfoData]
 	src.Prepare.Scheme = m.Meta.Scheme
 	src.Prepare.Channels = data.ChannelSpec(in.Channels, in.SourceChannels)
+	if in.SourceSize > 0 {
+		src.Prepare.Resize = in.Height
+	}
 	if v, err := strconv.ParseFloat(info[InfoTestFrac], 64); err == nil {
 		src.Prepare.TestFrac = v
 	}

@@ -96,35 +96,82 @@ func Prepare(img image.Image) []uint8 {
 		}
 		return out
 	}
-	cf := areaCoeffs(n, Size)
-	for y := range n {
-		fetch(r.Min.Y+y, row)
+	resample(func(y int, dst []uint8) { fetch(r.Min.Y+y, dst) }, n, n, 3, Size, Size, out, row, tmp)
+	return out
+}
+
+// PrepareSquare returns the central square of img (side min(w, h), as
+// CropRect gives for an image that is not a large square) resampled to
+// size x size x 3 with the same area averaging as Prepare, without the
+// Galaxy10 crop: the preparation of surveys whose files hold the whole
+// cutout (Galaxy10 DECaLS), at the size a model takes.
+func PrepareSquare(img image.Image, size int) []uint8 {
+	out := make([]uint8, size*size*3)
+	b := img.Bounds()
+	side := min(b.Dx(), b.Dy())
+	if side <= 0 || size <= 0 {
+		return out
+	}
+	x0, y0 := b.Min.X+(b.Dx()-side)/2, b.Min.Y+(b.Dy()-side)/2
+	fetch := rowFetcher(img, x0, side)
+	resample(func(y int, dst []uint8) { fetch(y0+y, dst) }, side, side, 3, size, size, out, nil, nil)
+	return out
+}
+
+// Resize resamples src, an h x w image of c interleaved channels (HWC
+// bytes), to oh x ow into dst (oh*ow*c bytes) with the area averaging of
+// Prepare (Pillow's Image.BOX: each output pixel the overlap-weighted mean
+// of the source pixels under its footprint, separable, in fixed point,
+// horizontal pass first). Same size copies. It is what --resize applies to
+// a data file's images.
+func Resize(dst, src []uint8, h, w, c, oh, ow int) {
+	if h == oh && w == ow {
+		copy(dst, src[:h*w*c])
+		return
+	}
+	resample(func(y int, row []uint8) { copy(row, src[y*w*c:(y+1)*w*c]) }, h, w, c, oh, ow, dst, nil, nil)
+}
+
+// resample is the separable area resampling of Prepare, PrepareSquare and
+// Resize: rows of an h x w x c source come from fetch; out gets oh x ow x c.
+// row (w*c) and tmp (h*ow*c) are scratch, allocated when nil.
+func resample(fetch func(y int, dst []uint8), h, w, c, oh, ow int, out, row, tmp []uint8) {
+	if row == nil {
+		row = make([]uint8, w*c)
+	}
+	if tmp == nil {
+		tmp = make([]uint8, h*ow*c)
+	}
+	rowLen := ow * c
+	cx := areaCoeffs(w, ow)
+	for y := range h {
+		fetch(y, row)
 		t := tmp[y*rowLen : (y+1)*rowLen]
-		for i := range Size {
-			lo := cf.start[i]
-			w := cf.w[cf.off[i]:cf.off[i+1]]
-			for ch := range 3 {
+		for i := range ow {
+			lo := cx.start[i]
+			wt := cx.w[cx.off[i]:cx.off[i+1]]
+			for ch := range c {
 				ss := int64(1) << (precisionBits - 1)
-				for k, wk := range w {
-					ss += int64(row[(lo+k)*3+ch]) * int64(wk)
+				for k, wk := range wt {
+					ss += int64(row[(lo+k)*c+ch]) * int64(wk)
 				}
-				t[i*3+ch] = clip8(ss)
+				t[i*c+ch] = clip8(ss)
 			}
 		}
 	}
-	for j := range Size {
-		lo := cf.start[j]
-		w := cf.w[cf.off[j]:cf.off[j+1]]
+	cy := areaCoeffs(h, oh)
+	for j := range oh {
+		lo := cy.start[j]
+		wt := cy.w[cy.off[j]:cy.off[j+1]]
 		o := out[j*rowLen : (j+1)*rowLen]
 		for i := range o {
 			ss := int64(1) << (precisionBits - 1)
-			for k, wk := range w {
+			for k, wk := range wt {
 				ss += int64(tmp[(lo+k)*rowLen+i]) * int64(wk)
 			}
 			o[i] = clip8(ss)
 		}
 	}
-	return out
 }
 
 // precisionBits is Pillow's fixed-point precision for 8-bit resampling

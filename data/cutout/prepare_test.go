@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"image"
 	"image/color"
+	"math"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
@@ -457,5 +458,102 @@ func TestYCbCrRowWindow(t *testing.T) {
 				}
 			}
 		}
+	}
+}
+
+// naiveArea is the exact area average of an h x w x c image at oh x ow, in
+// float64: each output pixel integrates the source over its footprint.
+func naiveArea(src []uint8, h, w, c, oh, ow int) []float64 {
+	out := make([]float64, oh*ow*c)
+	overlap := func(i, p, n, m int) float64 { // source pixel p under output pixel i, in source pixels
+		a, b := float64(i)*float64(n)/float64(m), float64(i+1)*float64(n)/float64(m)
+		return max(0, min(b, float64(p+1))-max(a, float64(p)))
+	}
+	for j := range oh {
+		for i := range ow {
+			for ch := range c {
+				var s, area float64
+				for y := range h {
+					wy := overlap(j, y, h, oh)
+					if wy == 0 {
+						continue
+					}
+					for x := range w {
+						wt := wy * overlap(i, x, w, ow)
+						s += wt * float64(src[(y*w+x)*c+ch])
+						area += wt
+					}
+				}
+				out[(j*ow+i)*c+ch] = s / area
+			}
+		}
+	}
+	return out
+}
+
+func TestResizeMatchesExactAreaMean(t *testing.T) {
+	rng := rand.New(rand.NewPCG(5, 6))
+	for _, tc := range []struct{ h, w, c, oh, ow int }{
+		{256, 256, 3, 128, 128}, {69, 69, 3, 64, 64}, {7, 5, 2, 3, 4}, {13, 13, 1, 5, 5}, {4, 6, 3, 9, 7}, {10, 10, 3, 10, 10},
+	} {
+		src := make([]uint8, tc.h*tc.w*tc.c)
+		for i := range src {
+			src[i] = uint8(rng.IntN(256))
+		}
+		dst := make([]uint8, tc.oh*tc.ow*tc.c)
+		Resize(dst, src, tc.h, tc.w, tc.c, tc.oh, tc.ow)
+		want := naiveArea(src, tc.h, tc.w, tc.c, tc.oh, tc.ow)
+		worst := 0.0
+		for i, v := range dst {
+			worst = max(worst, math.Abs(float64(v)-want[i]))
+		}
+		// Two passes, each rounded to a byte: at most one unit from the exact mean.
+		if worst > 1.0 {
+			t.Errorf("%dx%dx%d -> %dx%d: largest difference from the exact area mean %.3f, want <= 1", tc.h, tc.w, tc.c, tc.oh, tc.ow, worst)
+		}
+	}
+}
+
+func TestResizeExactHalving(t *testing.T) {
+	// 2x2 blocks of one value each halve to that value exactly.
+	const n, c = 8, 3
+	src := make([]uint8, 2*n*2*n*c)
+	for y := range 2 * n {
+		for x := range 2 * n {
+			for ch := range c {
+				src[(y*2*n+x)*c+ch] = uint8(31*(y/2) + 7*(x/2) + ch)
+			}
+		}
+	}
+	dst := make([]uint8, n*n*c)
+	Resize(dst, src, 2*n, 2*n, c, n, n)
+	for y := range n {
+		for x := range n {
+			for ch := range c {
+				if got, want := dst[(y*n+x)*c+ch], uint8(31*y+7*x+ch); got != want {
+					t.Fatalf("pixel (%d,%d,%d) = %d, want %d", y, x, ch, got, want)
+				}
+			}
+		}
+	}
+}
+
+func TestPrepareSquareIsCentralSquareResized(t *testing.T) {
+	rng := rand.New(rand.NewPCG(7, 8))
+	img := image.NewRGBA(image.Rect(0, 0, 40, 30))
+	for i := range img.Pix {
+		img.Pix[i] = uint8(rng.IntN(256))
+	}
+	// The central 30x30 square starts at column 5.
+	sq := make([]uint8, 30*30*3)
+	for y := range 30 {
+		for x := range 30 {
+			copy(sq[(y*30+x)*3:], img.Pix[img.PixOffset(x+5, y):img.PixOffset(x+5, y)+3])
+		}
+	}
+	want := make([]uint8, 12*12*3)
+	Resize(want, sq, 30, 30, 3, 12, 12)
+	if got := PrepareSquare(img, 12); !bytes.Equal(got, want) {
+		t.Fatal("PrepareSquare differs from Resize of the central square")
 	}
 }

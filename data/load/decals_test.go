@@ -1,14 +1,17 @@
 package load
 
 import (
+	"bytes"
 	"encoding/binary"
 	"math"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
 	"galaxy/data"
 	"galaxy/data/array"
+	"galaxy/data/cutout"
 	"galaxy/data/hdf5"
 )
 
@@ -97,5 +100,55 @@ func TestDECaLS(t *testing.T) {
 		if cl.Train+cl.Test != want[c] {
 			t.Errorf("morph4 %s: %d images, want %d", cl.Name, cl.Train+cl.Test, want[c])
 		}
+	}
+}
+
+// TestResizeWhileReading checks that reading a file resized (a slab of
+// images at a time, as load.Open does with data.Options.Resize) prepares
+// the same data set as reading it whole and letting data.Prepare resize.
+func TestResizeWhileReading(t *testing.T) {
+	path := writeDECaLS(t, t.TempDir(), []int{2, 1, 3, 1, 1, 2, 1, 1, 2, 1})
+	whole, err := File(path, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	opt := data.Options{TestFrac: 0.2, SplitSeed: 1, Resize: 100}
+	want, err := data.Prepare(whole, opt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, err := hdf5.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	for _, slab := range []int{1, 4, 15, 100} {
+		img, source, err := readImages(f, 100, slab)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if source != 256 || !slices.Equal(img.Shape, []int{15, 100, 100, 3}) {
+			t.Fatalf("slab %d: shape %v from side %d", slab, img.Shape, source)
+		}
+		one := make([]uint8, 100*100*3)
+		cutout.Resize(one, whole.Image(14), 256, 256, 3, 100, 100)
+		if !bytes.Equal(img.Data[14*len(one):], one) {
+			t.Fatalf("slab %d: the last image differs from cutout.Resize of it", slab)
+		}
+	}
+	raw, err := file(path, Options{}, 100)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if raw.Space != "galaxy10-decals" || raw.H != 100 || raw.SourceSize != 256 {
+		t.Fatalf("read resized: %dx%d from %d, labels %q", raw.H, raw.W, raw.SourceSize, raw.Space)
+	}
+	got, err := data.Prepare(raw, opt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.H != 100 || got.SourceSize != 256 || !bytes.Equal(got.Train.Pixels, want.Train.Pixels) || !bytes.Equal(got.Test.Pixels, want.Test.Pixels) {
+		t.Fatalf("resized while reading: %dx%d (source %d), pixels equal to Prepare's resize: train %v, test %v",
+			got.H, got.W, got.SourceSize, bytes.Equal(got.Train.Pixels, want.Train.Pixels), bytes.Equal(got.Test.Pixels, want.Test.Pixels))
 	}
 }

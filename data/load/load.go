@@ -16,6 +16,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -29,6 +30,7 @@ import (
 	"galaxy/data/pickle"
 	"galaxy/data/scheme"
 	"galaxy/data/synth"
+	"galaxy/num"
 )
 
 // Options say how to read a file.
@@ -47,7 +49,13 @@ type Options struct {
 // File reads a data file, choosing the reader by the file's name:
 // .h5/.hdf5 (Galaxy10 layout), .pkl/.pickle (optionally .gz: the course's
 // tuple), .npz, .npy (images only) and .csv (a catalog of cutouts).
-func File(path string, opt Options) (*data.Raw, error) {
+func File(path string, opt Options) (*data.Raw, error) { return file(path, opt, 0) }
+
+// file is File, reading an HDF5 file's images already area-averaged to
+// size x size (0: as stored) when data.Prepare would resize them to that,
+// a slab at a time, so that a large file never has all its full-size
+// pixels in memory at once.
+func file(path string, opt Options, size int) (*data.Raw, error) {
 	if _, err := os.Stat(path); err != nil {
 		if errors.Is(err, os.ErrNotExist) {
 			return nil, fmt.Errorf("%s: no such file", path)
@@ -61,7 +69,7 @@ func File(path string, opt Options) (*data.Raw, error) {
 	)
 	switch {
 	case strings.HasSuffix(lower, ".h5") || strings.HasSuffix(lower, ".hdf5") || strings.HasSuffix(lower, ".he5"):
-		raw, err = loadHDF5(path)
+		raw, err = loadHDF5(path, size)
 	case strings.HasSuffix(lower, ".pkl") || strings.HasSuffix(lower, ".pkl.gz") || strings.HasSuffix(lower, ".pickle") || strings.HasSuffix(lower, ".pickle.gz"):
 		raw, err = loadPickle(path)
 	case strings.HasSuffix(lower, ".npz"):
@@ -99,8 +107,56 @@ func File(path string, opt Options) (*data.Raw, error) {
 // (Galaxy10_DECals.h5: 256x256x3 g, r, z cutouts with datasets ans, ra, dec,
 // redshift and pxscale), whose ten classes are not Galaxy10 SDSS's; a
 // Galaxy10 SDSS file (69x69) stays galaxy10.
-func isDECaLS(raw *data.Raw, has func(string) bool) bool {
-	return raw.H == 256 && raw.W == 256 && raw.C == 3 && has("ans") && has("pxscale") && has("ra") && has("dec")
+func isDECaLS(raw *data.Raw, source int, has func(string) bool) bool {
+	side := raw.H
+	if source > 0 {
+		side = source
+	}
+	return side == 256 && raw.W == raw.H && raw.C == 3 && has("ans") && has("pxscale") && has("ra") && has("dec")
+}
+
+// slabRows is how many images readImages reads at a time when it resizes.
+const slabRows = 256
+
+// readImages reads dataset "images" of f. When size > 0 and the images are
+// square uint8 of another side, it reads them slab at a time and
+// area-averages each to size x size (cutout.Resize, as data.Prepare would),
+// returning the side they had (else 0).
+func readImages(f *hdf5.File, size, slab int) (*array.Array, int, error) {
+	info, err := f.Info("images")
+	if err != nil {
+		return nil, 0, err
+	}
+	sh := info.Shape
+	if size <= 0 || size > data.MaxResize || info.DType != array.Uint8 || (len(sh) != 3 && len(sh) != 4) || sh[1] != sh[2] || sh[1] == size || sh[1] == 0 {
+		a, err := f.Read("images")
+		return a, 0, err
+	}
+	n, side, c := sh[0], sh[1], 1
+	if len(sh) == 4 {
+		c = sh[3]
+	}
+	if c < 1 || c > 16 {
+		a, err := f.Read("images") // fromArrays says what is wrong
+		return a, 0, err
+	}
+	in, out := side*side*c, size*size*c
+	shape := slices.Clone(sh)
+	shape[1], shape[2] = size, size
+	res := &array.Array{Shape: shape, DType: array.Uint8, Data: make([]byte, n*out)}
+	for lo := 0; lo < n; lo += slab {
+		hi := min(n, lo+slab)
+		a, err := f.ReadRows("images", lo, hi)
+		if err != nil {
+			return nil, 0, err
+		}
+		num.Parallel(hi-lo, 4, func(a0, a1 int) {
+			for i := a0; i < a1; i++ {
+				cutout.Resize(res.Data[(lo+i)*out:(lo+i+1)*out], a.Data[i*in:(i+1)*in], side, side, c, size, size)
+			}
+		})
+	}
+	return res, side, nil
 }
 
 // guessSpace takes codes 0..1 for the binary spiral flag and anything else
@@ -116,7 +172,7 @@ func guessSpace(codes []int) string {
 	return "galaxy10"
 }
 
-func loadHDF5(path string) (*data.Raw, error) {
+func loadHDF5(path string, size int) (*data.Raw, error) {
 	f, err := hdf5.Open(path)
 	if err != nil {
 		return nil, err
@@ -134,7 +190,7 @@ func loadHDF5(path string) (*data.Raw, error) {
 	if !has("images") {
 		return nil, fmt.Errorf("%s: no dataset \"images\" (datasets: %s)", path, strings.Join(names, ", "))
 	}
-	img, err := f.Read("images")
+	img, source, err := readImages(f, size, slabRows)
 	if err != nil {
 		return nil, err
 	}
@@ -148,6 +204,7 @@ func loadHDF5(path string) (*data.Raw, error) {
 	if err != nil {
 		return nil, err
 	}
+	raw.SourceSize = source
 	for _, idName := range []string{"objid", "galaxy_id", "id", "ids"} {
 		if !has(idName) {
 			continue
@@ -166,7 +223,7 @@ func loadHDF5(path string) (*data.Raw, error) {
 	if names, err := f.AttrStrings("class_names"); err == nil && len(names) == 6 && strings.HasPrefix(strings.ToLower(names[0]), "elliptical") {
 		raw.Space = "gz1"
 	}
-	if isDECaLS(raw, has) {
+	if isDECaLS(raw, source, has) {
 		raw.Space = "galaxy10-decals"
 	}
 	return raw, nil
@@ -504,7 +561,7 @@ func (src Source) read(ctx context.Context, fe *fetch.Fetcher) (*data.Raw, error
 	}
 	pub, ok := fetch.Lookup(src.Path)
 	if !ok || src.Path != pub.Name {
-		return File(src.Path, src.Read)
+		return file(src.Path, src.Read, src.Prepare.Resize)
 	}
 	if fe == nil {
 		dir, err := fetch.DefaultDir()
@@ -517,5 +574,5 @@ func (src Source) read(ctx context.Context, fe *fetch.Fetcher) (*data.Raw, error
 	if err != nil {
 		return nil, err
 	}
-	return File(path, src.Read)
+	return file(path, src.Read, src.Prepare.Resize)
 }

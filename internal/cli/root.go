@@ -75,6 +75,7 @@ func registerData(fl *pflag.FlagSet, s *load.Source, channelsDefault, chHelp str
 	fl.StringVar(&s.Prepare.Channels, "channels", channelsDefault, "channels: all, g, r, i (bands of an SDSS i,r,g composite), or indices like 0,2"+chHelp)
 	fl.Float64Var(&s.Prepare.TestFrac, "test-frac", s.Prepare.TestFrac, "fraction of each class held out for testing (files with their own split keep it)")
 	fl.Uint64Var(&s.Prepare.SplitSeed, "split-seed", s.Prepare.SplitSeed, "seed of the stratified train/test split")
+	fl.IntVar(&s.Prepare.Resize, "resize", s.Prepare.Resize, "area-average the (square) images to N x N pixels, e.g. 128 for Galaxy10 DECaLS's 256 (0: as stored)")
 	fl.StringVar(&s.Read.Labels, "labels", s.Read.Labels, "label space of the file's codes: "+strings.Join(scheme.Spaces(), ", ")+" (default: guessed)")
 	fl.StringVar(&s.Read.FileColumn, "file-column", s.Read.FileColumn, "catalog column with the cutout's path (relative to the catalog)")
 	fl.StringVar(&s.Read.LabelColumn, "label-column", s.Read.LabelColumn, "catalog column with the label code (default label, else gz1_class, galaxy10_class, class or ans)")

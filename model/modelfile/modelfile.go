@@ -51,6 +51,10 @@ type Input struct {
 	ChannelSpec    string  `json:"channel_spec"`    // as given to --channels
 	SourceChannels int     `json:"source_channels"` // channels of the images it was trained on
 	Scale          float64 `json:"scale"`           // feature = pixel * scale
+	// SourceSize is the side of the square images of the training file when
+	// they were area-averaged to Height x Width (data.Options.Resize); 0 when
+	// the model sees them as stored.
+	SourceSize int `json:"source_size,omitempty"`
 }
 
 // Meta is the JSON header.
