@@ -6,7 +6,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"galaxy/eval"
-	"galaxy/model"
+	"galaxy/model/builtin"
 	"galaxy/report"
 )
 
@@ -34,7 +34,7 @@ with its probability; galaxy inspect --index I shows one of them in detail.
 The scheme, channels and split default to the model's.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			m, err := model.Load(mpath)
+			m, err := builtin.Load(mpath)
 			if err != nil {
 				return err
 			}
@@ -61,7 +61,7 @@ The scheme, channels and split default to the model's.`,
 	}
 	df.register(cmd, "all")
 	fl := cmd.Flags()
-	fl.StringVar(&mpath, "model", "", "saved model (the model file in a training run's folder)")
+	modelFlag(fl, &mpath)
 	fl.StringVar(&split, "split", "test", "train, test, or all")
 	fl.StringVar(&gallery, "gallery", "errors.png", "PNG gallery of the worst mistakes to write (\"\" for none)")
 	fl.IntVar(&worst, "worst", 24, "how many of the worst mistakes to show")

@@ -6,7 +6,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"galaxy/eval"
-	"galaxy/model"
+	"galaxy/model/builtin"
 	"galaxy/report"
 )
 
@@ -30,7 +30,7 @@ channels and split default to the model's own (the file it was trained on, the s
 training used), so --split test reproduces the accuracy training recorded.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			m, err := model.Load(mpath)
+			m, err := builtin.Load(mpath)
 			if err != nil {
 				return err
 			}
@@ -54,7 +54,7 @@ training used), so --split test reproduces the accuracy training recorded.`,
 	}
 	df.register(cmd, "all")
 	fl := cmd.Flags()
-	fl.StringVar(&mpath, "model", "", "saved model (the model file in a training run's folder)")
+	modelFlag(fl, &mpath)
 	fl.StringVar(&split, "split", "test", "train, test, or all (every image of the file)")
 	fl.BoolVar(&asJSON, "json", false, "print one JSON object")
 	cmd.MarkFlagRequired("model")

@@ -7,7 +7,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"galaxy/internal/atomicfile"
-	"galaxy/model"
+	"galaxy/model/builtin"
 	"galaxy/model/onnx"
 )
 
@@ -44,7 +44,7 @@ convolutions; outputs equal galaxy's to float32 rounding). The file is written a
 			if f := strings.ToLower(format); f != "onnx" {
 				return fmt.Errorf("--format %q: the only export format is onnx", format)
 			}
-			m, err := model.Load(mpath)
+			m, err := builtin.Load(mpath)
 			if err != nil {
 				return err
 			}
@@ -72,7 +72,7 @@ convolutions; outputs equal galaxy's to float32 rounding). The file is written a
 		},
 	}
 	fl := cmd.Flags()
-	fl.StringVar(&mpath, "model", "", "saved model (galaxy train's run/model)")
+	modelFlag(fl, &mpath)
 	fl.StringVar(&format, "format", "onnx", "output format: onnx")
 	fl.StringVar(&out, "out", "", "file to write, e.g. model.onnx")
 	return cmd

@@ -6,7 +6,7 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"galaxy/model"
+	"galaxy/model/builtin"
 	"galaxy/render"
 	"galaxy/report"
 )
@@ -33,7 +33,7 @@ The split and index are those galaxy errors prints; the scheme, channels and spl
 default to the model's.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			m, err := model.Load(mpath)
+			m, err := builtin.Load(mpath)
 			if err != nil {
 				return err
 			}
@@ -74,7 +74,7 @@ default to the model's.`,
 	}
 	df.register(cmd, "all")
 	fl := cmd.Flags()
-	fl.StringVar(&mpath, "model", "", "saved model (the model file in a training run's folder)")
+	modelFlag(fl, &mpath)
 	fl.IntVar(&index, "index", 0, "index of the galaxy within the split")
 	fl.StringVar(&split, "split", "test", "train, test, or all (every kept image in file order)")
 	fl.StringVar(&out, "out", "", "PNG to write (default inspect-SPLIT-INDEX.png)")

@@ -12,7 +12,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"galaxy/data/cutout"
-	"galaxy/model"
 	"galaxy/predict"
 )
 
@@ -25,15 +24,17 @@ func newPredictCmd(env Env) *cobra.Command {
 		maxPixels          int
 	)
 	cmd := &cobra.Command{
-		Use:   "predict --model M [--out F] [--format csv|jsonl] [--resume] INPUT...",
+		Use:   "predict [--model M|builtin] [--out F] [--format csv|jsonl] [--resume] INPUT...",
 		Short: "Classify new galaxy images (files, folders, catalog CSVs) with a saved model",
-		Long: `predict classifies JPEG, PNG and FITS cutouts with a saved model. Each INPUT is an
+		Long: `predict classifies JPEG, PNG and FITS cutouts with a saved model (without --model, the
+built-in one: a cnn trained on Galaxy Zoo 1's morph4 classes). Each INPUT is an
 image file, a folder (its .jpg/.jpeg/.png/.fits/.fit/.fts files, by name) or a catalog
 CSV (--file-column, default file, paths relative to the catalog; --id-column, default
 id, objid or galaxy_id when present, else the file's name without extension).
 
 Each image is prepared as the model's training data was: the Galaxy10 recipe (centre
-crop 207/424 of the side, then resampling to 69x69), the model's channels and scale.
+crop 207/424 of the side, then resampling to 69x69), or for a model trained on other
+sizes (--resize) the area-averaged central square, the model's channels and scale.
 FITS flux (2-D or 3-D image HDUs) is first mapped to 0..255 with an arcsinh stretch
 (see package data/fits).
 
@@ -50,7 +51,7 @@ already written are kept and their inputs skipped, a partial last line is droppe
 			if batch < 1 {
 				return fmt.Errorf("--batch %d: want at least 1", batch)
 			}
-			m, err := model.Load(mpath)
+			m, err := loadModel(&mpath, env.Stderr)
 			if err != nil {
 				return err
 			}
@@ -89,7 +90,7 @@ already written are kept and their inputs skipped, a partial last line is droppe
 		},
 	}
 	fl := cmd.Flags()
-	fl.StringVar(&mpath, "model", "", "saved model (the model file in a training run's folder)")
+	modelFlag(fl, &mpath)
 	fl.StringVar(&out, "out", "", "output file (default: standard output)")
 	fl.StringVar(&format, "format", "csv", "output format: csv or jsonl")
 	fl.StringVar(&cat.FileColumn, "file-column", "file", "catalog column with the cutout's path (relative to the catalog)")
@@ -98,6 +99,5 @@ already written are kept and their inputs skipped, a partial last line is droppe
 	fl.IntVar(&workers, "workers", 0, "goroutines decoding images (default: the number of cores)")
 	fl.IntVar(&batch, "batch", 64, "images scored together")
 	fl.IntVar(&maxPixels, "max-pixels", cutout.DefaultMaxPixels, "largest image (width*height) decoded; larger ones become error rows")
-	cmd.MarkFlagRequired("model")
 	return cmd
 }

@@ -25,6 +25,7 @@ import (
 	"galaxy/data/load"
 	"galaxy/internal/shared"
 	"galaxy/model"
+	"galaxy/model/builtin"
 	"galaxy/model/modelfile"
 	"galaxy/model/seed"
 )
@@ -252,7 +253,6 @@ func TestPredictMatchesEvalOnRealCutouts(t *testing.T) {
 	if code != 0 {
 		t.Fatal(stderr)
 	}
-	rows := readRows(t, stdout)[1:]
 	m, err := model.Load(mp)
 	if err != nil {
 		t.Fatal(err)
@@ -261,6 +261,39 @@ func TestPredictMatchesEvalOnRealCutouts(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	predictAgrees(t, stdout, m, raw)
+}
+
+// TestPredictBuiltin runs predict without --model: the built-in model,
+// said in the first line, classifying the JPEGs as it does the HDF5 images.
+func TestPredictBuiltin(t *testing.T) {
+	h5 := shared.File(t, "gz1_sdss_69.h5")
+	cat := shared.File(t, filepath.Join("gz1_cutouts", "catalog.csv"))
+	code, stdout, stderr := run(t, "predict", cat)
+	if code != 0 {
+		t.Fatal(stderr)
+	}
+	if first, _, _ := strings.Cut(stderr, "\n"); !strings.Contains(first, "using the built-in model") {
+		t.Errorf("first line %q does not say the built-in model is used", first)
+	}
+	m, err := builtin.Model()
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw, err := load.File(h5, load.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	predictAgrees(t, stdout, m, raw)
+}
+
+// predictAgrees checks predict's output rows for the gz1_cutouts catalog
+// against model m applied to the same galaxies' images in raw (the HDF5
+// file).
+func predictAgrees(t *testing.T, stdout string, m *model.Model, raw *data.Raw) {
+	t.Helper()
+	rows := readRows(t, stdout)[1:]
+	k := m.K()
 	byID := map[string]int{}
 	for i, id := range raw.IDs {
 		byID[strconv.FormatInt(id, 10)] = i
@@ -273,7 +306,7 @@ func TestPredictMatchesEvalOnRealCutouts(t *testing.T) {
 	var differ []string
 	for _, r := range rows {
 		i, ok := byID[r[0]]
-		if !ok || r[8] != "" {
+		if !ok || r[4+k] != "" {
 			t.Errorf("row %v: not in the HDF5 file or unreadable", r)
 			continue
 		}

@@ -18,7 +18,9 @@ import (
 	"galaxy/data"
 	"galaxy/data/load"
 	"galaxy/data/scheme"
+	"galaxy/model"
 	_ "galaxy/model/archs" // every architecture, for model.Load and train --arch
+	"galaxy/model/builtin"
 )
 
 // Env is what a command may touch outside its flags.
@@ -79,6 +81,21 @@ func registerData(fl *pflag.FlagSet, s *load.Source, channelsDefault, chHelp str
 	fl.StringVar(&s.Read.Labels, "labels", s.Read.Labels, "label space of the file's codes: "+strings.Join(scheme.Spaces(), ", ")+" (default: guessed)")
 	fl.StringVar(&s.Read.FileColumn, "file-column", s.Read.FileColumn, "catalog column with the cutout's path (relative to the catalog)")
 	fl.StringVar(&s.Read.LabelColumn, "label-column", s.Read.LabelColumn, "catalog column with the label code (default label, else gz1_class, galaxy10_class, class or ans)")
+}
+
+// modelFlag registers --model.
+func modelFlag(fl *pflag.FlagSet, mpath *string) {
+	fl.StringVar(mpath, "model", "", "saved model (the model file of a training run), or "+builtin.Name+" for the model galaxy ships with")
+}
+
+// loadModel loads the model file at *mpath, or the built-in model when it
+// is builtin.Name or empty (then set to builtin.Name and said on log).
+func loadModel(mpath *string, log io.Writer) (*model.Model, error) {
+	if *mpath == "" {
+		fmt.Fprintf(log, "using %s (--model names another)\n", builtin.Describe())
+		*mpath = builtin.Name
+	}
+	return builtin.Load(*mpath)
 }
 
 // load reads and prepares the data set the flags name (load.Open), a

@@ -10,7 +10,6 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"galaxy/model"
 	"galaxy/serve"
 )
 
@@ -21,9 +20,9 @@ func newServeCmd(env Env) *cobra.Command {
 		grace                  time.Duration
 	)
 	cmd := &cobra.Command{
-		Use:   "serve --model M [--addr 127.0.0.1:8080]",
+		Use:   "serve [--model M|builtin] [--addr 127.0.0.1:8080]",
 		Short: "Classify images over HTTP: POST /v1/classify, GET /v1/model, GET /healthz",
-		Long: `serve answers HTTP requests with a saved model:
+		Long: `serve answers HTTP requests with a saved model (without --model, the built-in one):
 
   POST /v1/classify   one image (JPEG, PNG or FITS) as the body, or multipart/form-data
                       with several; returns JSON with the ranked classes and probabilities
@@ -37,7 +36,7 @@ logs (log/slog, --log-format text or json) go to standard error. SIGINT or SIGTE
 stops it gracefully: requests in progress finish (within --grace).`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			m, err := model.Load(mpath)
+			m, err := loadModel(&mpath, env.Stderr)
 			if err != nil {
 				return err
 			}
@@ -68,7 +67,7 @@ stops it gracefully: requests in progress finish (within --grace).`,
 		},
 	}
 	fl := cmd.Flags()
-	fl.StringVar(&mpath, "model", "", "saved model (the model file in a training run's folder)")
+	modelFlag(fl, &mpath)
 	fl.StringVar(&addr, "addr", "127.0.0.1:8080", "address to listen on")
 	fl.Int64Var(&opt.MaxBodyBytes, "max-body", 8<<20, "largest request body in bytes")
 	fl.IntVar(&opt.MaxPixels, "max-pixels", 4096*4096, "largest image (width*height)")
@@ -77,6 +76,5 @@ stops it gracefully: requests in progress finish (within --grace).`,
 	fl.DurationVar(&opt.BatchWait, "batch-wait", 2*time.Millisecond, "longest wait for a batch to fill")
 	fl.DurationVar(&grace, "grace", 10*time.Second, "time given to requests in progress at shutdown")
 	fl.StringVar(&logFormat, "log-format", "text", "request log format: text or json")
-	cmd.MarkFlagRequired("model")
 	return cmd
 }
