@@ -81,6 +81,12 @@ type Arch struct {
 	// architecture's fields zero) from a model file's hyper sizes and
 	// tensors (get returns a tensor by name, checking its shape).
 	Load func(s Spec, hyper map[string]int, get func(name string, shape ...int) ([]float32, error)) (Network, error)
+	// Block says where a tensor (by its model-file name) of a network of
+	// this architecture sits, for fine-tuning: in block 1, 2, ... of the
+	// trunk (1 nearest the input), or 0 in the head, the layers that map
+	// the trunk's features to classes and are drawn afresh when a network
+	// starts from another model's trunk. nil: all of it is trunk.
+	Block func(tensor string) int
 }
 
 // The registry is written only by Register, from the architectures'

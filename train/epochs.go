@@ -34,6 +34,9 @@ type EpochConfig struct {
 	Balance        string  // none, weights (class-weighted loss, 1/count), sqrt (weights 1/sqrt(count)) or sample (class-balanced sampling)
 	LabelSmoothing float64
 	Loss           string // ce (softmax cross-entropy) or bce (summed binary cross-entropy)
+	// LRScale, if not nil, gives the factor of LR of each parameter by name
+	// (0: the parameter is not trained).
+	LRScale func(param string) float64
 }
 
 // EpochStat is one epoch's record.

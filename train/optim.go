@@ -11,17 +11,25 @@ import (
 
 // optimizer updates parameters from their gradients.
 type optimizer struct {
-	cfg  EpochConfig
-	ps   []*cnn.Param[float32]
-	m, v [][]float32
-	t    int
+	cfg   EpochConfig
+	ps    []*cnn.Param[float32]
+	scale []float64 // of the learning rate, per parameter (EpochConfig.LRScale)
+	m, v  [][]float32
+	t     int
 }
 
+// newOptimizer returns the optimiser of the trainable parameters of all
+// (those with gradients and a learning-rate factor above 0).
 func newOptimizer(cfg EpochConfig, all []*cnn.Param[float32]) *optimizer {
 	o := &optimizer{cfg: cfg}
 	for _, p := range all {
-		if p.G != nil {
+		s := 1.0
+		if cfg.LRScale != nil {
+			s = cfg.LRScale(p.Name)
+		}
+		if p.G != nil && s > 0 {
 			o.ps = append(o.ps, p)
+			o.scale = append(o.scale, s)
 			o.m = append(o.m, make([]float32, len(p.W)))
 			o.v = append(o.v, make([]float32, len(p.W)))
 		}
@@ -29,13 +37,14 @@ func newOptimizer(cfg EpochConfig, all []*cnn.Param[float32]) *optimizer {
 	return o
 }
 
-func (o *optimizer) step(lr float64) {
+func (o *optimizer) step(peak float64) {
 	o.t++
 	c := o.cfg
 	b1, b2, eps := 0.9, 0.999, 1e-8
 	bc1 := 1 - math.Pow(b1, float64(o.t))
 	bc2 := 1 - math.Pow(b2, float64(o.t))
 	for j, p := range o.ps {
+		lr := peak * o.scale[j]
 		wd := 0.0
 		if p.Decay {
 			wd = c.WeightDecay

@@ -76,6 +76,11 @@ func Run(ctx context.Context, d Data, cfg Config, dir string, from *Checkpoint, 
 	if err := cfg.Check(); err != nil {
 		return nil, err
 	}
+	if cfg.TrainN > 0 {
+		limited := *d.Set
+		limited.Train = limitTrain(d.Set.Train, d.Set.Scheme.K(), cfg.TrainN, cfg.Seed)
+		d.Set = &limited
+	}
 	ds := d.Set
 	if ds.Train.Len() == 0 || ds.Test.Len() == 0 {
 		return nil, fmt.Errorf("%s: the split has %d training and %d test images; need both", d.Path, ds.Train.Len(), ds.Test.Len())
@@ -86,10 +91,20 @@ func Run(ctx context.Context, d Data, cfg Config, dir string, from *Checkpoint, 
 	}
 	spec := cfg.Spec
 	spec.InC, spec.H, spec.W, spec.K = ds.C, ds.H, ds.W, ds.Scheme.K()
+	if err := cfg.checkFinetune(arch, len(spec.Widths)); err != nil {
+		return nil, err
+	}
 	src := NewPCG(cfg.Seed)
 	net, err := arch.New(spec, rand.New(src))
 	if err != nil {
 		return nil, err
+	}
+	if cfg.Init != "" && from == nil {
+		n, err := initTrunk(net, arch, cfg, ds)
+		if err != nil {
+			return nil, err
+		}
+		obs.logf("starting from the trunk of %s (%d weights; the head for %d classes drawn afresh)\n", cfg.Init, n, spec.K)
 	}
 	sum := DataSum(ds.Train, ds.Test)
 	if from != nil {
@@ -352,11 +367,15 @@ func (c Config) resolved() Config {
 	if c.Optimizer == "adamw" && c.WeightDecay == 0 {
 		c.WeightDecay = 0.01
 	}
+	if c.TrunkLR == 0 && c.Freeze == 0 && c.Init == "" {
+		c.TrunkLR = 1 // a configuration recorded before fine-tuning existed
+	}
 	return c
 }
 
 func (c Config) epochConfig() EpochConfig {
-	return EpochConfig{Epochs: c.Epochs, Batch: c.Batch, Optimizer: c.Optimizer, LR: c.LR, Momentum: c.Momentum,
+	arch, _ := model.Lookup(c.Arch)
+	return EpochConfig{LRScale: c.lrScale(arch), Epochs: c.Epochs, Batch: c.Batch, Optimizer: c.Optimizer, LR: c.LR, Momentum: c.Momentum,
 		WeightDecay: c.WeightDecay, WarmupEpochs: c.Warmup, ValFrac: c.ValFrac, Patience: c.Patience, Seed: c.Seed,
 		Augment: c.Augment, Shift: c.Shift, Rotate: c.Rotate, Zoom: c.Zoom, Balance: c.Balance, LabelSmoothing: c.LabelSmoothing, Loss: c.Loss}
 }

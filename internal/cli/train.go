@@ -16,6 +16,7 @@ import (
 
 	"galaxy/data/synth"
 	"galaxy/model"
+	"galaxy/model/builtin"
 	"galaxy/model/cnn"
 	"galaxy/model/seed"
 	"galaxy/train"
@@ -154,6 +155,8 @@ func bindRun(fs *pflag.FlagSet, c *train.Config) {
 	fs.Float64Var(&c.LR, "lr", c.LR, "learning rate (for epochs: the peak of the schedule)")
 	fs.IntVar(&c.Batch, "batch", c.Batch, "images per step")
 	fs.IntVar(&c.CheckpointEvery, "checkpoint-every", c.CheckpointEvery, "write out/checkpoint every this many steps (and on Ctrl-C and at the end) for seed-mlp, after every epoch for cnn (any value > 0); 0: no checkpoints")
+	fs.StringVar(&c.Init, "init", c.Init, "fine-tune: start from the trunk (all but the output layer) of this model file, or "+builtin.Name+"; the output layer is new, for the data's classes")
+	fs.IntVar(&c.TrainN, "train-n", c.TrainN, "train on about N images of the training split, stratified, drawn with --seed (0: all), e.g. to measure how many labels a task needs")
 }
 
 func bindSteps(fs *pflag.FlagSet, c *train.Config) {
@@ -184,6 +187,8 @@ func bindEpochs(fs *pflag.FlagSet, c *train.Config) {
 	fs.Float64Var(&c.LabelSmoothing, "label-smoothing", c.LabelSmoothing, "label smoothing of the cross-entropy")
 	fs.StringVar(&c.Loss, "loss", c.Loss, "ce (softmax cross-entropy) or bce (the assignment's summed binary cross-entropy)")
 	fs.BoolVar(&c.Calibrate, "calibrate", c.Calibrate, "after training and logit adjustment, fit a temperature to the validation part so that the probabilities are calibrated (it divides the saved model's logits; rankings do not change)")
+	fs.IntVar(&c.Freeze, "freeze", c.Freeze, "with --init: keep the first N conv blocks as they are")
+	fs.Float64Var(&c.TrunkLR, "trunk-lr", c.TrunkLR, "with --init: the trunk's learning rate as a fraction of --lr (the new output layer learns at --lr)")
 	fs.StringVar(&c.LogitAdjust, "logit-adjust", c.LogitAdjust, "shift the logits by -tau*log(class prior) after training, trading accuracy on common classes for recall on rare ones: auto (the tau from 0 to 1 with the best balanced accuracy on the validation part among those costing at most 1 point of its accuracy), none, or a tau")
 }
 

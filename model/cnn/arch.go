@@ -2,6 +2,8 @@ package cnn
 
 import (
 	"math/rand/v2"
+	"strconv"
+	"strings"
 
 	"galaxy/model"
 )
@@ -16,6 +18,16 @@ const (
 
 func init() {
 	spec := model.Spec{Widths: Widths, Dropout: 0.3, TTA: true}
+	// Tensors are named blockN.conv..., blockN.M.conv..., blockN.bn... in
+	// the trunk and fc... in the head.
+	block := func(tensor string) int {
+		rest, ok := strings.CutPrefix(tensor, "block")
+		if !ok {
+			return 0
+		}
+		n, _ := strconv.Atoi(rest[:strings.IndexFunc(rest+".", func(r rune) bool { return r < '0' || r > '9' })])
+		return n
+	}
 	newNet := func(s model.Spec, rng *rand.Rand) (model.Network, error) { return New(specOf(s), rng) }
 	model.Register(model.Arch{
 		Name: Name,
@@ -26,6 +38,7 @@ func init() {
 		Defaults: model.Defaults{Spec: spec, Channels: "all", Batch: 64, Epochs: 30, LabelSmoothing: 0.1, LogitAdjust: "auto", Calibrate: true},
 		New:      newNet,
 		Load:     load,
+		Block:    block,
 	})
 	model.Register(model.Arch{
 		Name:     RefName,
@@ -34,6 +47,7 @@ func init() {
 		Defaults: model.Defaults{Spec: spec, Channels: "all", Batch: 64, Epochs: 25, LogitAdjust: "none"},
 		New:      newNet,
 		Load:     load,
+		Block:    block,
 	})
 }
 

@@ -16,6 +16,13 @@ func init() {
 		Name:     Name,
 		Summary:  "the assignment's network, sigmoid(W2 tanh(W1 v + b1) + b2), trained by SGD on the summed binary cross-entropy",
 		Output:   model.Sigmoids,
+		// The hidden layer is the trunk, the output layer the head.
+		Block: func(tensor string) int {
+			if tensor == "W1" || tensor == "b1" {
+				return 1
+			}
+			return 0
+		},
 		Defaults: model.Defaults{Spec: model.Spec{Hidden: 100}, Channels: "g", Batch: 1, Steps: 100000},
 		New: func(s model.Spec, rng *rand.Rand) (model.Network, error) {
 			return New(s.H*s.W*s.InC, s.Hidden, s.K, rng)
