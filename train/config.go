@@ -49,9 +49,9 @@ type Config struct {
 	Calibrate      bool    `json:"calibrate"`    // after that: temperature scaling fitted on the validation part
 
 	// Fine-tuning (finetune.go).
-	Init    string  `json:"init,omitempty"`   // start from this model's trunk: a model file or builtin.Name ("": fresh weights)
-	Freeze  int     `json:"freeze,omitempty"` // the first Freeze blocks of the trunk are not trained (epochs)
-	TrunkLR float64 `json:"trunk_lr"`         // the rest of the trunk learns at TrunkLR times LR (epochs; the head at LR)
+	Init    string  `json:"init,omitempty"`    // start from this model's trunk: a model file or builtin.Name ("": fresh weights)
+	Freeze  int     `json:"freeze,omitempty"`  // the first Freeze blocks of the trunk are not trained (epochs)
+	TrunkLR float64 `json:"trunk_lr"`          // the rest of the trunk learns at TrunkLR times LR (epochs; the head at LR)
 	TrainN  int     `json:"train_n,omitempty"` // train on about this many images of the training split, stratified, drawn with Seed (0: all)
 }
 

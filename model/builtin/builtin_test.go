@@ -8,8 +8,8 @@ import (
 	"testing"
 
 	"galaxy/data/load"
-	"galaxy/model/builtin"
 	"galaxy/internal/shared"
+	"galaxy/model/builtin"
 	"galaxy/train"
 )
 

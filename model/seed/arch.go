@@ -13,9 +13,9 @@ const Name = "seed-mlp"
 
 func init() {
 	model.Register(model.Arch{
-		Name:     Name,
-		Summary:  "the assignment's network, sigmoid(W2 tanh(W1 v + b1) + b2), trained by SGD on the summed binary cross-entropy",
-		Output:   model.Sigmoids,
+		Name:    Name,
+		Summary: "the assignment's network, sigmoid(W2 tanh(W1 v + b1) + b2), trained by SGD on the summed binary cross-entropy",
+		Output:  model.Sigmoids,
 		// The hidden layer is the trunk, the output layer the head.
 		Block: func(tensor string) int {
 			if tensor == "W1" || tensor == "b1" {
