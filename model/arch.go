@@ -30,6 +30,15 @@ type Network interface {
 	Hyper() map[string]int
 }
 
+// Embedder is a network that also gives a representation of each image:
+// the features its output layer classifies from, EmbedDim values per image
+// (for b images of x, b x EmbedDim into out). galaxy embed writes them and
+// galaxy similar searches them.
+type Embedder interface {
+	EmbedDim() int
+	Embed(x []float32, b int, out []float32)
+}
+
 // Spec is what a network is built from: the shape of its input and output,
 // and the settings of its architecture. It is the union of every
 // architecture's settings; each reads its own and ignores the rest.

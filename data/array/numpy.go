@@ -55,3 +55,18 @@ func quoteNumPy(s string) string {
 	}
 	return strconv.Quote(s)
 }
+
+// NumPy returns the NumPy type string of t as np.save writes it on a
+// little-endian machine ('<f4', '|u1', ...), from the same table ParseNumPy
+// reads; "" for Invalid.
+func (t DType) NumPy() string {
+	for code, d := range numpyCodes {
+		if d == t && code != "?" {
+			if t.Size() == 1 {
+				return "|" + code
+			}
+			return "<" + code
+		}
+	}
+	return ""
+}

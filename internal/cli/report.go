@@ -98,6 +98,16 @@ func runReport(env Env, dir string, ds *data.Dataset) error {
 // expects unless the flags say otherwise (train.RecordedSource: its scheme,
 // channels and split, and without --data the file it was trained on).
 func loadForModel(cmd *cobra.Command, env Env, df *dataFlags, m *model.Model) (*data.Dataset, error) {
+	ds, err := loadDataFor(cmd, env, df, m)
+	if err != nil {
+		return nil, err
+	}
+	return ds, m.Check(ds)
+}
+
+// loadDataFor is loadForModel without checking that the data fit the
+// model's classes.
+func loadDataFor(cmd *cobra.Command, env Env, df *dataFlags, m *model.Model) (*data.Dataset, error) {
 	src := train.RecordedSource(m)
 	fs := pflag.NewFlagSet("", pflag.ContinueOnError)
 	registerData(fs, &src, src.Prepare.Channels, "")
@@ -114,8 +124,5 @@ func loadForModel(cmd *cobra.Command, env Env, df *dataFlags, m *model.Model) (*
 	}
 	df.Source = src
 	_, ds, err := df.load(env.Stderr)
-	if err != nil {
-		return nil, err
-	}
-	return ds, m.Check(ds)
+	return ds, err
 }

@@ -43,7 +43,7 @@ the saved models.`,
 	root.SetOut(env.Stdout)
 	root.SetErr(env.Stderr)
 	root.CompletionOptions.DisableDefaultCmd = true
-	root.AddCommand(newInfoCmd(env), newShowCmd(env), newTrainCmd(env), newEvalCmd(env), newBenchCmd(env), newInspectCmd(env), newErrorsCmd(env), newReportCmd(env), newSynthCmd(env), newFetchCmd(env), newPredictCmd(env), newServeCmd(env), newExportCmd(env))
+	root.AddCommand(newInfoCmd(env), newShowCmd(env), newTrainCmd(env), newEvalCmd(env), newBenchCmd(env), newInspectCmd(env), newErrorsCmd(env), newReportCmd(env), newSynthCmd(env), newFetchCmd(env), newPredictCmd(env), newServeCmd(env), newExportCmd(env), newEmbedCmd(env), newSimilarCmd(env))
 	return root
 }
 

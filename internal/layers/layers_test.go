@@ -24,7 +24,7 @@ var layer = map[string]int{
 	// Training and applying models.
 	"galaxy/train": 8, "galaxy/predict": 8,
 	// Output: the report, the service, the speed figures.
-	"galaxy/report": 9, "galaxy/serve": 9, "galaxy/bench": 9,
+	"galaxy/report": 9, "galaxy/serve": 9, "galaxy/bench": 9, "galaxy/similar": 9,
 	// Commands.
 	"galaxy/internal/cli": 10, "galaxy/cmd/galaxy": 11,
 }

@@ -539,3 +539,38 @@ func TestScaleLogits(t *testing.T) {
 		}
 	}
 }
+
+// TestEmbedFeedsTheHead checks Embed against Logits: the logits are the
+// dense layer applied to the embedding (with TTA too: the dense layer is
+// linear, so the mean of the logits is the dense layer of the mean
+// features), so Embed returns exactly what the head classifies from.
+func TestEmbedFeedsTheHead(t *testing.T) {
+	for _, tta := range []bool{false, true} {
+		net, err := New(Spec{InC: 3, H: 11, W: 11, K: 3, Widths: []int{4, 6}, Dropout: 0.2, TTA: tta}, rand.New(rand.NewPCG(4, 5)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		const b = 5
+		x := make([]float32, b*11*11*3)
+		rng := rand.New(rand.NewPCG(6, 7))
+		for i := range x {
+			x[i] = rng.Float32()
+		}
+		d := net.EmbedDim()
+		emb, z := make([]float32, b*d), make([]float32, b*3)
+		net.Embed(x, b, emb)
+		net.Logits(x, b, z)
+		fc := net.Seq.Layers[len(net.Seq.Layers)-1].(*Dense[float32])
+		for i := range b {
+			for c := range 3 {
+				want := float64(fc.B.W[c])
+				for j := range d {
+					want += float64(fc.Wt.W[c*d+j]) * float64(emb[i*d+j])
+				}
+				if got := float64(z[i*3+c]); math.Abs(got-want) > 1e-5*(1+math.Abs(want)) {
+					t.Fatalf("tta %v: image %d class %d: logit %v, dense layer of the embedding %v", tta, i, c, got, want)
+				}
+			}
+		}
+	}
+}

@@ -3,6 +3,7 @@ package cnn
 import (
 	"fmt"
 	"math/rand/v2"
+	"slices"
 	"strconv"
 
 	"galaxy/model/modelfile"
@@ -168,8 +169,13 @@ func Build[T Float](s Spec, rng *rand.Rand) (*Seq[T], error) {
 // fused pass (same values); the ReLU then holds the fused output, so
 // Backward and the layers' own methods see what unfused layers would.
 func (q *Seq[T]) Forward(x *Tensor[T], train bool) *Tensor[T] {
-	for i := 0; i < len(q.Layers); i++ {
-		if bn, r := q.bnReLU(i); r != nil {
+	return q.forwardTo(x, train, len(q.Layers))
+}
+
+// forwardTo is Forward through the first n layers.
+func (q *Seq[T]) forwardTo(x *Tensor[T], train bool, n int) *Tensor[T] {
+	for i := 0; i < n; i++ {
+		if bn, r := q.bnReLU(i); r != nil && i+1 < n {
 			x = bn.forward(x, train, true)
 			r.out = x
 			i++
@@ -265,8 +271,27 @@ func New(s Spec, rng *rand.Rand) (*Net, error) {
 // Spec.Crop is set. With Spec.TTA it averages the logits of the 8
 // symmetries of each image (square inputs only).
 func (n *Net) Logits(x []float32, b int, out []float32) {
+	n.averaged(x, b, out, len(n.Seq.Layers), n.Spec.K)
+}
+
+// EmbedDim implements model.Embedder: the channels of the last block.
+func (n *Net) EmbedDim() int { return n.Spec.Widths[len(n.Spec.Widths)-1] }
+
+// Embed implements model.Embedder: the globally average-pooled features of
+// the last block (the dense layer's input), averaged over the 8 symmetries
+// of the square with TTA as Logits averages the logits, so that a galaxy
+// and its rotations have the same representation.
+func (n *Net) Embed(x []float32, b int, out []float32) {
+	gap := slices.IndexFunc(n.Seq.Layers, func(l Layer[float32]) bool { _, ok := l.(*GlobalAvgPool[float32]); return ok })
+	n.averaged(x, b, out, gap+1, n.EmbedDim())
+}
+
+// averaged writes into out (b x k) the output of the first layers layers
+// for the b images of x (scaled HWC features), averaged over the 8
+// symmetries with TTA.
+func (n *Net) averaged(x []float32, b int, out []float32, layers, k int) {
 	s := n.Spec
-	dim, k := s.H*s.W*s.InC, s.K
+	dim := s.H * s.W * s.InC
 	ih, iw := s.In()
 	syms := 1
 	if s.AveragesSymmetries() {
@@ -282,7 +307,7 @@ func (n *Net) Logits(x []float32, b int, out []float32) {
 					featuresToCNHW(x[(lo+i)*dim:(lo+i+1)*dim], s.H, s.W, s.InC, ih, iw, sym, n.x.D, i, nb)
 				}
 			})
-			z := n.Forward(n.x, false)
+			z := n.Seq.forwardTo(n.x, false, layers)
 			for i := range nb {
 				for c := range k {
 					out[(lo+i)*k+c] += z.D[c*nb+i]

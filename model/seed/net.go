@@ -181,6 +181,18 @@ func (m *Net) Logits(x []float32, b int, out []float32) {
 	}
 }
 
+// EmbedDim implements model.Embedder: the hidden units.
+func (m *Net) EmbedDim() int { return m.p.D }
+
+// Embed implements model.Embedder: the hidden layer's activations
+// tanh(W1 v + b1) of b images (b x d into out).
+func (m *Net) Embed(x []float32, b int, out []float32) {
+	m.flush()
+	p := &m.p
+	num.Gemm(false, true, b, p.D, p.N, 1, x, p.N, p.W1, p.N, 0, out[:b*p.D], p.D)
+	hiddenTanh(out[:b*p.D], p.B1, b)
+}
+
 // tanhGrain is the number of rows below which hiddenTanh stays on one core
 // (a tanh costs tens of nanoseconds; starting a goroutine, tens of microseconds).
 const tanhGrain = 256

@@ -279,3 +279,42 @@ func TestStepBatchMovesAlongGradient(t *testing.T) {
 		}
 	}
 }
+
+// TestEmbedFeedsTheHead checks Embed against Logits: the logits are the
+// output layer applied to the hidden activations Embed returns, and each is
+// tanh of the first layer, computed here in float64.
+func TestEmbedFeedsTheHead(t *testing.T) {
+	const n, d, k, b = 13, 7, 3, 4
+	net, err := New(n, d, k, rand.New(rand.NewPCG(1, 2)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	x := make([]float32, b*n)
+	for i := range x {
+		x[i] = float32(i%11) / 11
+	}
+	emb, z := make([]float32, b*d), make([]float32, b*k)
+	net.Embed(x, b, emb)
+	net.Logits(x, b, z)
+	p := net.Params()
+	for i := range b {
+		for j := range d {
+			u := float64(p.B1[j])
+			for q := range n {
+				u += float64(p.W1[j*n+q]) * float64(x[i*n+q])
+			}
+			if math.Abs(math.Tanh(u)-float64(emb[i*d+j])) > 1e-5 {
+				t.Fatalf("image %d unit %d: embedding %v, tanh of the first layer %v", i, j, emb[i*d+j], math.Tanh(u))
+			}
+		}
+		for c := range k {
+			want := float64(p.B2[c])
+			for j := range d {
+				want += float64(p.W2[c*d+j]) * float64(emb[i*d+j])
+			}
+			if math.Abs(want-float64(z[i*k+c])) > 1e-5 {
+				t.Fatalf("image %d class %d: logit %v, output layer of the embedding %v", i, c, z[i*k+c], want)
+			}
+		}
+	}
+}
