@@ -24,9 +24,10 @@ import (
 
 // Model is a trained classifier and its description.
 type Model struct {
-	Meta modelfile.Meta
-	Net  Network
-	mu   sync.Mutex
+	Meta    modelfile.Meta
+	Net     Network
+	Novelty *Novelty // nil: the model says nothing of how unusual an input is
+	mu      sync.Mutex
 }
 
 // New describes net, of architecture arch, trained on the prepared data
@@ -63,7 +64,11 @@ func (m *Model) Spec() Spec {
 func (m *Model) Save(path string) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	return modelfile.Write(path, m.Meta, m.Net.Tensors())
+	ts := m.Net.Tensors()
+	if m.Novelty != nil {
+		ts = append(ts, m.Novelty.tensors()...)
+	}
+	return modelfile.Write(path, m.Meta, ts)
 }
 
 // Load reads a model file and rebuilds its network.
@@ -92,6 +97,9 @@ func FromTensors(path string, meta modelfile.Meta, tensors []modelfile.Tensor) (
 		return modelfile.Find(tensors, name, shape...)
 	}); err != nil {
 		return nil, fmt.Errorf("model %s: architecture %s: %w", path, meta.Arch, err)
+	}
+	if m.Novelty, err = readNovelty(meta, tensors); err != nil {
+		return nil, fmt.Errorf("model %s: %w", path, err)
 	}
 	return m, nil
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"galaxy/internal/testimg"
 	"path/filepath"
+	"reflect"
 	"runtime"
 	"strings"
 	"testing"
@@ -130,12 +131,12 @@ func TestCatalogFuzzCost(t *testing.T) {
 	for it := range Inputs([]string{path}, CatalogOptions{}, &iterErr) {
 		got = append(got, it)
 	}
-	want := []Item{{"1", "a.png", filepath.Join(dir, "a.png")}, {"2", "/abs/b.png", "/abs/b.png"}, {"3", "", ""}}
+	want := []Item{{ID: "1", File: "a.png", Path: filepath.Join(dir, "a.png")}, {ID: "2", File: "/abs/b.png", Path: "/abs/b.png"}, {ID: "3"}}
 	if iterErr != nil || len(got) != len(want) {
 		t.Fatalf("%v %v", got, iterErr)
 	}
 	for i := range want {
-		if got[i] != want[i] {
+		if !reflect.DeepEqual(got[i], want[i]) {
 			t.Errorf("row %d: %+v, want %+v", i, got[i], want[i])
 		}
 	}

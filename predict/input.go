@@ -25,15 +25,52 @@ import (
 // Item is one input: the file to read, its id and the file as the user
 // named it (in the catalog or on the command line).
 type Item struct {
-	ID   string
-	File string // as written in the catalog or given
-	Path string // where to read it
+	ID    string
+	File  string   // as written in the catalog or given
+	Path  string   // where to read it
+	Carry []string // the values of CatalogOptions.Carry's columns ("" where the input has none)
 }
 
 // CatalogOptions name a catalog's columns.
 type CatalogOptions struct {
-	FileColumn string // default "file"
-	IDColumn   string // default: id, objid or galaxy_id when present, else the file's base name
+	FileColumn string   // default "file"
+	IDColumn   string   // default: id, objid or galaxy_id when present, else the file's base name
+	Carry      []string // columns copied to the output row (CarriedColumns)
+}
+
+// Carried are the catalog columns predict copies to its output when a
+// catalog has them: where the galaxy is, as Galaxy10 DECaLS and survey
+// catalogs give it.
+var Carried = []string{"ra", "dec", "redshift"}
+
+// CarriedColumns returns those of Carried that the catalogs among args
+// have (in Carried's order), the columns their output rows carry.
+func CarriedColumns(args []string) ([]string, error) {
+	have := map[string]bool{}
+	for _, a := range args {
+		if !IsCatalog(a) {
+			continue
+		}
+		f, err := os.Open(a)
+		if err != nil {
+			return nil, fmt.Errorf("%s: no such catalog", a)
+		}
+		head, err := csv.NewReader(f).Read()
+		f.Close()
+		if err != nil {
+			return nil, fmt.Errorf("%s: read header: %w", a, err)
+		}
+		for _, h := range head {
+			have[strings.ToLower(strings.TrimSpace(strings.TrimPrefix(h, "\ufeff")))] = true
+		}
+	}
+	var out []string
+	for _, c := range Carried {
+		if have[c] {
+			out = append(out, c)
+		}
+	}
+	return out, nil
 }
 
 // imageExts are the file names a folder is searched for.
@@ -122,9 +159,18 @@ func readCatalog(rd io.Reader, path string, opt CatalogOptions, resolve func(fil
 	if err != nil {
 		return fmt.Errorf("%s: read header: %w", path, err)
 	}
-	_, fi, idi, err := data.CatalogColumns(path, slices.Clone(head), opt.FileColumn, opt.IDColumn)
+	cols, fi, idi, err := data.CatalogColumns(path, slices.Clone(head), opt.FileColumn, opt.IDColumn)
 	if err != nil {
 		return err
+	}
+	carry := make([]int, len(opt.Carry))
+	for j, c := range opt.Carry {
+		carry[j] = -1
+		for name, i := range cols {
+			if strings.EqualFold(name, c) {
+				carry[j] = i
+			}
+		}
 	}
 	for {
 		rec, err := r.Read()
@@ -143,6 +189,14 @@ func readCatalog(rd io.Reader, path string, opt CatalogOptions, resolve func(fil
 			it.ID = strings.TrimSpace(rec[idi])
 		} else {
 			it.ID = baseID(it.File)
+		}
+		if len(carry) > 0 {
+			it.Carry = make([]string, len(carry))
+			for j, i := range carry {
+				if i >= 0 && i < len(rec) {
+					it.Carry[j] = strings.TrimSpace(rec[i])
+				}
+			}
 		}
 		if !yield(it) {
 			return errStop
@@ -287,15 +341,22 @@ func readFile(path string, lim cutout.Limits) ([]byte, error) {
 	return b, nil
 }
 
-// CheckCatalogs reports the first of args that names a catalog (IsCatalog)
-// that is not there, before any work starts.
-func CheckCatalogs(args []string) error {
-	for _, a := range args {
-		if IsCatalog(a) {
-			if _, err := os.Stat(a); err != nil {
-				return fmt.Errorf("%s: no such catalog", a)
-			}
-		}
+// Columns returns the output columns of model m's rows for the inputs
+// args: novelty and warning when m has novelty statistics, and those of
+// Carried that the catalogs among args have, which it sets opt.Carry to
+// copy. A catalog that cannot be read is an error.
+func Columns(m *model.Model, args []string, opt *CatalogOptions) ([]Option, error) {
+	carried, err := CarriedColumns(args)
+	if err != nil {
+		return nil, err
 	}
-	return nil
+	opt.Carry = carried
+	var opts []Option
+	if len(carried) > 0 {
+		opts = append(opts, WithCarried(carried))
+	}
+	if m.Novelty != nil {
+		opts = append(opts, WithNovelty())
+	}
+	return opts, nil
 }

@@ -17,10 +17,38 @@ import (
 // class and the probability of each class, or the reason it failed.
 type Row struct {
 	ID, File  string
-	Class     int // -1 when Err is set
+	Carry     []string // values of the WithCarried columns
+	Class     int      // -1 when Err is set
 	ClassName string
 	Probs     []float32 // by class number; nil when Err is set
+	Novelty   float64   // the model's novelty score (WithNovelty; NaN when Err is set)
+	Warning   string    // why the input looks unlike the model's galaxies, or ""
 	Err       string
+}
+
+// Option adds columns to the output.
+type Option func(*columns)
+
+type columns struct {
+	novelty bool
+	carried []string
+}
+
+// WithCarried adds columns copied from the input catalogs (Item.Carry),
+// after file.
+func WithCarried(names []string) Option { return func(c *columns) { c.carried = names } }
+
+// WithNovelty adds the columns novelty (the model's novelty score, see
+// model.Novelty) and warning (empty, or why the input looks unlike the
+// galaxies the model knows), before error.
+func WithNovelty() Option { return func(c *columns) { c.novelty = true } }
+
+func columnsOf(opts []Option) columns {
+	var c columns
+	for _, o := range opts {
+		o(&c)
+	}
+	return c
 }
 
 // ColumnName makes a class name safe as a column name: lower case, every
@@ -49,9 +77,10 @@ func ColumnName(name string, class int) string {
 
 // Header returns the output columns for the classes: id, file, class,
 // class_name, p_<ColumnName> per class (a repeated name gets _2, _3, ...),
-// error.
-func Header(classes []string) []string {
-	h := []string{"id", "file", "class", "class_name"}
+// novelty and warning with WithNovelty, error.
+func Header(classes []string, opts ...Option) []string {
+	h := append([]string{"id", "file"}, columnsOf(opts).carried...)
+	h = append(h, "class", "class_name")
 	seen := map[string]int{}
 	for c, n := range classes {
 		col := "p_" + ColumnName(n, c)
@@ -60,6 +89,9 @@ func Header(classes []string) []string {
 			col += "_" + strconv.Itoa(k)
 		}
 		h = append(h, col)
+	}
+	if columnsOf(opts).novelty {
+		h = append(h, "novelty", "warning")
 	}
 	return append(h, "error")
 }
@@ -76,6 +108,8 @@ const (
 type Writer struct {
 	format string
 	header []string
+	k      int // classes
+	cols   columns
 	bw     *bufio.Writer
 	cw     *csv.Writer
 	buf    []byte
@@ -83,8 +117,8 @@ type Writer struct {
 
 // NewWriter returns a writer for the classes; header says whether to write
 // the CSV header first.
-func NewWriter(w io.Writer, format string, classes []string, header bool) (*Writer, error) {
-	wr := &Writer{format: format, header: Header(classes), bw: bufio.NewWriterSize(w, 64<<10)}
+func NewWriter(w io.Writer, format string, classes []string, header bool, opts ...Option) (*Writer, error) {
+	wr := &Writer{format: format, header: Header(classes, opts...), k: len(classes), cols: columnsOf(opts), bw: bufio.NewWriterSize(w, 64<<10)}
 	switch format {
 	case FormatCSV:
 		wr.cw = csv.NewWriter(wr.bw)
@@ -99,6 +133,16 @@ func NewWriter(w io.Writer, format string, classes []string, header bool) (*Writ
 }
 
 func fmtProb(p float32) string { return strconv.FormatFloat(float64(p), 'g', 6, 32) }
+
+// carried returns the row's value of carried column j ("" when none).
+func carried(r Row, j int) string {
+	if j < len(r.Carry) {
+		return r.Carry[j]
+	}
+	return ""
+}
+
+func fmtNovelty(v float64) string { return strconv.FormatFloat(v, 'f', 3, 64) }
 
 // oneLine keeps error messages to one line.
 func oneLine(s string) string {
@@ -118,13 +162,24 @@ func (w *Writer) Write(r Row) error {
 		if r.Err == "" {
 			cls = strconv.Itoa(r.Class)
 		}
-		rec = append(rec, r.ID, r.File, cls, r.ClassName)
-		for c := 0; c < len(w.header)-5; c++ {
+		rec = append(rec, r.ID, r.File)
+		for j := range w.cols.carried {
+			rec = append(rec, carried(r, j))
+		}
+		rec = append(rec, cls, r.ClassName)
+		for c := 0; c < w.k; c++ {
 			if r.Probs != nil {
 				rec = append(rec, fmtProb(r.Probs[c]))
 			} else {
 				rec = append(rec, "")
 			}
+		}
+		if w.cols.novelty {
+			nov := ""
+			if r.Err == "" {
+				nov = fmtNovelty(r.Novelty)
+			}
+			rec = append(rec, nov, r.Warning)
 		}
 		rec = append(rec, oneLine(r.Err))
 		return w.cw.Write(rec)
@@ -135,6 +190,12 @@ func (w *Writer) Write(r Row) error {
 	str(r.ID)
 	b = append(b, `,"file":`...)
 	str(r.File)
+	for j, c := range w.cols.carried {
+		b = append(b, ',')
+		str(c)
+		b = append(b, ':')
+		str(carried(r, j))
+	}
 	if r.Err == "" {
 		b = append(b, `,"class":`...)
 		b = strconv.AppendInt(b, int64(r.Class), 10)
@@ -142,9 +203,15 @@ func (w *Writer) Write(r Row) error {
 		str(r.ClassName)
 		for c, p := range r.Probs {
 			b = append(b, ',')
-			str(w.header[4+c])
+			str(w.header[4+len(w.cols.carried)+c])
 			b = append(b, ':')
 			b = append(b, fmtProb(p)...)
+		}
+		if w.cols.novelty {
+			b = append(b, `,"novelty":`...)
+			b = append(b, fmtNovelty(r.Novelty)...)
+			b = append(b, `,"warning":`...)
+			str(r.Warning)
 		}
 		b = append(b, `,"error":""}`...)
 	} else {
@@ -173,7 +240,7 @@ func (w *Writer) Flush() error {
 // (a run killed mid-write), checks the header, and returns how many rows are
 // complete, the file of the last one, and whether a header is there. The
 // file is opened for appending by the caller afterwards.
-func Resume(path, format string, classes []string) (rows int, lastFile string, hasHeader bool, err error) {
+func Resume(path, format string, classes []string, opts ...Option) (rows int, lastFile string, hasHeader bool, err error) {
 	f, err := os.OpenFile(path, os.O_RDWR, 0)
 	if os.IsNotExist(err) {
 		return 0, "", false, nil
@@ -207,7 +274,7 @@ func Resume(path, format string, classes []string) (rows int, lastFile string, h
 		}
 	}
 	r := io.NewSectionReader(f, 0, end)
-	want := Header(classes)
+	want := Header(classes, opts...)
 	if format == FormatJSONL {
 		sc := bufio.NewScanner(r)
 		sc.Buffer(make([]byte, 1<<20), 1<<24)
@@ -262,7 +329,7 @@ type Output struct {
 // resume, an interrupted run's file keeps its complete rows (see Resume),
 // else the file is created or emptied. path "" writes to stdout (which
 // cannot be resumed).
-func OpenOutput(path, format string, classes []string, resume bool, stdout io.Writer) (*Output, error) {
+func OpenOutput(path, format string, classes []string, resume bool, stdout io.Writer, opts ...Option) (*Output, error) {
 	if format != FormatCSV && format != FormatJSONL {
 		return nil, fmt.Errorf("output format %q: want csv or jsonl", format)
 	}
@@ -275,7 +342,7 @@ func OpenOutput(path, format string, classes []string, resume bool, stdout io.Wr
 		flags := os.O_WRONLY | os.O_CREATE | os.O_TRUNC
 		if resume {
 			var err error
-			if o.Skip, o.LastFile, hasHead, err = Resume(path, format, classes); err != nil {
+			if o.Skip, o.LastFile, hasHead, err = Resume(path, format, classes, opts...); err != nil {
 				return nil, err
 			}
 			flags = os.O_WRONLY | os.O_CREATE | os.O_APPEND
@@ -287,7 +354,7 @@ func OpenOutput(path, format string, classes []string, resume bool, stdout io.Wr
 		o.file, w = f, f
 	}
 	var err error
-	if o.Writer, err = NewWriter(w, format, classes, format == FormatCSV && !hasHead); err != nil {
+	if o.Writer, err = NewWriter(w, format, classes, format == FormatCSV && !hasHead, opts...); err != nil {
 		o.Close()
 		return nil, err
 	}

@@ -14,6 +14,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -282,6 +283,84 @@ func TestPreparerSizes(t *testing.T) {
 			if got[i] != float32(v) {
 				t.Fatalf("%d px model (source %d): feature %d = %v, want %v", tc.size, tc.source, i, got[i], v)
 			}
+		}
+	}
+}
+
+// TestCarriedAndNoveltyColumns predicts a catalog with ra, dec and redshift
+// columns with a model that has novelty statistics: the rows carry the
+// catalog's values after file, and novelty and warning before error, in
+// CSV and JSON lines.
+func TestCarriedAndNoveltyColumns(t *testing.T) {
+	dir := t.TempDir()
+	var lines []string
+	for i := range 3 {
+		name := fmt.Sprintf("g%d.png", i)
+		writeFile(t, filepath.Join(dir, name), encode(t, galaxyImage(90, uint64(i)), "png"))
+		lines = append(lines, fmt.Sprintf("%s,%d,%.1f,,%s", name, 10+i, 150.5+float64(i), []string{"0.05", "", "0.1"}[i]))
+	}
+	cat := filepath.Join(dir, "cat.csv")
+	writeFile(t, cat, []byte("file,id,RA,note,redshift\n"+strings.Join(lines, "\n")+"\n"))
+	m := testModel(t)
+	m.Meta.Info = map[string]string{}
+	emb := make([]float32, 0, 40*6)
+	labels := make([]int, 0, 40)
+	for i := range 40 {
+		for j := range 6 {
+			emb = append(emb, float32((i*7+j*3)%11)/11)
+		}
+		labels = append(labels, i%4)
+	}
+	nv, err := model.FitNovelty(emb, labels, 4, 6, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m.SetNovelty(nv)
+	prep, err := NewPreparer(m, cutout.Limits{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, format := range []string{FormatCSV, FormatJSONL} {
+		var opt CatalogOptions
+		cols, err := Columns(m, []string{cat}, &opt)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !slices.Equal(opt.Carry, []string{"ra", "redshift"}) {
+			t.Fatalf("carried %v, want ra and redshift (the catalog has no dec)", opt.Carry)
+		}
+		var out bytes.Buffer
+		w, err := NewWriter(&out, format, m.Meta.Classes, true, cols...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var iterErr error
+		if _, err := Run(context.Background(), Config{Model: m, Prep: prep}, Inputs([]string{cat}, opt, &iterErr), &iterErr, w); err != nil {
+			t.Fatal(err)
+		}
+		if format == FormatCSV {
+			rows, err := csv.NewReader(&out).ReadAll()
+			if err != nil {
+				t.Fatal(err)
+			}
+			want := "id,file,ra,redshift,class,class_name,p_smooth,p_face_on_spiral,p_edge_on_disk,p_merger,novelty,warning,error"
+			if strings.Join(rows[0], ",") != want || len(rows) != 4 {
+				t.Fatalf("header %v (%d rows), want %s", rows[0], len(rows), want)
+			}
+			if rows[1][2] != "150.5" || rows[2][3] != "" || rows[3][3] != "0.1" {
+				t.Errorf("carried values: %v", rows[1:])
+			}
+			if v, err := strconv.ParseFloat(rows[1][10], 64); err != nil || !(v >= 0) {
+				t.Errorf("novelty %q", rows[1][10])
+			}
+			continue
+		}
+		var row map[string]any
+		if err := json.Unmarshal([]byte(strings.SplitN(out.String(), "\n", 2)[0]), &row); err != nil {
+			t.Fatal(err)
+		}
+		if row["ra"] != "150.5" || row["redshift"] != "0.05" || row["novelty"] == nil || row["warning"] == nil {
+			t.Errorf("JSON row %v", row)
 		}
 	}
 }

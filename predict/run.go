@@ -3,6 +3,7 @@ package predict
 import (
 	"context"
 	"fmt"
+	"math"
 	"runtime"
 	"sync"
 
@@ -111,6 +112,7 @@ func Run(ctx context.Context, cfg Config, items func(func(Item) bool), iterErr *
 
 	X := make([]float32, bs*dim)
 	logits := make([]float32, bs*k)
+	nov := make([]float64, bs)
 	probs := make([]float32, k)
 	var batch []result
 	var werr error
@@ -122,12 +124,14 @@ func Run(ctx context.Context, cfg Config, items func(func(Item) bool), iterErr *
 				n++
 			}
 		}
+		hasNov := false
 		if n > 0 {
 			m.Net.Logits(X[:n*dim], n, logits[:n*k])
+			hasNov = m.NoveltyScores(X[:n*dim], n, nov)
 		}
 		i := 0
 		for _, r := range batch {
-			row := Row{ID: r.it.ID, File: r.it.File, Class: -1}
+			row := Row{ID: r.it.ID, File: r.it.File, Carry: r.it.Carry, Class: -1, Novelty: math.NaN()}
 			if r.err != nil {
 				row.Err = r.err.Error()
 				st.Errors++
@@ -137,6 +141,9 @@ func Run(ctx context.Context, cfg Config, items func(func(Item) bool), iterErr *
 				best := num.Argmax(z)
 				m.Probabilities(z, probs)
 				row.Class, row.ClassName, row.Probs = best, m.Meta.Classes[best], probs
+				if hasNov {
+					row.Novelty, row.Warning = nov[i-1], m.Novelty.Warning(nov[i-1])
+				}
 			}
 			if werr == nil {
 				werr = w.Write(row)

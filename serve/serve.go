@@ -26,6 +26,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"math"
 	"mime"
 	"mime/multipart"
 	"net"
@@ -86,9 +87,10 @@ type Server struct {
 }
 
 type request struct {
-	x      []float32
-	logits []float32
-	ready  chan struct{}
+	x       []float32
+	logits  []float32
+	novelty float64 // NaN when the model has no novelty statistics
+	ready   chan struct{}
 }
 
 // New returns a server for m and starts its batching goroutine; Close stops
@@ -117,6 +119,7 @@ func (s *Server) batcher() {
 	dim, k := s.prep.Dim(), s.m.K()
 	X := make([]float32, s.opt.MaxBatch*dim)
 	out := make([]float32, s.opt.MaxBatch*k)
+	nov := make([]float64, s.opt.MaxBatch)
 	batch := make([]*request, 0, s.opt.MaxBatch)
 	timer := time.NewTimer(time.Hour)
 	timer.Stop()
@@ -142,8 +145,13 @@ func (s *Server) batcher() {
 			}
 			n := len(batch)
 			s.m.Net.Logits(X[:n*dim], n, out[:n*k])
+			hasNov := s.m.NoveltyScores(X[:n*dim], n, nov)
 			for i, r := range batch {
 				r.logits = append([]float32(nil), out[i*k:(i+1)*k]...)
+				r.novelty = math.NaN()
+				if hasNov {
+					r.novelty = nov[i]
+				}
 				close(r.ready)
 			}
 		}
@@ -163,7 +171,12 @@ type Result struct {
 	Class     *int     `json:"class,omitempty"`
 	ClassName string   `json:"class_name,omitempty"`
 	Ranked    []Ranked `json:"ranked,omitempty"`
-	Error     string   `json:"error,omitempty"`
+	// Novelty is the model's novelty score (model.Novelty) and Warning
+	// why the image looks unlike the galaxies the model knows ("": it
+	// does not); both absent for a model without novelty statistics.
+	Novelty *float64 `json:"novelty,omitempty"`
+	Warning string   `json:"warning,omitempty"`
+	Error   string   `json:"error,omitempty"`
 }
 
 // httpError is an error with its status.
@@ -207,6 +220,9 @@ func (s *Server) score(ctx context.Context, b []byte) (Result, error) {
 	s.m.Probabilities(r.logits, probs)
 	best := num.Argmax(r.logits)
 	res := Result{Class: &best, ClassName: s.m.Meta.Classes[best]}
+	if nv := r.novelty; !math.IsNaN(nv) {
+		res.Novelty, res.Warning = &nv, s.m.Novelty.Warning(nv)
+	}
 	for c, p := range probs {
 		res.Ranked = append(res.Ranked, Ranked{c, s.m.Meta.Classes[c], p})
 	}

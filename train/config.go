@@ -47,6 +47,7 @@ type Config struct {
 	Loss           string  `json:"loss"`         // ce (softmax cross-entropy) or bce (summed binary cross-entropy)
 	LogitAdjust    string  `json:"logit_adjust"` // after training: auto (chosen on the validation part), none, or a tau from 0 to 4
 	Calibrate      bool    `json:"calibrate"`    // after that: temperature scaling fitted on the validation part
+	Novelty        bool    `json:"novelty"`      // at the end: fit the novelty statistics (model.Novelty) to the training part
 
 	// Fine-tuning (finetune.go).
 	Init    string  `json:"init,omitempty"`    // start from this model's trunk: a model file or builtin.Name ("": fresh weights)
@@ -68,7 +69,7 @@ func DefaultConfig(arch string) (Config, error) {
 		Steps: d.Steps, EvalEvery: 2000, BatchMode: "vector",
 		Epochs: d.Epochs, Optimizer: "adam", Momentum: 0.9, Warmup: 1, ValFrac: 0.1, Augment: true, Shift: 3, Zoom: 1,
 		Balance: "none", LabelSmoothing: d.LabelSmoothing, Loss: "ce", LogitAdjust: d.LogitAdjust, Calibrate: d.Calibrate,
-		TrunkLR: 1,
+		TrunkLR: 1, Novelty: true,
 	}
 	c.Data.Prepare.Channels = d.Channels
 	return c, nil

@@ -62,6 +62,7 @@ type EpochResult struct {
 	ValAccuracy float64 // its validation accuracy
 	NVal        int
 	Val         *data.Split // the validation part (nil without one)
+	Train       *data.Split // the training part, without the validation part
 	Counts      []int       // images per class in the training part (without validation)
 	Stopped     bool        // early stopping
 }
@@ -152,7 +153,7 @@ func EpochsResumable(ctx context.Context, net Layered, tr, test *data.Split, cfg
 	total := perEpoch * cfg.Epochs
 	warm := int(cfg.WarmupEpochs * float64(perEpoch))
 	opt := newOptimizer(cfg, net.Params())
-	res := &EpochResult{BestEpoch: 0, ValAccuracy: math.Inf(-1), Counts: counts}
+	res := &EpochResult{BestEpoch: 0, ValAccuracy: math.Inf(-1), Counts: counts, Train: part}
 	if val != nil {
 		res.NVal, res.Val = val.Len(), val
 	}

@@ -85,6 +85,9 @@ func TestFineTune(t *testing.T) {
 	if slices.Equal(tensor(t, a, "block2.conv.weight"), tensor(t, b, "block2.conv.weight")) {
 		t.Error("block 2 (not frozen) did not learn")
 	}
+	if b.Novelty == nil || b.Novelty.K != 6 || !(b.Novelty.Threshold > 0) {
+		t.Errorf("the saved model's novelty statistics: %+v", b.Novelty)
+	}
 	if b.K() != 6 || len(tensor(t, b, "fc.bias")) != 6 {
 		t.Errorf("the fine-tuned model has %d classes, want gz1's 6", b.K())
 	}

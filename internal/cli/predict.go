@@ -39,9 +39,12 @@ FITS flux (2-D or 3-D image HDUs) is first mapped to 0..255 with an arcsinh stre
 (see package data/fits).
 
 Output (CSV on standard output or --out, or --format jsonl), one row per input in input
-order: id, file, class (the class number), class_name, p_<class> per class (the class
-name lower-cased, other characters as _), error (empty, or why the file could not be
-read; the run goes on). With --resume (needs --out) an interrupted run continues: rows
+order: id, file, then ra, dec and redshift where the catalogs have them, class (the class
+number), class_name, p_<class> per class (the class name lower-cased, other characters
+as _), for a model with novelty statistics (the built-in one, and cnn and seed-mlp runs)
+novelty (how unlike its training galaxies the image is) and warning (empty, or why the
+image looks like no galaxy the model knows), then error (empty, or why the file could
+not be read; the run goes on). With --resume (needs --out) an interrupted run continues: rows
 already written are kept and their inputs skipped, a partial last line is dropped.`,
 		Args: cobra.ArbitraryArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -59,10 +62,11 @@ already written are kept and their inputs skipped, a partial last line is droppe
 			if err != nil {
 				return fmt.Errorf("%s: %w", mpath, err)
 			}
-			if err := predict.CheckCatalogs(args); err != nil {
+			cols, err := predict.Columns(m, args, &cat)
+			if err != nil {
 				return err
 			}
-			pw, err := predict.OpenOutput(out, format, m.Meta.Classes, resume, env.Stdout)
+			pw, err := predict.OpenOutput(out, format, m.Meta.Classes, resume, env.Stdout, cols...)
 			if err != nil {
 				return err
 			}

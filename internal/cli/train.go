@@ -156,6 +156,7 @@ func bindRun(fs *pflag.FlagSet, c *train.Config) {
 	fs.IntVar(&c.Batch, "batch", c.Batch, "images per step")
 	fs.IntVar(&c.CheckpointEvery, "checkpoint-every", c.CheckpointEvery, "write out/checkpoint every this many steps (and on Ctrl-C and at the end) for seed-mlp, after every epoch for cnn (any value > 0); 0: no checkpoints")
 	fs.StringVar(&c.Init, "init", c.Init, "fine-tune: start from the trunk (all but the output layer) of this model file, or "+builtin.Name+"; the output layer is new, for the data's classes")
+	fs.BoolVar(&c.Novelty, "novelty", c.Novelty, "at the end, fit the novelty statistics (how unlike the training galaxies an input is) that predict and serve report")
 	fs.IntVar(&c.TrainN, "train-n", c.TrainN, "train on about N images of the training split, stratified, drawn with --seed (0: all), e.g. to measure how many labels a task needs")
 }
 

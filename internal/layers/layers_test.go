@@ -16,7 +16,7 @@ var layer = map[string]int{
 	// The in-memory data types; the data-set file formats.
 	"galaxy/data": 1, "galaxy/data/hdf5": 1, "galaxy/data/npy": 1, "galaxy/data/pickle": 1,
 	// Reading data sets; drawing; the model file format.
-	"galaxy/data/load": 3, "galaxy/data/synth": 2, "galaxy/render": 2, "galaxy/plot": 2, "galaxy/model/modelfile": 2,
+	"galaxy/data/load": 3, "galaxy/internal/nongalaxy": 3, "galaxy/data/synth": 2, "galaxy/render": 2, "galaxy/plot": 2, "galaxy/model/modelfile": 2,
 	// Models: the registry, the ONNX writer, the architectures, all of them.
 	"galaxy/model": 3, "galaxy/model/onnx": 4, "galaxy/model/seed": 5, "galaxy/model/cnn": 5, "galaxy/model/archs": 6,
 	// The model that ships in the binary.

@@ -1,0 +1,39 @@
+package train
+
+import (
+	"galaxy/data"
+	"galaxy/model"
+)
+
+// noveltyImages is the most training images fitNovelty embeds (a
+// stratified sample of them beyond): K means and a 128 x 128 covariance are
+// well measured from a few thousand, and embedding with TTA costs 8 passes.
+const noveltyImages = 5000
+
+// fitNovelty fits the model's novelty statistics (model.FitNovelty) to the
+// representations of the training part tr (at most noveltyImages of it),
+// as the network classifies (with TTA when it has it), with the warning
+// threshold set on the validation part val (nil: on tr). A network that
+// gives no representations, or a run told not to, gets none.
+func (r *run) fitNovelty(net model.Network, tr, val *data.Split) error {
+	e, ok := net.(model.Embedder)
+	if !r.cfg.Novelty || !ok || tr.Len() < 2 {
+		return nil
+	}
+	tr = limitTrain(tr, r.d.Set.Scheme.K(), noveltyImages, r.cfg.Seed)
+	var ve []float32
+	if val != nil && val.Len() > 0 {
+		ve = model.BatchEmbed(e, val)
+	}
+	nv, err := model.FitNovelty(model.BatchEmbed(e, tr), tr.Labels, r.d.Set.Scheme.K(), e.EmbedDim(), ve)
+	if err != nil {
+		return err
+	}
+	r.m.SetNovelty(nv)
+	part := "the training part"
+	if ve != nil {
+		part = "the validation part"
+	}
+	r.obs.logf("novelty: class means and covariance of %d training representations; warning above %.2f (%.0f%% of %s below)\n", tr.Len(), nv.Threshold, 100*model.NoveltyQuantile, part)
+	return nil
+}
