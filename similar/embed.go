@@ -2,6 +2,7 @@ package similar
 
 import (
 	"fmt"
+	"math"
 	"strconv"
 
 	"galaxy/data"
@@ -65,6 +66,14 @@ func Embed(m *model.Model, ds *data.Dataset, modelName, dataPath string) (*Index
 			}
 			ix.IDs, ix.Files = append(ix.IDs, id), append(ix.Files, file)
 			ix.Labels, ix.Rows, ix.Parts = append(ix.Labels, s.Labels[i]), append(ix.Rows, row), append(ix.Parts, p.part)
+		}
+	}
+	ix.Novelty = make([]float64, ix.Len())
+	if m.Novelty != nil && m.Novelty.D == d {
+		m.Novelty.Scores(ix.Vectors, ix.Len(), ix.Novelty)
+	} else {
+		for i := range ix.Novelty {
+			ix.Novelty[i] = math.NaN()
 		}
 	}
 	ix.SetCenter()

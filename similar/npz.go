@@ -19,6 +19,7 @@ import (
 //	label         int64 (N,)      class number in classes, -1 unknown
 //	row           int64 (N,)      position in the data file or catalog
 //	part          int8 (N,)       0 training split, 1 test split, -1 neither
+//	novelty       float64 (N,)    the model's novelty score (model.Novelty), NaN without one
 //	id_utf8       uint8           the ids, one per line (UTF-8)
 //	file_utf8     uint8           the source files, one per line
 //	classes_utf8  uint8           the class names, one per line
@@ -27,7 +28,7 @@ import (
 // Text is stored as bytes because .npz has no portable string type that
 // NumPy reads without pickling: in Python,
 // np.load(f)["id_utf8"].tobytes().decode().split("\n").
-var members = []string{"embedding", "center", "label", "row", "part", "id_utf8", "file_utf8", "classes_utf8", "source_utf8"}
+var members = []string{"embedding", "center", "label", "row", "part", "novelty", "id_utf8", "file_utf8", "classes_utf8", "source_utf8"}
 
 // Save writes the index as .npz to path, atomically.
 func (ix *Index) Save(path string) error {
@@ -35,6 +36,13 @@ func (ix *Index) Save(path string) error {
 		return err
 	}
 	n := ix.Len()
+	f64s := func(v []float64) []byte {
+		b := make([]byte, 8*len(v))
+		for i, x := range v {
+			binary.LittleEndian.PutUint64(b[8*i:], math.Float64bits(x))
+		}
+		return b
+	}
 	floats := func(v []float32) []byte {
 		b := make([]byte, 4*len(v))
 		for i, x := range v {
@@ -62,6 +70,7 @@ func (ix *Index) Save(path string) error {
 		"center":    {Shape: []int{ix.Dim}, DType: array.Float32, Data: floats(ix.Center)},
 		"label":     ints(ix.Labels), "row": ints(ix.Rows),
 		"part":    {Shape: []int{n}, DType: array.Int8, Data: parts},
+		"novelty": {Shape: []int{n}, DType: array.Float64, Data: f64s(ix.Novelty)},
 		"id_utf8": text(ix.IDs), "file_utf8": text(ix.Files), "classes_utf8": text(ix.Classes),
 		"source_utf8": text([]string{ix.Model, ix.Data}),
 	}
@@ -106,6 +115,12 @@ func Load(path string) (*Index, error) {
 		for _, x := range v {
 			*c.dst = append(*c.dst, int(x))
 		}
+	}
+	if nv := a["novelty"]; nv.DType != array.Float64 || len(nv.Shape) != 1 || nv.Shape[0] != n {
+		return nil, fmt.Errorf("%s: novelty is %v %v, want float64 (%d,)", path, nv.DType, nv.Shape, n)
+	}
+	for i := range n {
+		ix.Novelty = append(ix.Novelty, math.Float64frombits(binary.LittleEndian.Uint64(a["novelty"].Data[8*i:])))
 	}
 	lines := func(name string, want int) ([]string, error) {
 		b := a[name].Data

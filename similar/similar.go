@@ -43,6 +43,7 @@ type Index struct {
 	Labels  []int     // class numbers in Classes (-1: unknown)
 	Rows    []int     // each image's position in its data file or catalog
 	Parts   []int     // PartTrain, PartTest or PartNone
+	Novelty []float64 // the model's novelty score of each image (NaN: the model has no novelty statistics)
 	Classes []string  // the class names of Labels
 	Model   string    // the model that made the representations
 	Data    string    // the data file or catalog they came from
@@ -66,7 +67,7 @@ func (ix *Index) Check() error {
 	for _, c := range []struct {
 		name string
 		len  int
-	}{{"ids", len(ix.IDs)}, {"files", len(ix.Files)}, {"labels", len(ix.Labels)}, {"rows", len(ix.Rows)}, {"parts", len(ix.Parts)}} {
+	}{{"ids", len(ix.IDs)}, {"files", len(ix.Files)}, {"labels", len(ix.Labels)}, {"rows", len(ix.Rows)}, {"parts", len(ix.Parts)}, {"novelty scores", len(ix.Novelty)}} {
 		if c.len != n {
 			return fmt.Errorf("similar: %d %s for %d rows", c.len, c.name, n)
 		}

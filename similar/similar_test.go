@@ -26,6 +26,7 @@ func randomIndex(n, d int, seed uint64) *Index {
 		ix.Labels = append(ix.Labels, r%3-1)
 		ix.Rows = append(ix.Rows, r)
 		ix.Parts = append(ix.Parts, r%2)
+		ix.Novelty = append(ix.Novelty, float64(r)/7)
 	}
 	ix.Center = make([]float32, d) // uncentred: Search's cosine is the plain one
 	return ix
@@ -161,6 +162,7 @@ func TestClassShare(t *testing.T) {
 		ix.Vectors = append(ix.Vectors, float32(1-c)+0.1*float32(rng.NormFloat64()), float32(c)+0.1*float32(rng.NormFloat64()))
 		ix.IDs, ix.Files, ix.Labels, ix.Rows = append(ix.IDs, ""), append(ix.Files, ""), append(ix.Labels, c), append(ix.Rows, r)
 		ix.Parts = append(ix.Parts, r%4/3) // a quarter test
+		ix.Novelty = append(ix.Novelty, 0)
 	}
 	ix.SetCenter()
 	mean, base, q := ix.ClassShare(1, 5)

@@ -23,7 +23,8 @@ func newEmbedCmd(env Env) *cobra.Command {
 the features its output layer classifies from: for a cnn the pooled features of its last
 block (averaged over the 8 rotations and flips with TTA), for seed-mlp its hidden layer.
 --out is a NumPy .npz: embedding float32 (N, D), label, row (the image's position in the
-file), part (0 train, 1 test), and as UTF-8 text, one per line: id_utf8, file_utf8,
+file), part (0 train, 1 test), novelty (the model's novelty score of the image; NaN for a
+model without novelty statistics), and as UTF-8 text, one per line: id_utf8, file_utf8,
 classes_utf8, source_utf8 (the model, the data file). The data file, scheme and channels
 default to the model's own; another file's images must have the model's size and
 channels, its classes may differ.`,
