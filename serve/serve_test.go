@@ -278,3 +278,37 @@ func TestLoad(t *testing.T) {
 		t.Errorf("p99 latency %v, want under 100ms", p(0.99))
 	}
 }
+
+// TestClassifyNovelty serves a model with novelty statistics fitted so
+// tightly around zero representations that any real image is far from
+// them: the answer has the novelty score and a warning.
+func TestClassifyNovelty(t *testing.T) {
+	m := testModel(t)
+	m.Meta.Info = map[string]string{}
+	emb := make([]float32, 40*8)
+	labels := make([]int, 40)
+	for i := range emb {
+		emb[i] = float32(i%5) * 1e-3
+	}
+	for i := range labels {
+		labels[i] = i % 4
+	}
+	nv, err := model.FitNovelty(emb, labels, 4, 8, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m.SetNovelty(nv)
+	s, err := New(m, Options{MaxBodyBytes: 1 << 20})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ts := httptest.NewServer(s)
+	defer func() { ts.Close(); s.Close() }()
+	code, v := post(t, ts.URL+"/v1/classify", "image/jpeg", jpegBytes(t, 200, 1))
+	if code != 200 {
+		t.Fatalf("status %d: %v", code, v)
+	}
+	if nov, ok := v["novelty"].(float64); !ok || !(nov > nv.Threshold) || !strings.Contains(fmt.Sprint(v["warning"]), "unlike the galaxies") {
+		t.Errorf("novelty %v (threshold %v), warning %v", v["novelty"], nv.Threshold, v["warning"])
+	}
+}
