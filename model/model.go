@@ -176,14 +176,18 @@ const EvalBatch = 512
 // BatchLogits scores every image of s with c in batches of EvalBatch images,
 // the features of each batch made in parallel over the cores. Training and
 // galaxy eval both score through it, so their figures agree to the bit.
-func BatchLogits(c Classifier, s *data.Split, k int) []float32 {
+func BatchLogits(c Classifier, s *data.Split, k int) []float32 { return batched(s, k, c.Logits) }
+
+// batched applies fn, which maps b images of scaled features to b x k
+// values, to every image of s in batches of EvalBatch.
+func batched(s *data.Split, k int, fn func(x []float32, b int, out []float32)) []float32 {
 	n := s.Dim()
 	out := make([]float32, s.Len()*k)
 	x := make([]float32, min(EvalBatch, s.Len())*n)
 	for lo := 0; lo < s.Len(); lo += EvalBatch {
 		hi := min(lo+EvalBatch, s.Len())
 		featuresParallel(s, lo, hi, x)
-		c.Logits(x[:(hi-lo)*n], hi-lo, out[lo*k:hi*k])
+		fn(x[:(hi-lo)*n], hi-lo, out[lo*k:hi*k])
 	}
 	return out
 }

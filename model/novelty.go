@@ -207,14 +207,4 @@ func (m *Model) NoveltyScores(x []float32, b int, out []float64) bool {
 
 // BatchEmbed returns e's representations of every image of s (Len x
 // EmbedDim), in batches as BatchLogits scores them.
-func BatchEmbed(e Embedder, s *data.Split) []float32 {
-	n, d := s.Dim(), e.EmbedDim()
-	out := make([]float32, s.Len()*d)
-	x := make([]float32, min(EvalBatch, s.Len())*n)
-	for lo := 0; lo < s.Len(); lo += EvalBatch {
-		hi := min(lo+EvalBatch, s.Len())
-		featuresParallel(s, lo, hi, x)
-		e.Embed(x[:(hi-lo)*n], hi-lo, out[lo*d:hi*d])
-	}
-	return out
-}
+func BatchEmbed(e Embedder, s *data.Split) []float32 { return batched(s, e.EmbedDim(), e.Embed) }

@@ -257,11 +257,7 @@ func TestPredictMatchesEvalOnRealCutouts(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	raw, err := load.File(h5, load.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	predictAgrees(t, stdout, m, raw)
+	predictAgrees(t, stdout, m, h5)
 }
 
 // TestPredictBuiltin runs predict without --model: the built-in model,
@@ -280,20 +276,19 @@ func TestPredictBuiltin(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	predictAgrees(t, stdout, m, h5)
+}
+
+// predictAgrees checks predict's output rows for the gz1_cutouts catalog
+// against model m applied to the same galaxies' images in the HDF5 file h5.
+func predictAgrees(t *testing.T, stdout string, m *model.Model, h5 string) {
+	t.Helper()
 	raw, err := load.File(h5, load.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	predictAgrees(t, stdout, m, raw)
-}
-
-// predictAgrees checks predict's output rows for the gz1_cutouts catalog
-// against model m applied to the same galaxies' images in raw (the HDF5
-// file).
-func predictAgrees(t *testing.T, stdout string, m *model.Model, raw *data.Raw) {
-	t.Helper()
-	rows := readRows(t, stdout)[1:]
-	k := m.K()
+	all := readRows(t, stdout)
+	rows, errCol := all[1:], slices.Index(all[0], "error")
 	byID := map[string]int{}
 	for i, id := range raw.IDs {
 		byID[strconv.FormatInt(id, 10)] = i
@@ -306,7 +301,7 @@ func predictAgrees(t *testing.T, stdout string, m *model.Model, raw *data.Raw) {
 	var differ []string
 	for _, r := range rows {
 		i, ok := byID[r[0]]
-		if !ok || r[4+k] != "" {
+		if !ok || r[errCol] != "" {
 			t.Errorf("row %v: not in the HDF5 file or unreadable", r)
 			continue
 		}
