@@ -82,7 +82,6 @@ type Dataset struct {
 	Dropped  map[int]int
 	Train    *Split
 	Test     *Split
-	All      *Split // every kept image in file order
 	Preset   bool   // the split came from the file
 	// SourceSize is the side of the file's square images when they were
 	// resized to H x W (Options.Resize), 0 when they were used as stored.
@@ -271,7 +270,6 @@ func Prepare(raw *Raw, opt Options) (*Dataset, error) {
 	} else {
 		train, test = stratify(kept, labels, sch.K(), opt.TestFrac, opt.SplitSeed)
 	}
-	ds.All = ds.gather(raw, "all", kept, labels)
 	ds.Train = ds.gather(raw, "train", train, labels)
 	ds.Test = ds.gather(raw, "test", test, labels)
 	return ds, nil
@@ -292,6 +290,35 @@ func (d *Dataset) resize(raw *Raw, side int) error {
 	return nil
 }
 
+// All returns every kept image in file order: the training and test splits
+// merged, a new copy each call (a large data set is held once, as its two
+// splits).
+func (d *Dataset) All() *Split {
+	a, b := d.Train, d.Test
+	s := &Split{Name: "all", H: d.H, W: d.W, C: d.C}
+	ids, files := a.IDs != nil || b.IDs != nil, a.Files != nil || b.Files != nil
+	i, j := 0, 0
+	for i < a.Len() || j < b.Len() {
+		from, k := a, i
+		if i >= a.Len() || (j < b.Len() && b.Index[j] < a.Index[i]) {
+			from, k = b, j
+			j++
+		} else {
+			i++
+		}
+		s.Pixels = append(s.Pixels, from.Image(k)...)
+		s.Labels = append(s.Labels, from.Labels[k])
+		s.Index = append(s.Index, from.Index[k])
+		if ids {
+			s.IDs = append(s.IDs, from.IDs[k])
+		}
+		if files {
+			s.Files = append(s.Files, from.Files[k])
+		}
+	}
+	return s
+}
+
 // Split returns the named split: "train", "test" or "all".
 func (d *Dataset) Split(name string) (*Split, error) {
 	switch name {
@@ -300,18 +327,18 @@ func (d *Dataset) Split(name string) (*Split, error) {
 	case "test":
 		return d.Test, nil
 	case "all":
-		return d.All, nil
+		return d.All(), nil
 	}
 	return nil, fmt.Errorf("unknown split %q (want train, test or all)", name)
 }
 
 // MajorityClass is the most common class of the training split (of the
-// whole set when there is no training split): what a majority-class guesser
+// test split when there is no training split): what a majority-class guesser
 // answers.
 func (d *Dataset) MajorityClass() int {
 	ref := d.Train
 	if ref.Len() == 0 {
-		ref = d.All
+		ref = d.Test
 	}
 	cnt := ref.Counts(d.Scheme.K())
 	best := 0
@@ -483,7 +510,7 @@ type ClassSummary struct {
 
 // Summarize describes d, prepared from raw.
 func (d *Dataset) Summarize(raw *Raw) Summary {
-	s := Summary{File: raw.Path, Read: raw.N, N: d.All.Len(), Dropped: d.DroppedCount(), Height: d.H, Width: d.W,
+	s := Summary{File: raw.Path, Read: raw.N, N: d.Train.Len() + d.Test.Len(), Dropped: d.DroppedCount(), Height: d.H, Width: d.W,
 		Channels: d.C, FileChannels: raw.C, Scheme: d.Scheme.Name, LabelSpace: raw.Space, PresetSplit: d.Preset,
 		Train: d.Train.Len(), Test: d.Test.Len(), MajorityAccuracy: d.MajorityAccuracy(d.Test)}
 	k := d.Scheme.K()

@@ -32,12 +32,12 @@ func TestPrepareSchemeAndDrops(t *testing.T) {
 	if ds.DroppedCount() != 100 || ds.Dropped[4] != 100 {
 		t.Errorf("dropped %v, want 100 of code 4", ds.Dropped)
 	}
-	if ds.All.Len() != 500 || ds.Train.Len()+ds.Test.Len() != 500 {
-		t.Errorf("kept %d, train %d, test %d", ds.All.Len(), ds.Train.Len(), ds.Test.Len())
+	if ds.All().Len() != 500 || ds.Train.Len()+ds.Test.Len() != 500 {
+		t.Errorf("kept %d, train %d, test %d", ds.All().Len(), ds.Train.Len(), ds.Test.Len())
 	}
 	// Stratified: each class loses round(0.1*count) to test.
 	k := ds.Scheme.K()
-	all, te := ds.All.Counts(k), ds.Test.Counts(k)
+	all, te := ds.All().Counts(k), ds.Test.Counts(k)
 	want := []int{10, 20, 10, 10} // smooth 100, spiral 200, edge-on 100, merger 100
 	for c := range want {
 		if te[c] != want[c] || all[c] != want[c]*10 {
@@ -96,12 +96,12 @@ func TestChannels(t *testing.T) {
 		t.Fatalf("g: C=%d channels %v", ds.C, ds.Channels)
 	}
 	for p := 0; p < 4; p++ {
-		if got, want := ds.All.Image(1)[p], raw.Image(1)[p*3+2]; got != want {
+		if got, want := ds.All().Image(1)[p], raw.Image(1)[p*3+2]; got != want {
 			t.Errorf("pixel %d: %d, want %d", p, got, want)
 		}
 	}
 	f := make([]float32, 4)
-	ds.All.Features(1, f)
+	ds.All().Features(1, f)
 	if f[0] != float32(raw.Image(1)[2])/256 {
 		t.Errorf("features not scaled by 1/256: %v", f)
 	}
@@ -162,8 +162,8 @@ func TestPrepareResize(t *testing.T) {
 		if ds.H != 2 || ds.W != 2 || ds.SourceSize != 4 || ds.Train.H != 2 || ds.Test.Dim() != 2*2*ds.C {
 			t.Fatalf("%s: prepared %dx%d (source %d), train %dx%d", channels, ds.H, ds.W, ds.SourceSize, ds.Train.H, ds.Train.W)
 		}
-		for j, fi := range ds.All.Index {
-			img := ds.All.Image(j)
+		for j, fi := range ds.All().Index {
+			img := ds.All().Image(j)
 			for y := range 2 {
 				for x := range 2 {
 					for q, c := range ds.Channels {

@@ -39,7 +39,7 @@ func TestSaveLoadProbabilities(t *testing.T) {
 	if err := m2.Check(ds); err != nil {
 		t.Fatal(err)
 	}
-	a, b := m.LogitSplit(ds.All), m2.LogitSplit(ds.All)
+	a, b := m.LogitSplit(ds.All()), m2.LogitSplit(ds.All())
 	for i := range a {
 		if a[i] != b[i] {
 			t.Fatalf("logit %d: %v before saving, %v after loading", i, a[i], b[i])

@@ -162,14 +162,14 @@ func TestRealGZ1(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := []int{3970, 705, 845, 98}
-	got := ds.All.Counts(4)
+	got := ds.All().Counts(4)
 	for c := range want {
 		if got[c] != want[c] {
 			t.Errorf("morph4 class %d: %d images, want %d", c, got[c], want[c])
 		}
 	}
-	if ds.DroppedCount() != 47 || ds.All.Len() != 5618 || ds.Test.Len() != 563 {
-		t.Errorf("dropped %d, kept %d, test %d", ds.DroppedCount(), ds.All.Len(), ds.Test.Len())
+	if ds.DroppedCount() != 47 || ds.All().Len() != 5618 || ds.Test.Len() != 563 {
+		t.Errorf("dropped %d, kept %d, test %d", ds.DroppedCount(), ds.All().Len(), ds.Test.Len())
 	}
 }
 

@@ -78,7 +78,7 @@ func TestBalanceAndScheme(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if ds.DroppedCount() != 0 || ds.All.Len() != tc.n {
+		if ds.DroppedCount() != 0 || ds.All().Len() != tc.n {
 			t.Errorf("%s: Prepare dropped %d", tc.scheme, ds.DroppedCount())
 		}
 	}
