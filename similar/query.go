@@ -3,6 +3,7 @@ package similar
 import (
 	"fmt"
 	"image"
+	"io"
 	"strconv"
 
 	"galaxy/data/cutout"
@@ -53,6 +54,17 @@ func (ix *Index) ByImage(path string, k int) ([]Hit, image.Image, error) {
 		return nil, nil, err
 	}
 	return ix.Search(q, k, nil), img, nil
+}
+
+// WriteText writes the hits one a line: rank, similarity, id, class, file.
+func WriteText(w io.Writer, hits []Hit) {
+	for i, h := range hits {
+		label := ""
+		if h.Label != nil {
+			label = *h.Label
+		}
+		fmt.Fprintf(w, "%3d  %.4f  %-20s %-16s %s\n", i+1, h.Similarity, h.ID, label, h.File)
+	}
 }
 
 // Gallery draws the query image (nil: none) and the hits, each titled with

@@ -102,13 +102,7 @@ similarity, label}; --gallery draws the query and its neighbours.`,
 			if asJSON {
 				return json.NewEncoder(env.Stdout).Encode(hits)
 			}
-			for i, h := range hits {
-				label := ""
-				if h.Label != nil {
-					label = *h.Label
-				}
-				fmt.Fprintf(env.Stdout, "%3d  %.4f  %-20s %-16s %s\n", i+1, h.Similarity, h.ID, label, h.File)
-			}
+			similar.WriteText(env.Stdout, hits)
 			return nil
 		},
 	}
