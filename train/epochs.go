@@ -62,7 +62,7 @@ type EpochResult struct {
 	ValAccuracy float64 // its validation accuracy
 	NVal        int
 	Val         *data.Split // the validation part (nil without one)
-	Train       *data.Split // the training part, without the validation part
+	TrainIndex  []int       // the images of the training split that were trained on (all but the validation part)
 	Counts      []int       // images per class in the training part (without validation)
 	Stopped     bool        // early stopping
 }
@@ -71,12 +71,18 @@ type EpochResult struct {
 // validation part of about frac of each class, chosen by a permutation
 // seeded with seed.
 func CarveValidation(s *data.Split, k int, frac float64, seed uint64) (tr, val *data.Split) {
+	ti, vi := carve(s, k, frac, seed)
+	return subset(s, ti, "train"), subset(s, vi, "validation")
+}
+
+// carve returns the images of s that CarveValidation puts in the training
+// and in the validation part.
+func carve(s *data.Split, k int, frac float64, seed uint64) (tr, val []int) {
 	all := make([]int, s.Len())
 	for i := range all {
 		all[i] = i
 	}
-	ti, vi := data.Stratify(all, s.Labels, k, frac, rand.New(rand.NewPCG(seed, 0x7a1)))
-	return subset(s, ti, "train"), subset(s, vi, "validation")
+	return data.Stratify(all, s.Labels, k, frac, rand.New(rand.NewPCG(seed, 0x7a1)))
 }
 
 func subset(s *data.Split, idx []int, name string) *data.Split {
@@ -124,20 +130,34 @@ func EpochsResumable(ctx context.Context, net Layered, tr, test *data.Split, cfg
 		return nil, fmt.Errorf("images are %dx%dx%d, the network takes %dx%dx%d", tr.H, tr.W, tr.C, sp.H, sp.W, sp.InC)
 	}
 	k := sp.K
-	part, val := tr, (*data.Split)(nil)
+	// The training part is a list of tr's images rather than a copy of
+	// them (for a large data set, most of the memory); the validation
+	// part, a tenth, is copied.
+	pi, val := make([]int, tr.Len()), (*data.Split)(nil)
+	for i := range pi {
+		pi[i] = i
+	}
 	if cfg.ValFrac > 0 {
-		part, val = CarveValidation(tr, k, cfg.ValFrac, cfg.Seed)
-		if val.Len() == 0 {
+		var vi []int
+		pi, vi = carve(tr, k, cfg.ValFrac, cfg.Seed)
+		if val = subset(tr, vi, "validation"); val.Len() == 0 {
 			val = nil
 		}
 	}
-	if part.Len() < cfg.Batch {
-		return nil, fmt.Errorf("the training part has %d images, fewer than one batch of %d", part.Len(), cfg.Batch)
+	if len(pi) < cfg.Batch {
+		return nil, fmt.Errorf("the training part has %d images, fewer than one batch of %d", len(pi), cfg.Batch)
+	}
+	partLabels := make([]int, len(pi))
+	for j, i := range pi {
+		partLabels[j] = tr.Labels[i]
 	}
 	src := rand.NewPCG(cfg.Seed, 0xe90c)
 	rng := rand.New(src)
 	var weights []float64
-	counts := part.Counts(k)
+	counts := make([]int, k)
+	for _, y := range partLabels {
+		counts[y]++
+	}
 	switch cfg.Balance {
 	case "weights":
 		weights = cnn.ClassWeights(counts)
@@ -145,15 +165,15 @@ func EpochsResumable(ctx context.Context, net Layered, tr, test *data.Split, cfg
 		weights = cnn.ClassWeightsPow(counts, 0.5)
 	}
 	byClass := make([][]int, k)
-	for i, y := range part.Labels {
+	for i, y := range partLabels {
 		byClass[y] = append(byClass[y], i)
 	}
-	n := part.Len()
+	n := len(pi)
 	perEpoch := n / cfg.Batch // the last partial batch is dropped
 	total := perEpoch * cfg.Epochs
 	warm := int(cfg.WarmupEpochs * float64(perEpoch))
 	opt := newOptimizer(cfg, net.Params())
-	res := &EpochResult{BestEpoch: 0, ValAccuracy: math.Inf(-1), Counts: counts, Train: part}
+	res := &EpochResult{BestEpoch: 0, ValAccuracy: math.Inf(-1), Counts: counts, TrainIndex: pi}
 	if val != nil {
 		res.NVal, res.Val = val.Len(), val
 	}
@@ -216,7 +236,7 @@ func EpochsResumable(ctx context.Context, net Layered, tr, test *data.Split, cfg
 			}
 			idx := order[bi*cfg.Batch : (bi+1)*cfg.Batch]
 			for j, i := range idx {
-				labels[j] = part.Labels[i]
+				labels[j] = partLabels[i]
 				syms[j], dys[j], dxs[j] = 0, 0, 0
 				if rotate {
 					warps[j] = randomWarp(rng, cfg.Shift, cfg.Zoom)
@@ -232,10 +252,10 @@ func EpochsResumable(ctx context.Context, net Layered, tr, test *data.Split, cfg
 			num.Parallel(len(idx), 8, func(lo, hi int) {
 				for j := lo; j < hi; j++ {
 					if rotate {
-						cnn.WarpToCNHW(part.Image(idx[j]), h, w, c, ih, iw, float32(data.Scale), warps[j], x.D, j, cfg.Batch)
+						cnn.WarpToCNHW(tr.Image(pi[idx[j]]), h, w, c, ih, iw, float32(data.Scale), warps[j], x.D, j, cfg.Batch)
 						continue
 					}
-					cnn.ToCNHW(part.Image(idx[j]), h, w, c, ih, iw, float32(data.Scale), syms[j], dys[j], dxs[j], x.D, j, cfg.Batch)
+					cnn.ToCNHW(tr.Image(pi[idx[j]]), h, w, c, ih, iw, float32(data.Scale), syms[j], dys[j], dxs[j], x.D, j, cfg.Batch)
 				}
 			})
 			net.ZeroGrad()

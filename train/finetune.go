@@ -81,9 +81,18 @@ func limitTrain(s *data.Split, k, n int, seed uint64) *data.Split {
 	for i := range all {
 		all[i] = i
 	}
-	frac := float64(n) / float64(s.Len())
-	_, keep := data.Stratify(all, s.Labels, k, frac, rand.New(rand.NewPCG(seed, 0x1abe15)))
-	return subset(s, keep, "train")
+	return subset(s, limitIndex(s, all, k, n, seed), "train")
+}
+
+// limitIndex returns about n of the images idx of s (all of them when n is
+// 0 or at least their number), stratified by class and chosen with seed.
+func limitIndex(s *data.Split, idx []int, k, n int, seed uint64) []int {
+	if n <= 0 || n >= len(idx) {
+		return idx
+	}
+	frac := float64(n) / float64(len(idx))
+	_, keep := data.Stratify(idx, s.Labels, k, frac, rand.New(rand.NewPCG(seed, 0x1abe15)))
+	return keep
 }
 
 // checkFinetune reports fine-tuning settings that cannot work.

@@ -11,16 +11,23 @@ import (
 const noveltyImages = 5000
 
 // fitNovelty fits the model's novelty statistics (model.FitNovelty) to the
-// representations of the training part tr (at most noveltyImages of it),
-// as the network classifies (with TTA when it has it), with the warning
-// threshold set on the validation part val (nil: on tr). A network that
+// representations of the images idx of the training split tr (nil: all of
+// them; at most noveltyImages of them, stratified), as the network
+// classifies (with TTA when it has it), with the warning threshold set on
+// the validation part val (nil: on those training images). A network that
 // gives no representations, or a run told not to, gets none.
-func (r *run) fitNovelty(net model.Network, tr, val *data.Split) error {
+func (r *run) fitNovelty(net model.Network, tr *data.Split, idx []int, val *data.Split) error {
 	e, ok := net.(model.Embedder)
 	if !r.cfg.Novelty || !ok || tr.Len() < 2 {
 		return nil
 	}
-	tr = limitTrain(tr, r.d.Set.Scheme.K(), noveltyImages, r.cfg.Seed)
+	if idx == nil {
+		idx = make([]int, tr.Len())
+		for i := range idx {
+			idx[i] = i
+		}
+	}
+	tr = subset(tr, limitIndex(tr, idx, r.d.Set.Scheme.K(), noveltyImages, r.cfg.Seed), "train")
 	var ve []float32
 	if val != nil && val.Len() > 0 {
 		ve = model.BatchEmbed(e, val)

@@ -225,7 +225,7 @@ func (r *run) steps(ctx context.Context, net Stepper, src *rand.PCG) error {
 	r.met = r.metrics(res.Steps, res.Interrupted, res.StepTime)
 	r.met.TestAccuracy, r.met.TestLoss, r.met.TrainLoss = last.TestAccuracy, last.TestLoss, last.TrainLoss
 	r.met.TestBalancedAccuracy = Score(net, ds.Test, k, SummedBCE).Balanced
-	return r.fitNovelty(net, ds.Train, nil)
+	return r.fitNovelty(net, ds.Train, nil, nil)
 }
 
 // epochs trains a Layered network by epochs (EpochsResumable), then adjusts
@@ -273,7 +273,7 @@ func (r *run) epochs(ctx context.Context, net Layered) error {
 	if err != nil {
 		return err
 	}
-	if err := r.fitNovelty(net, res.Train, res.Val); err != nil {
+	if err := r.fitNovelty(net, ds.Train, res.TrainIndex, res.Val); err != nil {
 		return err
 	}
 	sc := Score(net, ds.Test, spec.K, CrossEntropy)
