@@ -260,9 +260,15 @@ func TestPredictMatchesEvalOnRealCutouts(t *testing.T) {
 	predictAgrees(t, stdout, m, h5)
 }
 
+// raceEnabled is set under -race (race_test.go).
+var raceEnabled bool
+
 // TestPredictBuiltin runs predict without --model: the built-in model,
 // said in the first line, classifying the JPEGs as it does the HDF5 images.
 func TestPredictBuiltin(t *testing.T) {
+	if raceEnabled {
+		t.Skip("the built-in model's TTA scoring is too slow under -race")
+	}
 	h5 := shared.File(t, "gz1_sdss_69.h5")
 	cat := shared.File(t, filepath.Join("gz1_cutouts", "catalog.csv"))
 	code, stdout, stderr := run(t, "predict", cat)

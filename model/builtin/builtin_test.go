@@ -17,6 +17,15 @@ import (
 	"galaxy/train"
 )
 
+// raceEnabled is set under -race (race_test.go).
+var raceEnabled bool
+
+func skipUnderRace(t *testing.T) {
+	if raceEnabled {
+		t.Skip("figures of the whole test split: too slow under -race, and single-goroutine")
+	}
+}
+
 func TestModelDecodes(t *testing.T) {
 	m, err := builtin.Model()
 	if err != nil {
@@ -41,6 +50,7 @@ func TestModelDecodes(t *testing.T) {
 // saw, as galaxy eval --model builtin does, and checks the figures the
 // package (and the README) state.
 func TestStatedAccuracy(t *testing.T) {
+	skipUnderRace(t)
 	path := shared.File(t, "gz1_sdss_69.h5")
 	m, err := builtin.Model()
 	if err != nil {
@@ -66,6 +76,7 @@ func TestStatedAccuracy(t *testing.T) {
 // the AUROC between the two must be at least 0.95, at most 2% of the
 // galaxies may get a warning, and the screenshot of a page must get one.
 func TestNovelty(t *testing.T) {
+	skipUnderRace(t)
 	path := shared.File(t, "gz1_sdss_69.h5")
 	m, err := builtin.Model()
 	if err != nil {
