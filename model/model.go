@@ -170,8 +170,16 @@ func (m *Model) LogitSplit(s *data.Split) []float32 {
 	return BatchLogits(m.Net, s, m.K())
 }
 
-// EvalBatch is how many images BatchLogits scores at once.
+// EvalBatch is how many images BatchLogits scores at once, at most: fewer
+// (not under 64) where their features would take more than evalBytes.
 const EvalBatch = 512
+
+// evalBytes bounds the features buffer of one batch (a 128x128x3 image is
+// 196 KB of features: 170 images, not 512).
+const evalBytes = 32 << 20
+
+// evalBatch is the batch for images of n features.
+func evalBatch(n int) int { return max(64, min(EvalBatch, evalBytes/(4*max(n, 1)))) }
 
 // BatchLogits scores every image of s with c in batches of EvalBatch images,
 // the features of each batch made in parallel over the cores. Training and
@@ -182,10 +190,11 @@ func BatchLogits(c Classifier, s *data.Split, k int) []float32 { return batched(
 // values, to every image of s in batches of EvalBatch.
 func batched(s *data.Split, k int, fn func(x []float32, b int, out []float32)) []float32 {
 	n := s.Dim()
+	bs := evalBatch(n)
 	out := make([]float32, s.Len()*k)
-	x := make([]float32, min(EvalBatch, s.Len())*n)
-	for lo := 0; lo < s.Len(); lo += EvalBatch {
-		hi := min(lo+EvalBatch, s.Len())
+	x := make([]float32, min(bs, s.Len())*n)
+	for lo := 0; lo < s.Len(); lo += bs {
+		hi := min(lo+bs, s.Len())
 		featuresParallel(s, lo, hi, x)
 		fn(x[:(hi-lo)*n], hi-lo, out[lo*k:hi*k])
 	}
