@@ -82,7 +82,7 @@ type Dataset struct {
 	Dropped  map[int]int
 	Train    *Split
 	Test     *Split
-	Preset   bool   // the split came from the file
+	Preset   bool // the split came from the file
 	// SourceSize is the side of the file's square images when they were
 	// resized to H x W (Options.Resize), 0 when they were used as stored.
 	SourceSize int
