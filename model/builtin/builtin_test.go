@@ -17,12 +17,12 @@ import (
 	"galaxy/train"
 )
 
-// raceEnabled is set under -race (race_test.go).
+// raceEnabled is set under -race and purego (race_test.go).
 var raceEnabled bool
 
 func skipUnderRace(t *testing.T) {
 	if raceEnabled {
-		t.Skip("figures of the whole test split: too slow under -race, and single-goroutine")
+		t.Skip("figures of the whole test split: too slow under -race or purego, and single-goroutine")
 	}
 }
 

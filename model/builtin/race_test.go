@@ -1,8 +1,9 @@
-//go:build race
+//go:build race || purego
 
 package builtin_test
 
-// The race detector makes scoring the test split ~10x slower and finds
-// nothing in these single-goroutine figures: TestStatedAccuracy and
-// TestNovelty skip under it (the race build runs them in no other way).
+// The race detector and the portable kernels make scoring the whole test
+// split 5-10x slower, and these figures are single-goroutine and checked
+// with the default kernels already: TestStatedAccuracy and TestNovelty
+// skip in those builds.
 func init() { raceEnabled = true }
