@@ -123,7 +123,7 @@ func FitNovelty(emb []float32, labels []int, k, d int, val []float32) (*Novelty,
 // (b x D): the Mahalanobis distance to the nearest class mean.
 func (nv *Novelty) Scores(emb []float32, b int, out []float64) {
 	d := nv.D
-	diff, pd := make([]float64, d), make([]float64, d)
+	diff := make([]float64, d)
 	for i := range b {
 		best := math.Inf(1)
 		for c := range nv.K {
@@ -137,7 +137,6 @@ func (nv *Novelty) Scores(emb []float32, b int, out []float64) {
 				for bb, p := range row {
 					s += float64(p) * diff[bb]
 				}
-				pd[a] = s
 				q += diff[a] * s
 			}
 			best = min(best, q)
