@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"slices"
+	"time"
 
 	"galaxy/data/load"
 	"galaxy/model"
@@ -54,6 +55,11 @@ type Config struct {
 	Freeze  int     `json:"freeze,omitempty"`  // the first Freeze blocks of the trunk are not trained (epochs)
 	TrunkLR float64 `json:"trunk_lr"`          // the rest of the trunk learns at TrunkLR times LR (epochs; the head at LR)
 	TrainN  int     `json:"train_n,omitempty"` // train on about this many images of the training split, stratified, drawn with Seed (0: all)
+
+	// Date is the day the model file records as its training date
+	// (YYYY-MM-DD; "": none recorded). It is an input, not the clock, so
+	// that a run stays reproducible bit for bit.
+	Date string `json:"date,omitempty"`
 }
 
 // DefaultConfig returns the defaults of architecture arch: its registered
@@ -92,6 +98,11 @@ func (c Config) Check() error {
 		return fmt.Errorf("learning rate %v: must be in (0, 10]", c.LR)
 	case c.CheckpointEvery < 0:
 		return fmt.Errorf("checkpoint interval %d: must be 0 (none) or more", c.CheckpointEvery)
+	}
+	if c.Date != "" {
+		if _, err := time.Parse(time.DateOnly, c.Date); err != nil {
+			return fmt.Errorf("training date %q: want YYYY-MM-DD", c.Date)
+		}
 	}
 	if ByEpochs(c.Arch) {
 		return c.checkEpochs()

@@ -231,29 +231,20 @@ func CurveCharts(curve []Point, majority float64, arch, sch string) (plot.Chart,
 func RecordedSource(m *model.Model) load.Source {
 	src := load.DefaultSource()
 	info, in := m.Meta.Info, m.Meta.Input
-	src.Path = info[InfoData]
+	src.Path = info[model.InfoData]
 	src.Prepare.Scheme = m.Meta.Scheme
 	src.Prepare.Channels = data.ChannelSpec(in.Channels, in.SourceChannels)
 	if in.SourceSize > 0 {
 		src.Prepare.Resize = in.Height
 	}
-	if v, err := strconv.ParseFloat(info[InfoTestFrac], 64); err == nil {
+	if v, err := strconv.ParseFloat(info[model.InfoTestFrac], 64); err == nil {
 		src.Prepare.TestFrac = v
 	}
-	if v, err := strconv.ParseUint(info[InfoSplitSeed], 10, 64); err == nil {
+	if v, err := strconv.ParseUint(info[model.InfoSplitSeed], 10, 64); err == nil {
 		src.Prepare.SplitSeed = v
 	}
 	return src
 }
-
-// The model file's Info keys a run writes (besides its step and epoch
-// counts and the logit adjustment).
-const (
-	InfoData      = "data"       // the data file
-	InfoSeed      = "seed"       // Config.Seed
-	InfoSplitSeed = "split_seed" // the train/test split's seed
-	InfoTestFrac  = "test_frac"  // and its test fraction
-)
 
 // WriteSplit writes as CSV (index,id,label,part) which image of raw each
 // part of a run on ds uses: part test, val (the validation part an epoch

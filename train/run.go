@@ -117,10 +117,10 @@ func Run(ctx context.Context, d Data, cfg Config, dir string, from *Checkpoint, 
 		net = from.Model.Net
 	}
 	m := model.New(cfg.Arch, net, ds, cfg.Data.Prepare.Channels, d.SourceChannels)
-	m.Meta.Info[InfoData] = d.Path
-	m.Meta.Info[InfoSeed] = strconv.FormatUint(cfg.Seed, 10)
-	m.Meta.Info[InfoSplitSeed] = strconv.FormatUint(cfg.Data.Prepare.SplitSeed, 10)
-	m.Meta.Info[InfoTestFrac] = strconv.FormatFloat(cfg.Data.Prepare.TestFrac, 'g', -1, 64)
+	m.Meta.Info[model.InfoData] = d.Path
+	m.Meta.Info[model.InfoSeed] = strconv.FormatUint(cfg.Seed, 10)
+	m.Meta.Info[model.InfoSplitSeed] = strconv.FormatUint(cfg.Data.Prepare.SplitSeed, 10)
+	m.Meta.Info[model.InfoTestFrac] = strconv.FormatFloat(cfg.Data.Prepare.TestFrac, 'g', -1, 64)
 	r := &run{cfg: cfg, d: d, dir: dir, m: m, sum: sum, from: from, obs: obs, start: time.Now()}
 	switch net := net.(type) {
 	case Stepper:
@@ -133,10 +133,27 @@ func Run(ctx context.Context, d Data, cfg Config, dir string, from *Checkpoint, 
 	if err != nil {
 		return nil, r.diskFull(err)
 	}
+	r.card(ds)
 	if r.met.Interrupted {
 		r.obs.logf("interrupted after %d steps: writing what was learned\n", r.met.Steps)
 	}
 	return r.met, r.diskFull(r.write())
+}
+
+// card records in the model what its Card shows: how it did on the test
+// split, what it was trained on, when.
+func (r *run) card(ds *data.Dataset) {
+	info := r.m.Meta.Info
+	info[model.InfoTestAccuracy] = strconv.FormatFloat(r.met.TestAccuracy, 'f', 4, 64)
+	info[model.InfoTestBalanced] = strconv.FormatFloat(r.met.TestBalancedAccuracy, 'f', 4, 64)
+	info[model.InfoTestN] = strconv.Itoa(ds.Test.Len())
+	info[model.InfoTrainN] = strconv.Itoa(ds.Train.Len())
+	if r.cfg.Init != "" {
+		info[model.InfoInit] = r.cfg.Init
+	}
+	if r.cfg.Date != "" {
+		info[model.InfoTrained] = r.cfg.Date
+	}
 }
 
 // compatible reports whether a checkpoint's network has the shape of the
@@ -210,7 +227,7 @@ func (r *run) steps(ctx context.Context, net Stepper, src *rand.PCG) error {
 	if cfg.CheckpointEvery > 0 {
 		ck.Save = func(st *State) error {
 			st.Config, st.Data = &r.cfg, r.sum
-			r.m.Meta.Info["steps"] = strconv.Itoa(st.Step)
+			r.m.Meta.Info[model.InfoSteps] = strconv.Itoa(st.Step)
 			return WriteCheckpoint(filepath.Join(r.dir, CheckpointFile), r.m, st)
 		}
 	}
@@ -219,7 +236,7 @@ func (r *run) steps(ctx context.Context, net Stepper, src *rand.PCG) error {
 	if err != nil {
 		return err
 	}
-	r.m.Meta.Info["steps"] = strconv.Itoa(res.Steps)
+	r.m.Meta.Info[model.InfoSteps] = strconv.Itoa(res.Steps)
 	r.curve = res.Curve
 	last := res.Curve[len(res.Curve)-1]
 	r.met = r.metrics(res.Steps, res.Interrupted, res.StepTime)
@@ -256,7 +273,7 @@ func (r *run) epochs(ctx context.Context, net Layered) error {
 	net.SetTTA(false)
 	if cfg.CheckpointEvery > 0 {
 		ck.Save = func(es *EpochState) error {
-			r.m.Meta.Info["steps"] = strconv.Itoa(es.Step)
+			r.m.Meta.Info[model.InfoSteps] = strconv.Itoa(es.Step)
 			return WriteCheckpoint(filepath.Join(r.dir, CheckpointFile), r.m, &State{Step: es.Step, RNG: es.RNG, Config: &r.cfg, Data: r.sum, Epochs: es})
 		}
 	}
@@ -280,10 +297,10 @@ func (r *run) epochs(ctx context.Context, net Layered) error {
 	// The curve's last point is the kept model as it classifies (best epoch, TTA).
 	r.curve = append(res.Curve, Point{Step: res.Steps, TrainLoss: res.Curve[len(res.Curve)-1].TrainLoss, TestLoss: sc.Loss, TestAccuracy: sc.Accuracy})
 	info := r.m.Meta.Info
-	info["steps"] = strconv.Itoa(res.Steps)
-	info["epochs"] = strconv.Itoa(len(res.Epochs))
+	info[model.InfoSteps] = strconv.Itoa(res.Steps)
+	info[model.InfoEpochs] = strconv.Itoa(len(res.Epochs))
 	info["best_epoch"] = strconv.Itoa(res.BestEpoch)
-	info["logit_adjust_tau"] = strconv.FormatFloat(tau, 'g', -1, 64)
+	info[model.InfoLogitAdjustTau] = strconv.FormatFloat(tau, 'g', -1, 64)
 	if temp != 1 {
 		info[model.InfoTemperature] = strconv.FormatFloat(temp, 'g', -1, 64)
 	}

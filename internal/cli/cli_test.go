@@ -5,15 +5,25 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"math"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
+
+	"galaxy/model"
 )
 
 // run calls the command line in-process and returns its exit code and output.
 func run(t *testing.T, args ...string) (code int, stdout, stderr string) {
+	t.Helper()
+	return runTB(t, args...)
+}
+
+// runTB is run for tests and benchmarks.
+func runTB(t testing.TB, args ...string) (code int, stdout, stderr string) {
 	t.Helper()
 	var o, e bytes.Buffer
 	code = Main(args, Env{Stdout: &o, Stderr: &e})
@@ -146,6 +156,16 @@ func TestTrainEvalShow(t *testing.T) {
 	curve, _ := os.ReadFile(filepath.Join(out, "curve.csv"))
 	if lines := strings.Count(string(curve), "\n"); lines != 7 {
 		t.Errorf("curve has %d lines, want header + 6", lines)
+	}
+	// The model's card records the test figures and the day.
+	mc, err := model.Load(filepath.Join(out, "model"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	card := mc.Card()
+	if card.TestAccuracy == nil || math.Abs(*card.TestAccuracy-acc) > 5e-5 || card.TestBalanced == nil || card.TestN == 0 || card.TrainN == 0 ||
+		card.Trained != time.Now().UTC().Format(time.DateOnly) || card.Data != p || card.Arch != "seed-mlp" || card.Weights == 0 {
+		t.Errorf("card %+v; metrics test accuracy %v", card, acc)
 	}
 	// Same seed, same curve and weights.
 	out2 := filepath.Join(dir, "run2")

@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 	"syscall"
+	"time"
 
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
@@ -68,6 +69,9 @@ Ctrl-C stops cleanly and still writes what was learned; --resume continues.`,
 			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
 			defer stop()
 			cfg, from, err := trainConfig(cmd, groupOf, &out, resume, width, depth)
+			if err == nil && from == nil {
+				cfg.Date, err = today()
+			}
 			if err == nil {
 				err = cfg.Check()
 			}
@@ -308,4 +312,19 @@ func observe(w io.Writer, steps int) (train.Observer, *meter) {
 			fmt.Fprintf(w, "epoch %d: train loss %.4f, val accuracy %.4f (balanced %.4f), test accuracy %.4f (balanced %.4f), lr %.2g, %.1fs (%.0f images/s)%s\n",
 				st.Epoch, st.TrainLoss, st.ValAccuracy, st.ValBalanced, p.TestAccuracy, st.TestBalanced, st.LR, st.Seconds, st.ImagesPerSec, best)
 		}}, m
+}
+
+// today is the training date a new run records: the UTC day of
+// SOURCE_DATE_EPOCH (seconds since 1970, the reproducible-builds
+// convention, which scripts/builtin.sh sets) when it is set, else of now.
+func today() (string, error) {
+	t := time.Now()
+	if v := os.Getenv("SOURCE_DATE_EPOCH"); v != "" {
+		sec, err := strconv.ParseInt(v, 10, 64)
+		if err != nil {
+			return "", fmt.Errorf("SOURCE_DATE_EPOCH %q: want seconds since 1970", v)
+		}
+		t = time.Unix(sec, 0)
+	}
+	return t.UTC().Format(time.DateOnly), nil
 }
