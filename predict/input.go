@@ -20,6 +20,7 @@ import (
 	"galaxy/data/cutout"
 	"galaxy/data/fits"
 	"galaxy/model"
+	"galaxy/render"
 )
 
 // Item is one input: the file to read, its id and the file as the user
@@ -285,6 +286,12 @@ func (p *Preparer) Features(b []byte, dst []float32) error {
 	if err != nil {
 		return err
 	}
+	p.Prepare(img, dst)
+	return nil
+}
+
+// Prepare prepares a decoded image into dst (len Dim()).
+func (p *Preparer) Prepare(img image.Image, dst []float32) {
 	var px []uint8
 	switch {
 	case !p.Galaxy10:
@@ -301,7 +308,17 @@ func (p *Preparer) Features(b []byte, dst []float32) error {
 			dst[i*nc+j] = float32(px[i*3+c]) * p.Scale
 		}
 	}
-	return nil
+}
+
+// Picture draws prepared features x (len Dim()) as the model sees them:
+// viridis for one channel, colour for three (render.GalaxyFloat), one
+// pixel per input pixel.
+func (p *Preparer) Picture(x []float32) (*image.RGBA, error) {
+	px := make([]float32, len(x))
+	for i, v := range x {
+		px[i] = v / p.Scale
+	}
+	return render.GalaxyFloat(px, p.H, p.W, len(p.Channels), 1)
 }
 
 // FileFeatures reads and prepares the file at path into dst.
@@ -309,16 +326,16 @@ func (p *Preparer) FileFeatures(path string, dst []float32) error {
 	if path == "" {
 		return errors.New("no file named")
 	}
-	b, err := readFile(path, p.Limits)
+	b, err := ReadFile(path, p.Limits)
 	if err != nil {
 		return err
 	}
 	return p.Features(b, dst)
 }
 
-// readFile reads a whole file, refusing files far larger than any image
+// ReadFile reads a whole image file, refusing files far larger than any image
 // within the pixel limit could be.
-func readFile(path string, lim cutout.Limits) ([]byte, error) {
+func ReadFile(path string, lim cutout.Limits) ([]byte, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, err

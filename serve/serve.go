@@ -1,9 +1,28 @@
-// Package serve is galaxy's HTTP classification service.
+// Package serve is galaxy's HTTP service: the classification API and the
+// web page that uses it.
 //
 //	POST /v1/classify   one image as the body (JPEG, PNG or FITS), or
-//	                    multipart/form-data with several (any field names)
-//	GET  /v1/model      classes, input, scheme, architecture, version
+//	                    multipart/form-data with several (any field names);
+//	                    ?images=1 adds each image as the model sees it and
+//	                    the original, as PNG data URLs
+//	GET  /v1/model      classes, input, scheme, architecture, version, and
+//	                    the model's card (model.Card)
 //	GET  /healthz       {"status":"ok"}
+//
+// With a catalog (Options.Catalog: predict's CSV output) and an index of
+// representations (Options.Index: galaxy embed's), the endpoints the web
+// page browses with:
+//
+//	GET /v1/catalog                  a page of rows: ?class= (predicted
+//	                                 class), pmin=, pmax= (its probability),
+//	                                 warned=true, sort=row|p|novelty,
+//	                                 order=asc|desc, offset=, limit= (<= 500)
+//	GET /v1/catalog/{row}            one row: ranked classes, carried columns
+//	GET /v1/catalog/{row}/thumb      its image, at most ?size= pixels (PNG)
+//	GET /v1/catalog/{row}/prepared   its image as the model sees it (PNG)
+//	GET /v1/catalog/{row}/similar    its ?k= nearest galaxies in the index
+//	GET /v1/index/{row}/thumb        an index row's image (PNG)
+//	GET /                            the web page (embedded; works offline)
 //
 // A single image gets {"class", "class_name", "ranked": [{"class", "name",
 // "p"}...]} (classes by decreasing probability); a multipart request gets
@@ -12,11 +31,14 @@
 // read. Errors are JSON {"error": "..."} with a 4xx status: 413 for a body
 // over the limit or an image over the pixel limit (checked from the image
 // header before decoding), 415 for a body that is no image, 422 for a
-// corrupt one, 400 for a bad request, 405 for a wrong method.
+// corrupt one, 400 for a bad request or parameter, 404 for an unknown
+// endpoint, row or file, 405 for a wrong method.
 //
 // Images are decoded and prepared on the request's goroutine; the prepared
 // features go to one batching goroutine that scores up to MaxBatch of them
-// at once, waiting at most BatchWait for a batch to fill.
+// at once, waiting at most BatchWait for a batch to fill. Thumbnails and
+// prepared views are rendered on request and kept in a cache of
+// ImageCacheBytes.
 package serve
 
 import (
@@ -33,6 +55,7 @@ import (
 	"net/http"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 
 	"galaxy/data/cutout"
@@ -40,6 +63,7 @@ import (
 	"galaxy/model"
 	"galaxy/num"
 	"galaxy/predict"
+	"galaxy/similar"
 )
 
 // Version is reported by GET /v1/model.
@@ -53,6 +77,11 @@ type Options struct {
 	MaxBatch     int           // images scored together, default 64
 	BatchWait    time.Duration // longest wait for a batch to fill, default 2ms
 	Logger       *slog.Logger  // request logs; default discards
+
+	ModelName       string         // what GET /v1/model calls the model (a path, or builtin)
+	Catalog         *Catalog       // predictions the web page browses; nil: none
+	Index           *similar.Index // representations for similar galaxies; nil: none
+	ImageCacheBytes int64          // rendered thumbnails and views kept, default 64 MiB
 }
 
 func (o *Options) defaults() {
@@ -71,6 +100,9 @@ func (o *Options) defaults() {
 	if o.BatchWait <= 0 {
 		o.BatchWait = 2 * time.Millisecond
 	}
+	if o.ImageCacheBytes <= 0 {
+		o.ImageCacheBytes = 64 << 20
+	}
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
@@ -84,6 +116,9 @@ type Server struct {
 	reqs chan *request
 	done chan struct{}
 	mux  *http.ServeMux
+
+	images *imageCache
+	net    sync.Mutex // held while the network runs (it keeps buffers)
 }
 
 type request struct {
@@ -101,12 +136,14 @@ func New(m *model.Model, opt Options) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &Server{m: m, prep: prep, opt: opt, reqs: make(chan *request, 4*opt.MaxBatch), done: make(chan struct{}), mux: http.NewServeMux()}
+	s := &Server{m: m, prep: prep, opt: opt, reqs: make(chan *request, 4*opt.MaxBatch), done: make(chan struct{}), mux: http.NewServeMux(),
+		images: newImageCache(opt.ImageCacheBytes)}
 	s.mux.HandleFunc("/v1/classify", s.classify)
 	s.mux.HandleFunc("/v1/model", s.modelInfo)
 	s.mux.HandleFunc("/healthz", func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
 	})
+	s.routeWeb()
 	go s.batcher()
 	return s, nil
 }
@@ -144,8 +181,10 @@ func (s *Server) batcher() {
 				copy(X[i*dim:], r.x)
 			}
 			n := len(batch)
+			s.net.Lock()
 			s.m.Net.Logits(X[:n*dim], n, out[:n*k])
 			hasNov := s.m.NoveltyScores(X[:n*dim], n, nov)
+			s.net.Unlock()
 			for i, r := range batch {
 				r.logits = append([]float32(nil), out[i*k:(i+1)*k]...)
 				r.novelty = math.NaN()
@@ -177,6 +216,15 @@ type Result struct {
 	Novelty *float64 `json:"novelty,omitempty"`
 	Warning string   `json:"warning,omitempty"`
 	Error   string   `json:"error,omitempty"`
+	// Images are the image as the model sees it and the original (at
+	// most OriginalView pixels), as PNG data URLs; only with ?images=1.
+	Images *Images `json:"images,omitempty"`
+}
+
+// Images are the pictures of a classified image.
+type Images struct {
+	Prepared string `json:"prepared"`
+	Original string `json:"original"`
 }
 
 // httpError is an error with its status.
@@ -203,11 +251,26 @@ func statusOf(err error) int {
 	return http.StatusBadRequest
 }
 
-// score prepares and classifies one image's bytes.
-func (s *Server) score(ctx context.Context, b []byte) (Result, error) {
+// score prepares and classifies one image's bytes, with its pictures when
+// images is set.
+func (s *Server) score(ctx context.Context, b []byte, images bool) (Result, error) {
 	r := &request{x: make([]float32, s.prep.Dim()), ready: make(chan struct{})}
-	if err := s.prep.Features(b, r.x); err != nil {
+	img, err := predict.Decode(b, s.prep.Limits)
+	if err != nil {
 		return Result{}, err
+	}
+	s.prep.Prepare(img, r.x)
+	var pics *Images
+	if images {
+		prep, err := preparedPNG(s.prep, r.x)
+		if err != nil {
+			return Result{}, err
+		}
+		orig, err := encodePNG(fitImage(img, OriginalView))
+		if err != nil {
+			return Result{}, err
+		}
+		pics = &Images{Prepared: dataURL(prep), Original: dataURL(orig)}
 	}
 	select {
 	case s.reqs <- r:
@@ -219,7 +282,7 @@ func (s *Server) score(ctx context.Context, b []byte) (Result, error) {
 	probs := make([]float32, k)
 	s.m.Probabilities(r.logits, probs)
 	best := num.Argmax(r.logits)
-	res := Result{Class: &best, ClassName: s.m.Meta.Classes[best]}
+	res := Result{Class: &best, ClassName: s.m.Meta.Classes[best], Images: pics}
 	if nv := r.novelty; !math.IsNaN(nv) {
 		res.Novelty, res.Warning = &nv, s.m.Novelty.Warning(nv)
 	}
@@ -244,6 +307,15 @@ func (s *Server) classify(w http.ResponseWriter, r *http.Request) {
 	if r.Method != http.MethodPost {
 		w.Header().Set("Allow", "POST")
 		fail(&httpError{http.StatusMethodNotAllowed, "use POST with an image as the body"})
+		return
+	}
+	var pictures bool
+	switch v := r.URL.Query().Get("images"); v {
+	case "1", "true":
+		pictures = true
+	case "", "0", "false":
+	default:
+		fail(&httpError{http.StatusBadRequest, fmt.Sprintf("images %q: want true or false", v)})
 		return
 	}
 	body := http.MaxBytesReader(w, r.Body, s.opt.MaxBodyBytes)
@@ -273,7 +345,7 @@ func (s *Server) classify(w http.ResponseWriter, r *http.Request) {
 			if name == "" {
 				name = part.FormName()
 			}
-			res, err := s.score(r.Context(), b)
+			res, err := s.score(r.Context(), b, pictures)
 			if err != nil {
 				res = Result{Error: err.Error()}
 			} else {
@@ -294,7 +366,7 @@ func (s *Server) classify(w http.ResponseWriter, r *http.Request) {
 		fail(fmt.Errorf("read body: %w", err))
 		return
 	}
-	res, err := s.score(r.Context(), b)
+	res, err := s.score(r.Context(), b, pictures)
 	if err != nil {
 		fail(err)
 		return
@@ -313,6 +385,10 @@ func (s *Server) modelInfo(w http.ResponseWriter, r *http.Request) {
 		"input": map[string]any{"height": in.Height, "width": in.Width, "channels": in.Channels,
 			"channel_spec": in.ChannelSpec, "scale": in.Scale,
 			"formats": []string{"image/jpeg", "image/png", "application/fits"}, "max_pixels": s.opt.MaxPixels, "max_body_bytes": s.opt.MaxBodyBytes},
+		"name":    s.opt.ModelName,
+		"card":    s.m.Card(),
+		"catalog": s.opt.Catalog != nil,
+		"index":   s.opt.Index != nil,
 	})
 }
 
@@ -324,7 +400,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			s.opt.Logger.Debug("request", "method", r.Method, "path", r.URL.Path, "duration_ms", float64(time.Since(start).Microseconds())/1000)
 		}()
 		if _, pat := s.mux.Handler(r); pat == "" {
-			writeJSON(w, http.StatusNotFound, map[string]string{"error": "no such endpoint (POST /v1/classify, GET /v1/model, GET /healthz)"})
+			writeJSON(w, http.StatusNotFound, map[string]string{"error": "no such endpoint (POST /v1/classify, GET /v1/model, GET /v1/catalog, GET /healthz, GET / for the web page)"})
 			return
 		}
 	}

@@ -6,8 +6,8 @@ import (
 	"io"
 	"strconv"
 
+	"galaxy/data"
 	"galaxy/data/cutout"
-	"galaxy/data/load"
 	"galaxy/model/builtin"
 	"galaxy/predict"
 	"galaxy/render"
@@ -49,7 +49,7 @@ func (ix *Index) ByImage(path string, k int) ([]Hit, image.Image, error) {
 	}
 	q := make([]float32, ix.Dim)
 	e.Embed(x, 1, q)
-	img, err := render.GalaxyFloat(x, prep.H, prep.W, len(prep.Channels), 1)
+	img, err := prep.Picture(x)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -69,12 +69,8 @@ func WriteText(w io.Writer, hits []Hit) {
 
 // Gallery draws the query image (nil: none) and the hits, each titled with
 // its rank and similarity and its class or id beneath, the hits' images
-// read from the index's data file.
-func (ix *Index) Gallery(hits []Hit, query image.Image, scale int) (*image.RGBA, error) {
-	raw, err := load.File(ix.Data, load.Options{})
-	if err != nil {
-		return nil, fmt.Errorf("the images of the index: %w", err)
-	}
+// taken from raw, the index's data file (Index.Data) as read.
+func (ix *Index) Gallery(hits []Hit, query image.Image, raw *data.Raw, scale int) (*image.RGBA, error) {
 	var tiles []render.Tile
 	if query != nil {
 		tiles = append(tiles, render.Tile{Img: query, Title: "query"})

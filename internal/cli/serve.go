@@ -11,22 +11,29 @@ import (
 	"github.com/spf13/cobra"
 
 	"galaxy/serve"
+	"galaxy/similar"
 )
 
 func newServeCmd(env Env) *cobra.Command {
 	var (
 		mpath, addr, logFormat string
+		catalog, index, imgDir string
 		opt                    serve.Options
 		grace                  time.Duration
 	)
 	cmd := &cobra.Command{
-		Use:   "serve [--model M|builtin] [--addr 127.0.0.1:8080]",
-		Short: "Classify images over HTTP: POST /v1/classify, GET /v1/model, GET /healthz",
+		Use:   "serve [--model M|builtin] [--addr 127.0.0.1:8080] [--catalog predictions.csv] [--index emb.npz]",
+		Short: "Classify images over HTTP, with a web page: POST /v1/classify, GET /v1/model, GET /",
 		Long: `serve answers HTTP requests with a saved model (without --model, the built-in one):
 
+  GET  /              a web page: classify dropped cutouts, browse a catalog, similar galaxies
   POST /v1/classify   one image (JPEG, PNG or FITS) as the body, or multipart/form-data
                       with several; returns JSON with the ranked classes and probabilities
-  GET  /v1/model      classes, input, version
+  GET  /v1/model      classes, input, version and the model's card
+  GET  /v1/catalog    with --catalog (galaxy predict's CSV output): a page of its rows,
+                      filtered and sorted; /v1/catalog/{row} one row, .../thumb its image,
+                      .../prepared as the model sees it, .../similar (with --index, galaxy
+                      embed's output) its nearest galaxies
   GET  /healthz       {"status":"ok"}
 
 Bodies over --max-body and images over --max-pixels (checked from the image header
@@ -50,6 +57,17 @@ stops it gracefully: requests in progress finish (within --grace).`,
 				return fmt.Errorf("--log-format %q: want text or json", logFormat)
 			}
 			opt.Logger = slog.New(h)
+			opt.ModelName = mpath
+			if catalog != "" {
+				if opt.Catalog, err = serve.OpenCatalog(catalog, imgDir); err != nil {
+					return fmt.Errorf("catalog: %w", err)
+				}
+			}
+			if index != "" {
+				if opt.Index, err = similar.Load(index); err != nil {
+					return fmt.Errorf("index: %w", err)
+				}
+			}
 			s, err := serve.New(m, opt)
 			if err != nil {
 				return fmt.Errorf("%s: %w", mpath, err)
@@ -57,7 +75,8 @@ stops it gracefully: requests in progress finish (within --grace).`,
 			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
 			defer stop()
 			err = s.ListenAndServe(ctx, addr, grace, func(a string) {
-				opt.Logger.Info("serving", "addr", a, "model", mpath, "scheme", m.Meta.Scheme, "classes", len(m.Meta.Classes))
+				opt.Logger.Info("serving", "addr", a, "page", "http://"+a+"/", "model", mpath, "scheme", m.Meta.Scheme, "classes", len(m.Meta.Classes),
+					"catalog_rows", catalogRows(opt.Catalog), "index_rows", indexRows(opt.Index))
 			})
 			if err != nil {
 				return err
@@ -69,6 +88,9 @@ stops it gracefully: requests in progress finish (within --grace).`,
 	fl := cmd.Flags()
 	modelFlag(fl, &mpath)
 	fl.StringVar(&addr, "addr", "127.0.0.1:8080", "address to listen on")
+	fl.StringVar(&catalog, "catalog", "", "predictions to browse on the web page (galaxy predict's CSV output)")
+	fl.StringVar(&imgDir, "images", "", "folder the catalog's relative file paths are in (the input catalog's folder; default: the working folder, else the predictions' folder)")
+	fl.StringVar(&index, "index", "", "representations for similar galaxies on the web page (galaxy embed's .npz)")
 	fl.Int64Var(&opt.MaxBodyBytes, "max-body", 8<<20, "largest request body in bytes")
 	fl.IntVar(&opt.MaxPixels, "max-pixels", 4096*4096, "largest image (width*height)")
 	fl.IntVar(&opt.MaxImages, "max-images", 64, "most images in one multipart request")
@@ -77,4 +99,18 @@ stops it gracefully: requests in progress finish (within --grace).`,
 	fl.DurationVar(&grace, "grace", 10*time.Second, "time given to requests in progress at shutdown")
 	fl.StringVar(&logFormat, "log-format", "text", "request log format: text or json")
 	return cmd
+}
+
+func catalogRows(c *serve.Catalog) int {
+	if c == nil {
+		return 0
+	}
+	return c.Len()
+}
+
+func indexRows(ix *similar.Index) int {
+	if ix == nil {
+		return 0
+	}
+	return ix.Len()
 }

@@ -7,6 +7,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"galaxy/data/load"
 	"galaxy/render"
 	"galaxy/similar"
 )
@@ -91,7 +92,11 @@ similarity, label}; --gallery draws the query and its neighbours.`,
 				return err
 			}
 			if gallery != "" {
-				img, err := ix.Gallery(hits, q, scale)
+				raw, err := load.File(ix.Data, load.Options{})
+				if err != nil {
+					return fmt.Errorf("the images of the index: %w", err)
+				}
+				img, err := ix.Gallery(hits, q, raw, scale)
 				if err == nil {
 					err = render.WritePNG(gallery, img)
 				}

@@ -23,10 +23,11 @@ var layer = map[string]int{
 	"galaxy/model/builtin": 7,
 	// Training and applying models.
 	"galaxy/train": 8, "galaxy/predict": 8,
-	// Output: the report, the service, the speed figures.
-	"galaxy/report": 9, "galaxy/serve": 9, "galaxy/bench": 9, "galaxy/similar": 9,
+	// Output: the report, the speed figures, similar galaxies; the service
+	// and its web page, which show similar galaxies.
+	"galaxy/report": 9, "galaxy/bench": 9, "galaxy/similar": 9, "galaxy/serve": 10,
 	// Commands.
-	"galaxy/internal/cli": 10, "galaxy/cmd/galaxy": 11,
+	"galaxy/internal/cli": 11, "galaxy/cmd/galaxy": 12,
 }
 
 // readers are the data-set file readers: only what reads data sets may
@@ -71,13 +72,18 @@ func TestImportsRunDownward(t *testing.T) {
 	}
 }
 
+// readerAllowed lets a package link one reader for a file that is no data
+// set: serve reads the .npz index of representations (package similar)
+// with data/npy.
+var readerAllowed = map[string]string{"galaxy/serve": "galaxy/data/npy"}
+
 // TestModelsLinkNoReaders fails when a model, the exporter, predict or
 // serve links a data-set reader, directly or not.
 func TestModelsLinkNoReaders(t *testing.T) {
 	for _, pkg := range noReaders {
 		for _, dep := range goList(t, "-deps", pkg) {
 			for _, r := range readers {
-				if dep == r {
+				if dep == r && readerAllowed[pkg] != r {
 					t.Errorf("%s links the reader %s", pkg, r)
 				}
 			}
