@@ -29,10 +29,11 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"galaxy/data/synth"
+	"galaxy/internal/shared"
 	"galaxy/serve"
 )
 
-var webShots = flag.String("web-screenshots", "", "write the web page's screenshots (web-classify.jpg, web-browse.jpg, web-detail.jpg) into this folder, e.g. ../../docs/images")
+var webShots = flag.String("web-screenshots", "", "TestWebScreenshots: write the web page's screenshots (web-classify.jpg, web-browse.jpg, web-detail.jpg) into this folder, e.g. $PWD/docs/images")
 
 // writeCutouts renders n synthetic galaxies as JPEG cutouts in dir/cutouts
 // and returns the catalog (id: 1000000 + i, file, label: galaxy10 codes)
@@ -168,15 +169,56 @@ func into[T any](dst *T, a chromedp.Action[T]) chromedp.Action[chromedp.Void] {
 
 func webScreenshot(t *testing.T, ctx context.Context, name string) {
 	t.Helper()
-	if *webShots == "" {
-		return
-	}
 	b, err := chromedp.Run(ctx, chromedp.FullScreenshot(85))
 	if err != nil {
 		t.Fatal(err)
 	}
 	if err := os.WriteFile(filepath.Join(*webShots, "web-"+name+".jpg"), b, 0o644); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestWebScreenshots remakes the README's screenshots of the web page
+// (with -web-screenshots DIR) from the real cutouts in ../shared/data.
+func TestWebScreenshots(t *testing.T) {
+	if *webShots == "" {
+		t.Skip("no -web-screenshots folder given")
+	}
+	cat := shared.File(t, filepath.Join("gz1_cutouts", "catalog.csv"))
+	var problems []string
+	var mu sync.Mutex
+	ctx := browser(t, &problems, &mu)
+	dir := t.TempDir()
+	pred, emb := filepath.Join(dir, "pred.csv"), filepath.Join(dir, "emb.npz")
+	if code, _, stderr := run(t, "predict", cat, "--out", pred); code != 0 {
+		t.Fatal(stderr)
+	}
+	if code, _, stderr := run(t, "embed", "--data", cat, "--out", emb); code != 0 {
+		t.Fatal(stderr)
+	}
+	addr, _ := startServe(t, "--catalog", pred, "--images", filepath.Dir(cat), "--index", emb)
+	base := "http://" + addr
+	rows := readCSV(t, cat)
+	files := []string{filepath.Join(filepath.Dir(cat), rows[2][1]), filepath.Join(filepath.Dir(cat), rows[40][1])}
+	loaded := chromedp.Poll[chromedp.Void](`[...document.querySelectorAll("main img")].every(i => i.complete && i.naturalWidth > 0)`, chromedp.WithPollingTimeout(30*time.Second))
+	for _, step := range []struct {
+		name    string
+		actions []chromedp.Action[chromedp.Void]
+	}{
+		{"classify", []chromedp.Action[chromedp.Void]{chromedp.Navigate(base + "/"), chromedp.WaitReady(chromedp.CSS("#drop")),
+			chromedp.SetUploadFiles(chromedp.CSS("#files"), files), chromedp.WaitReady(chromedp.CSS(`body[data-pending="0"]`)), loaded}},
+		{"browse", []chromedp.Action[chromedp.Void]{chromedp.Navigate(base + "/#/browse?class=1&sort=p&order=desc"),
+			chromedp.WaitReady(chromedp.CSS(`body[data-ready="browse"]`)), loaded}},
+		{"detail", []chromedp.Action[chromedp.Void]{chromedp.Navigate(base + "/#/galaxy/5"),
+			chromedp.WaitReady(chromedp.CSS(`body[data-ready="detail"]`)), loaded}},
+	} {
+		if err := chromedp.Do(ctx, step.actions...); err != nil {
+			t.Fatalf("%s: %v", step.name, err)
+		}
+		webScreenshot(t, ctx, step.name)
+	}
+	for _, p := range problems {
+		t.Error(p)
 	}
 }
 
@@ -220,7 +262,6 @@ func TestWebPage(t *testing.T) {
 	if err != nil {
 		t.Fatalf("classify view: %v", err)
 	}
-	webScreenshot(t, ctx, "classify")
 	var results []struct {
 		Name string
 		Alt  []bool
@@ -291,7 +332,6 @@ func TestWebPage(t *testing.T) {
 	if err != nil {
 		t.Fatalf("browse view: %v", err)
 	}
-	webScreenshot(t, ctx, "browse")
 	ci, _ := strconv.Atoi(class)
 	var names []string
 	json.Unmarshal([]byte(catalogClasses(t, base)), &names)
@@ -319,7 +359,6 @@ func TestWebPage(t *testing.T) {
 	if err != nil {
 		t.Fatalf("detail view: %v", err)
 	}
-	webScreenshot(t, ctx, "detail")
 	if similar != 10 || !strings.HasPrefix(heading, "Galaxy 10") {
 		t.Fatalf("detail view: heading %q, %d similar galaxies (want 10)", heading, similar)
 	}

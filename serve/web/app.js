@@ -172,7 +172,7 @@ async function browseView() {
 }
 
 function tile(r) {
-  const label = r.error ? "error" : `${r.class_name} ${pct(r.p)}`;
+  const label = (r.error ? "error" : `${r.class_name} ${pct(r.p)}`) + (r.warning ? " · warned" : "");
   const alt = `galaxy ${r.id}: ${r.error ? r.error : r.class_name + ", p " + pct(r.p)}${r.warning ? ", warned: " + r.warning : ""}`;
   return el("a", { class: "tile" + (r.warning ? " warned" : ""), href: "#/galaxy/" + r.row, "data-row": String(r.row), "data-class": r.class_name || "" },
     el("img", { src: r.thumb, alt, loading: "lazy", width: "96", height: "96" }),
