@@ -6,7 +6,9 @@ import (
 	"strconv"
 
 	"galaxy/data"
+	"galaxy/data/cutout"
 	"galaxy/model"
+	"galaxy/predict"
 )
 
 // embedBatch is how many images Embed passes to the network at once.
@@ -68,8 +70,70 @@ func Embed(m *model.Model, ds *data.Dataset, modelName, dataPath string) (*Index
 			ix.Labels, ix.Rows, ix.Parts = append(ix.Labels, s.Labels[i]), append(ix.Rows, row), append(ix.Parts, p.part)
 		}
 	}
+	return ix, ix.finish(m)
+}
+
+// Unreadable is an input EmbedInputs could not read or prepare.
+type Unreadable struct {
+	File string
+	Err  error
+}
+
+// EmbedInputs returns the representations m gives every readable image
+// items yields (predict.Inputs: files, folders, catalogs of cutouts,
+// unlabelled), prepared as predict prepares them, in batches of embedBatch
+// images, so that only a batch of images is in memory at a time. Rows keep
+// the items' ids and paths, part PartNone and no label; an image that
+// cannot be read is left out and listed in the second result. modelName and
+// source are recorded as where the rows came from.
+func EmbedInputs(m *model.Model, items func(func(predict.Item) bool), modelName, source string, lim cutout.Limits) (*Index, []Unreadable, error) {
+	e, err := Embedder(m)
+	if err != nil {
+		return nil, nil, err
+	}
+	prep, err := predict.NewPreparer(m, lim)
+	if err != nil {
+		return nil, nil, err
+	}
+	d, dim := e.EmbedDim(), prep.Dim()
+	ix := &Index{Dim: d, Model: modelName, Data: source}
+	var bad []Unreadable
+	x := make([]float32, embedBatch*dim)
+	n, row := 0, 0
+	flush := func() {
+		if n == 0 {
+			return
+		}
+		out := make([]float32, n*d)
+		e.Embed(x[:n*dim], n, out)
+		ix.Vectors = append(ix.Vectors, out...)
+		n = 0
+	}
+	for it := range items {
+		if err := prep.FileFeatures(it.Path, x[n*dim:(n+1)*dim]); err != nil {
+			bad = append(bad, Unreadable{it.File, err})
+			row++
+			continue
+		}
+		ix.IDs, ix.Files = append(ix.IDs, it.ID), append(ix.Files, it.Path)
+		ix.Labels, ix.Rows, ix.Parts = append(ix.Labels, -1), append(ix.Rows, row), append(ix.Parts, PartNone)
+		row++
+		if n++; n == embedBatch {
+			flush()
+		}
+	}
+	flush()
+	if ix.Len() == 0 {
+		return nil, bad, fmt.Errorf("%s: no image could be read", source)
+	}
+	return ix, bad, ix.finish(m)
+}
+
+// finish scores the rows' novelty with m (NaN without its statistics),
+// centres the index and checks it.
+func (ix *Index) finish(m *model.Model) error {
 	ix.Novelty = make([]float64, ix.Len())
-	if m.Novelty != nil && m.Novelty.D == d {
+	if m.Novelty != nil && m.Novelty.D == ix.Dim {
 		m.Novelty.Scores(ix.Vectors, ix.Len(), ix.Novelty)
 	} else {
 		for i := range ix.Novelty {
@@ -77,5 +141,5 @@ func Embed(m *model.Model, ds *data.Dataset, modelName, dataPath string) (*Index
 		}
 	}
 	ix.SetCenter()
-	return ix, ix.Check()
+	return ix.Check()
 }

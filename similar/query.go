@@ -6,8 +6,11 @@ import (
 	"io"
 	"strconv"
 
+	"golang.org/x/image/draw"
+
 	"galaxy/data"
 	"galaxy/data/cutout"
+	"galaxy/model"
 	"galaxy/model/builtin"
 	"galaxy/predict"
 	"galaxy/render"
@@ -67,20 +70,52 @@ func WriteText(w io.Writer, hits []Hit) {
 	}
 }
 
+// Images gives the picture of an index row (its position in the index).
+type Images func(row int) (image.Image, error)
+
+// RawImages draws the index's rows from raw, the data file it was made from
+// (Index.Data) as read, scale pixels per image pixel.
+func (ix *Index) RawImages(raw *data.Raw, scale int) Images {
+	return func(r int) (image.Image, error) {
+		row := ix.Rows[r]
+		if row < 0 || row >= raw.N {
+			return nil, fmt.Errorf("%s has %d images; the index names image %d: it was made from another file", ix.Data, raw.N, row)
+		}
+		return render.Galaxy(raw.Image(row), raw.H, raw.W, raw.C, scale)
+	}
+}
+
+// FileImages draws the index's rows from their files (an index of cutouts,
+// EmbedInputs), as m sees them, scale pixels per image pixel.
+func (ix *Index) FileImages(m *model.Model, scale int) (Images, error) {
+	prep, err := predict.NewPreparer(m, cutout.Limits{})
+	if err != nil {
+		return nil, err
+	}
+	return func(r int) (image.Image, error) {
+		x := make([]float32, prep.Dim())
+		if err := prep.FileFeatures(ix.Files[r], x); err != nil {
+			return nil, fmt.Errorf("%s: %w", ix.Files[r], err)
+		}
+		img, err := prep.Picture(x)
+		if err != nil || scale == 1 {
+			return img, err
+		}
+		big := image.NewRGBA(image.Rect(0, 0, img.Bounds().Dx()*scale, img.Bounds().Dy()*scale))
+		draw.NearestNeighbor.Scale(big, big.Bounds(), img, img.Bounds(), draw.Src, nil)
+		return big, nil
+	}, nil
+}
+
 // Gallery draws the query image (nil: none) and the hits, each titled with
-// its rank and similarity and its class or id beneath, the hits' images
-// taken from raw, the index's data file (Index.Data) as read.
-func (ix *Index) Gallery(hits []Hit, query image.Image, raw *data.Raw, scale int) (*image.RGBA, error) {
+// its rank and similarity and its class or id beneath.
+func (ix *Index) Gallery(hits []Hit, query image.Image, images Images) (*image.RGBA, error) {
 	var tiles []render.Tile
 	if query != nil {
 		tiles = append(tiles, render.Tile{Img: query, Title: "query"})
 	}
 	for i, h := range hits {
-		row := ix.Rows[h.Row]
-		if row < 0 || row >= raw.N {
-			return nil, fmt.Errorf("%s has %d images; the index names image %d: it was made from another file", ix.Data, raw.N, row)
-		}
-		img, err := render.Galaxy(raw.Image(row), raw.H, raw.W, raw.C, scale)
+		img, err := images(h.Row)
 		if err != nil {
 			return nil, err
 		}

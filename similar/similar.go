@@ -49,6 +49,17 @@ type Index struct {
 	Data    string    // the data file or catalog they came from
 }
 
+// FromCutouts reports whether the rows came from cutout files (EmbedInputs)
+// rather than a data file's splits.
+func (ix *Index) FromCutouts() bool {
+	for r, p := range ix.Parts {
+		if p != PartNone || ix.Files[r] == "" {
+			return false
+		}
+	}
+	return ix.Len() > 0
+}
+
 // Len returns the number of rows.
 func (ix *Index) Len() int {
 	if ix.Dim == 0 {

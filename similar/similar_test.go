@@ -1,17 +1,26 @@
 package similar
 
 import (
+	"bytes"
+	"fmt"
+	"image"
+	"image/png"
 	"math"
 	"math/rand/v2"
+	"os"
 	"path/filepath"
 	"reflect"
 	"sort"
 	"strconv"
+	"strings"
 	"testing"
 
 	"galaxy/data"
+	"galaxy/data/cutout"
+	"galaxy/data/load"
 	"galaxy/model"
 	"galaxy/model/cnn"
+	"galaxy/predict"
 )
 
 func randomIndex(n, d int, seed uint64) *Index {
@@ -178,5 +187,72 @@ func BenchmarkSearch(b *testing.B) {
 	b.ResetTimer()
 	for range b.N {
 		ix.Search(ix.Vectors[:128], 10, nil)
+	}
+}
+
+// TestEmbedInputs embeds a catalog of 300 cutouts (more than a batch) and
+// a corrupt file as inputs, and checks each row against the same images
+// read as a labelled data set (load's catalog reader) and embedded by
+// Embed; the corrupt file is left out and reported.
+func TestEmbedInputs(t *testing.T) {
+	dir := t.TempDir()
+	rng := rand.New(rand.NewPCG(9, 9))
+	var cat strings.Builder
+	cat.WriteString("id,file,gz1_class\n")
+	for i := range 300 {
+		img := image.NewRGBA(image.Rect(0, 0, 69, 69))
+		for p := range img.Pix {
+			img.Pix[p] = uint8(rng.IntN(256))
+		}
+		var b bytes.Buffer
+		png.Encode(&b, img)
+		name := fmt.Sprintf("c%03d.png", i)
+		os.WriteFile(filepath.Join(dir, name), b.Bytes(), 0o644)
+		fmt.Fprintf(&cat, "%d,%s,%d\n", 7000+i, name, []int{0, 1, 3}[i%3])
+	}
+	path := filepath.Join(dir, "cat.csv")
+	os.WriteFile(path, []byte(cat.String()), 0o644)
+	bad := filepath.Join(dir, "bad.png")
+	os.WriteFile(bad, []byte("\x89PNG\r\n\x1a\nbroken"), 0o644)
+
+	raw, err := load.File(path, load.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ds, err := data.Prepare(raw, data.Options{Scheme: "morph4", Channels: "all", TestFrac: 0.1, SplitSeed: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	net, err := cnn.New(cnn.Spec{InC: 3, H: 69, W: 69, K: 4, Widths: []int{3, 5}}, rand.New(rand.NewPCG(1, 1)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := model.New("cnn", net, ds, "all", 3)
+	want, err := Embed(m, ds, "m", path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var iterErr error
+	ix, unread, err := EmbedInputs(m, predict.Inputs([]string{path, bad}, predict.CatalogOptions{}, &iterErr), "m", path, cutout.Limits{})
+	if err != nil || iterErr != nil {
+		t.Fatal(err, iterErr)
+	}
+	if ix.Len() != 300 || len(unread) != 1 || unread[0].File != bad || !ix.FromCutouts() || want.FromCutouts() {
+		t.Fatalf("%d rows, unreadable %v", ix.Len(), unread)
+	}
+	for r := range want.Len() {
+		got, err := ix.Row(want.IDs[r])
+		if err != nil {
+			t.Fatal(err)
+		}
+		a, b := ix.Vectors[got*5:(got+1)*5], want.Vectors[r*5:(r+1)*5]
+		for j := range a {
+			if math.Abs(float64(a[j]-b[j])) > 1e-5 {
+				t.Fatalf("id %s: %v as an input, %v in the data set", want.IDs[r], a, b)
+			}
+		}
+		if ix.Labels[got] != -1 || ix.Parts[got] != PartNone || ix.Files[got] != filepath.Join(dir, fmt.Sprintf("c%03d.png", ix.Rows[got])) {
+			t.Fatalf("row %d: label %d part %d file %s", got, ix.Labels[got], ix.Parts[got], ix.Files[got])
+		}
 	}
 }

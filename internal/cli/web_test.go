@@ -241,7 +241,7 @@ func TestWebPage(t *testing.T) {
 	if code, _, stderr := run(t, "predict", cat, "--out", pred); code != 0 {
 		t.Fatal(stderr)
 	}
-	if code, _, stderr := run(t, "embed", "--data", cat, "--labels", "galaxy10", "--scheme", "galaxy10", "--out", emb); code != 0 {
+	if code, _, stderr := run(t, "embed", "--out", emb, cat); code != 0 {
 		t.Fatal(stderr)
 	}
 	addr, _ := startServe(t, "--catalog", pred, "--images", filepath.Dir(cat), "--index", emb)
