@@ -86,7 +86,8 @@ func carve(s *data.Split, k int, frac float64, seed uint64) (tr, val []int) {
 }
 
 func subset(s *data.Split, idx []int, name string) *data.Split {
-	o := &data.Split{Name: name, H: s.H, W: s.W, C: s.C}
+	o := &data.Split{Name: name, H: s.H, W: s.W, C: s.C, Pixels: make([]uint8, 0, len(idx)*s.Dim()),
+		Labels: make([]int, 0, len(idx))}
 	for _, i := range idx {
 		o.Pixels = append(o.Pixels, s.Image(i)...)
 		o.Labels = append(o.Labels, s.Labels[i])

@@ -574,3 +574,75 @@ func TestEmbedFeedsTheHead(t *testing.T) {
 		}
 	}
 }
+
+// TestLogitsBatchIndependent: an image's logits (with TTA) are the same to
+// the bit in any batch of 2 or more images (a lone image takes GEMM's
+// vector path and may differ in the last bit), so evaluation may choose
+// its batch for memory (model.BatchLogits) without changing the figures.
+func TestLogitsBatchIndependent(t *testing.T) {
+	net, err := New(Spec{InC: 3, H: 13, W: 13, K: 4, Widths: []int{5, 7, 6}, TTA: true}, rand.New(rand.NewPCG(8, 1)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	const n, dim = 37, 13 * 13 * 3
+	x := make([]float32, n*dim)
+	rng := rand.New(rand.NewPCG(2, 2))
+	for i := range x {
+		x[i] = rng.Float32()
+	}
+	all := make([]float32, n*4)
+	net.Logits(x, n, all)
+	for _, bs := range []int{1, 2, 5, 16, 36} {
+		got := make([]float32, n*4)
+		for lo := 0; lo < n; lo += bs {
+			hi := min(n, lo+bs)
+			net.Logits(x[lo*dim:hi*dim], hi-lo, got[lo*4:hi*4])
+		}
+		for i := range all {
+			if d := math.Abs(float64(got[i] - all[i])); (bs > 1 && d != 0) || d > 1e-6*(1+math.Abs(float64(all[i]))) {
+				t.Fatalf("batch %d: logit %d is %v, %v in one batch of %d", bs, i, got[i], all[i], n)
+			}
+		}
+	}
+}
+
+// TestReleaseTraining: after ReleaseTraining a network classifies as before
+// and trains again with the same gradients.
+func TestReleaseTraining(t *testing.T) {
+	rng := rand.New(rand.NewPCG(4, 5))
+	spec := Spec{InC: 2, H: 6, W: 6, K: 3, Widths: []int{3, 4}, Convs: []int{1, 2}}
+	q, err := Build[float64](spec, rng)
+	if err != nil {
+		t.Fatal(err)
+	}
+	x := randTensor(rng, Shape{C: 2, N: 4, H: 6, W: 6})
+	grads := func() [][]float64 {
+		q.ZeroGrad()
+		z := q.Forward(x, true)
+		dz := make([]float64, len(z.D))
+		SoftmaxCE(z.D, 3, 4, []int{0, 2, 1, 2}, 0, nil, dz)
+		q.Backward(&Tensor[float64]{Shape: Shape{C: 3, N: 4, H: 1, W: 1}, D: dz})
+		var g [][]float64
+		for _, p := range q.Params() {
+			g = append(g, slices.Clone(p.G))
+		}
+		return g
+	}
+	before := grads()
+	eval := slices.Clone(q.Forward(x, false).D)
+	q.ReleaseTraining()
+	for _, l := range q.Layers {
+		if c, ok := l.(*Conv2D[float64]); ok && (c.dcol != nil || c.dx != nil) {
+			t.Fatal("a convolution kept its backward buffers")
+		}
+	}
+	if got := q.Forward(x, false).D; !slices.Equal(got, eval) {
+		t.Errorf("released: logits %v, before %v", got, eval)
+	}
+	after := grads()
+	for i := range before {
+		if !slices.Equal(before[i], after[i]) {
+			t.Errorf("param %d: gradients differ after ReleaseTraining", i)
+		}
+	}
+}
