@@ -200,25 +200,9 @@ func TestPredictKillAndResume(t *testing.T) {
 func TestServeCommand(t *testing.T) {
 	dir := t.TempDir()
 	m := writeSeedModel(t, dir)
-	args := []string{"serve", "--model", m, "--addr", "127.0.0.1:0", "--log-format", "json"}
-	cmd := exec.Command(os.Args[0], "-test.run=^$")
-	cmd.Env = append(os.Environ(), "GALAXY_CLI_CHILD="+strings.Join(args, "\x1f"))
-	var stderr syncBuffer
-	cmd.Stderr = &stderr
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
+	cmd, stderr := startChild(t, "serve", "--model", m, "--addr", "127.0.0.1:0", "--log-format", "json")
 	defer cmd.Process.Kill()
-	re := regexp.MustCompile(`"addr":"(127\.0\.0\.1:\d+)"`)
-	var addr string
-	for deadline := time.Now().Add(10 * time.Second); addr == "" && time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
-		if mm := re.FindStringSubmatch(stderr.String()); mm != nil {
-			addr = mm[1]
-		}
-	}
-	if addr == "" {
-		t.Fatalf("no address logged: %s", stderr.String())
-	}
+	addr := servingAddr(t, stderr, 10*time.Second)
 	resp, err := http.Post("http://"+addr+"/v1/classify", "text/plain", strings.NewReader("hello"))
 	if err != nil || resp.StatusCode != 415 {
 		t.Fatalf("classify text: %v %v", resp, err)
@@ -334,6 +318,35 @@ func predictAgrees(t *testing.T, stdout string, m *model.Model, h5 string) {
 	if total != 240 || float64(total-agree) > 0.02*float64(total) {
 		t.Errorf("agreement %d of %d", agree, total)
 	}
+}
+
+// startChild runs the command line with args in a child process (the test
+// binary re-run, see GALAXY_CLI_CHILD) and returns it and its standard
+// error as it is written.
+func startChild(t testing.TB, args ...string) (*exec.Cmd, *syncBuffer) {
+	t.Helper()
+	cmd := exec.Command(os.Args[0], "-test.run=^$")
+	cmd.Env = append(os.Environ(), "GALAXY_CLI_CHILD="+strings.Join(args, "\x1f"))
+	stderr := new(syncBuffer)
+	cmd.Stderr = stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	return cmd, stderr
+}
+
+// servingAddr waits for a galaxy serve child (--log-format json) to log
+// the address it listens on.
+func servingAddr(t testing.TB, stderr *syncBuffer, wait time.Duration) string {
+	t.Helper()
+	re := regexp.MustCompile(`"addr":"(127\.0\.0\.1:\d+)"`)
+	for deadline := time.Now().Add(wait); time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
+		if m := re.FindStringSubmatch(stderr.String()); m != nil {
+			return m[1]
+		}
+	}
+	t.Fatalf("galaxy serve logged no address: %s", stderr.String())
+	return ""
 }
 
 // syncBuffer is a bytes.Buffer safe for a child's writes and the test's reads.

@@ -3,7 +3,6 @@ package cli
 import (
 	"encoding/json"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"syscall"
@@ -30,13 +29,7 @@ func TestInterruptWritesWhatWasLearned(t *testing.T) {
 	p := writeNPZ(t, dir, 200, 8)
 	out := filepath.Join(dir, "run")
 	args := []string{"train", "--data", p, "--labels", "gz1", "--steps", "100000000", "--eval-every", "5000", "--hidden", "8", "--out", out}
-	cmd := exec.Command(os.Args[0], "-test.run=^$")
-	cmd.Env = append(os.Environ(), "GALAXY_CLI_CHILD="+strings.Join(args, "\x1f"))
-	var stderr syncBuffer
-	cmd.Stderr = &stderr
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
+	cmd, stderr := startChild(t, args...)
 	// Wait until it has trained a while (the first evaluations are logged).
 	deadline := time.Now().Add(20 * time.Second)
 	for !strings.Contains(stderr.String(), "step 10000:") && time.Now().Before(deadline) {

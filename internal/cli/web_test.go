@@ -11,9 +11,7 @@ import (
 	"image/jpeg"
 	"net/http"
 	"os"
-	"os/exec"
 	"path/filepath"
-	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -78,26 +76,12 @@ func writeCutouts(t testing.TB, dir string, n int) string {
 // and returns its address and process; it is stopped at the end of the test.
 func startServe(t testing.TB, args ...string) (string, *os.Process) {
 	t.Helper()
-	args = append([]string{"serve", "--addr", "127.0.0.1:0", "--log-format", "json"}, args...)
-	cmd := exec.Command(os.Args[0], "-test.run=^$")
-	cmd.Env = append(os.Environ(), "GALAXY_CLI_CHILD="+strings.Join(args, "\x1f"))
-	var stderr syncBuffer
-	cmd.Stderr = &stderr
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
+	cmd, stderr := startChild(t, append([]string{"serve", "--addr", "127.0.0.1:0", "--log-format", "json"}, args...)...)
 	t.Cleanup(func() {
 		cmd.Process.Signal(syscall.SIGTERM)
 		cmd.Wait()
 	})
-	re := regexp.MustCompile(`"addr":"(127\.0\.0\.1:\d+)"`)
-	for deadline := time.Now().Add(60 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
-		if m := re.FindStringSubmatch(stderr.String()); m != nil {
-			return m[1], cmd.Process
-		}
-	}
-	t.Fatalf("galaxy serve logged no address: %s", stderr.String())
-	return "", nil
+	return servingAddr(t, stderr, 60*time.Second), cmd.Process
 }
 
 // browser starts headless Chromium and returns its context. Every console
