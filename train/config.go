@@ -55,6 +55,7 @@ type Config struct {
 	Freeze  int     `json:"freeze,omitempty"`  // the first Freeze blocks of the trunk are not trained (epochs)
 	TrunkLR float64 `json:"trunk_lr"`          // the rest of the trunk learns at TrunkLR times LR (epochs; the head at LR)
 	TrainN  int     `json:"train_n,omitempty"` // train on about this many images of the training split, stratified, drawn with Seed (0: all)
+	Probe   bool    `json:"probe,omitempty"`   // fit only the output layer, exactly, on the trunk's representations (probe.go; epochs)
 
 	// Date is the day the model file records as its training date
 	// (YYYY-MM-DD; "": none recorded). It is an input, not the clock, so

@@ -131,6 +131,9 @@ func EpochsResumable(ctx context.Context, net Layered, tr, test *data.Split, cfg
 		return nil, fmt.Errorf("images are %dx%dx%d, the network takes %dx%dx%d", tr.H, tr.W, tr.C, sp.H, sp.W, sp.InC)
 	}
 	k := sp.K
+	if cfg.LRScale != nil { // a parameter that does not learn normalises as it was trained
+		net.FreezeNorms(func(name string) bool { return cfg.LRScale(name) == 0 })
+	}
 	// The training part is a list of tr's images rather than a copy of
 	// them (for a large data set, most of the memory); the validation
 	// part, a tenth, is copied.

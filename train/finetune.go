@@ -1,6 +1,7 @@
 package train
 
 import (
+	"errors"
 	"fmt"
 	"math"
 	"math/rand/v2"
@@ -100,6 +101,8 @@ func (c Config) checkFinetune(arch *model.Arch, depth int) error {
 	switch {
 	case c.TrainN < 0:
 		return fmt.Errorf("%d training images: want 0 (all) or more", c.TrainN)
+	case c.Probe && (c.Init == "" || !ByEpochs(c.Arch)):
+		return errors.New("a probe fits the output layer on a trunk that was trained before: it needs a model to start from, of an epoch-trained architecture")
 	case c.Freeze < 0:
 		return fmt.Errorf("freezing %d blocks: want 0 or more", c.Freeze)
 	case !(c.TrunkLR >= 0 && c.TrunkLR <= 10) || math.IsNaN(c.TrunkLR):

@@ -77,7 +77,7 @@ func TestFineTune(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, name := range []string{"block1.conv.weight", "block1.bn.weight", "block1.bn.bias"} {
+	for _, name := range []string{"block1.conv.weight", "block1.bn.weight", "block1.bn.bias", "block1.bn.running_mean", "block1.bn.running_var"} {
 		if !slices.Equal(tensor(t, a, name), tensor(t, b, name)) {
 			t.Errorf("frozen %s changed in fine-tuning", name)
 		}
@@ -90,6 +90,42 @@ func TestFineTune(t *testing.T) {
 	}
 	if b.K() != 6 || len(tensor(t, b, "fc.bias")) != 6 {
 		t.Errorf("the fine-tuned model has %d classes, want gz1's 6", b.K())
+	}
+}
+
+// TestProbe fits only the head of a tiny cnn's trunk on 6 new classes: the
+// trunk (weights and normalisation statistics) stays as it was, the head
+// is new, and the probe classifies the training images better than the
+// majority class.
+func TestProbe(t *testing.T) {
+	base := t.TempDir()
+	if _, err := Run(context.Background(), tinyData(t, "morph4"), tinyConfig(t), base, nil, Observer{}); err != nil {
+		t.Fatal(err)
+	}
+	cfg := tinyConfig(t)
+	cfg.Init, cfg.Probe = filepath.Join(base, ModelFile), true
+	var log bytes.Buffer
+	dir := t.TempDir()
+	d := tinyData(t, "gz1")
+	met, err := Run(context.Background(), d, cfg, dir, nil, Observer{Log: &log})
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, _ := model.Load(filepath.Join(base, ModelFile))
+	b, err := model.Load(filepath.Join(dir, ModelFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, x := range a.Net.Tensors() {
+		if strings.HasPrefix(x.Name, "block") && !slices.Equal(x.Data, tensor(t, b, x.Name)) {
+			t.Errorf("the probe changed the trunk's %s", x.Name)
+		}
+	}
+	if b.K() != 6 || b.Meta.Info["probe_lambda"] == "" || !strings.Contains(log.String(), "cross-validation") {
+		t.Errorf("probe model: %d classes, info %v; log %s", b.K(), b.Meta.Info, log.String())
+	}
+	if sc := Score(b.Net, d.Set.Train, 6, CrossEntropy); !(sc.Accuracy > d.Set.MajorityAccuracy(d.Set.Train)) || met.TestAccuracy == 0 {
+		t.Errorf("probe: training accuracy %v, majority %v", sc.Accuracy, d.Set.MajorityAccuracy(d.Set.Train))
 	}
 }
 
@@ -108,6 +144,7 @@ func TestFineTuneRefusals(t *testing.T) {
 		{"other widths", func(c *Config) { c.Init, c.Spec.Widths = filepath.Join(base, ModelFile), []int{4, 16} }, "widths and convolutions must match"},
 		{"too many frozen", func(c *Config) { c.Init, c.Freeze = filepath.Join(base, ModelFile), 3 }, "freezing 3 blocks of a trunk of 2"},
 		{"missing file", func(c *Config) { c.Init = filepath.Join(dir, "none") }, "network to start from"},
+		{"probe without init", func(c *Config) { c.Probe = true }, "needs a model to start from"},
 	} {
 		cfg := tinyConfig(t)
 		tc.edit(&cfg)

@@ -45,6 +45,8 @@ type Layered interface {
 	AddLogitOffsets(off []float64) error
 	ScaleLogits(s float64) error
 	ReleaseTraining()
+	FreezeNorms(frozen func(name string) bool)
+	SetHead(w, b []float64) error
 }
 
 // Data is a prepared data set and where it came from.
@@ -128,7 +130,11 @@ func Run(ctx context.Context, d Data, cfg Config, dir string, from *Checkpoint, 
 	case Stepper:
 		err = r.steps(ctx, net, src)
 	case Layered:
-		err = r.epochs(ctx, net)
+		if cfg.Probe {
+			err = r.probe(net)
+		} else {
+			err = r.epochs(ctx, net)
+		}
 	default:
 		err = fmt.Errorf("architecture %s has no trainer", cfg.Arch)
 	}

@@ -193,6 +193,7 @@ func bindEpochs(fs *pflag.FlagSet, c *train.Config) {
 	fs.StringVar(&c.Loss, "loss", c.Loss, "ce (softmax cross-entropy) or bce (the assignment's summed binary cross-entropy)")
 	fs.BoolVar(&c.Calibrate, "calibrate", c.Calibrate, "after training and logit adjustment, fit a temperature to the validation part so that the probabilities are calibrated (it divides the saved model's logits; rankings do not change)")
 	fs.IntVar(&c.Freeze, "freeze", c.Freeze, "with --init: keep the first N conv blocks as they are")
+	fs.BoolVar(&c.Probe, "probe", c.Probe, "with --init: train only the output layer, exactly: a logistic regression on the trunk's representations of the training images, its L2 penalty chosen by 5-fold cross-validation (for a few hundred labels; no epochs)")
 	fs.Float64Var(&c.TrunkLR, "trunk-lr", c.TrunkLR, "with --init: the trunk's learning rate as a fraction of --lr (the new output layer learns at --lr)")
 	fs.StringVar(&c.LogitAdjust, "logit-adjust", c.LogitAdjust, "shift the logits by -tau*log(class prior) after training, trading accuracy on common classes for recall on rare ones: auto (the tau from 0 to 1 with the best balanced accuracy on the validation part among those costing at most 1 point of its accuracy), none, or a tau")
 }

@@ -103,6 +103,12 @@ func TestLayerGradients(t *testing.T) {
 	for i := range 3 {
 		bn.Gamma.W[i], bn.Beta.W[i] = 1+rng.NormFloat64()*0.3, rng.NormFloat64()
 	}
+	frozen := NewBatchNorm[float64]("bnf", 3)
+	for i := range 3 {
+		frozen.Gamma.W[i], frozen.Beta.W[i] = 1+rng.NormFloat64()*0.3, rng.NormFloat64()
+		frozen.RunMean.W[i], frozen.RunVar.W[i] = rng.NormFloat64(), 0.5+rng.Float64()
+	}
+	frozen.Frozen = true
 	drop := &Dropout[float64]{P: 0.4}
 	cases := []struct {
 		name  string
@@ -115,6 +121,7 @@ func TestLayerGradients(t *testing.T) {
 		{"conv2x2 s2 p0", conv(2, 2, 0, false), s, nil},
 		{"conv5x5 s1 p2 bias", conv(5, 1, 2, true), s, nil},
 		{"batchnorm train", bn, s, nil},
+		{"batchnorm frozen", frozen, s, nil},
 		{"relu", &ReLU[float64]{}, s, nil},
 		{"maxpool 2/2", &Pool2D[float64]{Max: true, K: 2, Stride: 2}, s, nil},
 		{"maxpool 3/2", &Pool2D[float64]{Max: true, K: 3, Stride: 2}, s, nil},
@@ -644,5 +651,42 @@ func TestReleaseTraining(t *testing.T) {
 		if !slices.Equal(before[i], after[i]) {
 			t.Errorf("param %d: gradients differ after ReleaseTraining", i)
 		}
+	}
+}
+
+// TestFrozenNorm: a frozen batch normalisation trains as it classifies
+// (running statistics, left unchanged), also fused with the ReLU after it.
+func TestFrozenNorm(t *testing.T) {
+	rng := rand.New(rand.NewPCG(6, 1))
+	q, err := Build[float64](Spec{InC: 2, H: 6, W: 6, K: 3, Widths: []int{3, 4}}, rng)
+	if err != nil {
+		t.Fatal(err)
+	}
+	x := randTensor(rng, Shape{C: 2, N: 5, H: 6, W: 6})
+	for i := 0; i < 3; i++ { // running statistics away from their start
+		q.Forward(x, true)
+	}
+	q.FreezeNorms(func(name string) bool { return true })
+	var stats []float64
+	for _, p := range q.Params() {
+		if p.G == nil {
+			stats = append(stats, p.W...)
+		}
+	}
+	want := slices.Clone(q.Forward(x, false).D)
+	got := q.Forward(x, true).D
+	for i := range want {
+		if math.Abs(got[i]-want[i]) > 1e-12 {
+			t.Fatalf("frozen, training output %d is %v, inference %v", i, got[i], want[i])
+		}
+	}
+	var after []float64
+	for _, p := range q.Params() {
+		if p.G == nil {
+			after = append(after, p.W...)
+		}
+	}
+	if !slices.Equal(stats, after) {
+		t.Error("a frozen norm changed its running statistics")
 	}
 }

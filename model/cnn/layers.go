@@ -197,6 +197,11 @@ type BatchNorm[T Float] struct {
 	mean, invStd    []float64
 	relu            bool // the last training Forward applied ReLU
 	out, dx         *Tensor[T]
+	// Frozen normalises with the running statistics in training too, and
+	// leaves them as they are: a fine-tuned network's frozen blocks
+	// (Seq.FreezeNorms) compute what they computed when they were trained,
+	// whatever the new data's batches hold.
+	Frozen bool
 }
 
 // NewBatchNorm returns batch normalisation over c channels (eps 1e-5,
@@ -250,7 +255,7 @@ func (b *BatchNorm[T]) forward(x *Tensor[T], train, relu bool) *Tensor[T] {
 			src, dst := x.D[c*m:(c+1)*m], b.out.D[c*m:(c+1)*m]
 			g, be := float64(b.Gamma.W[c]), float64(b.Beta.W[c])
 			var mu, inv float64
-			if train {
+			if train && !b.Frozen {
 				var vr float64
 				mu, vr = meanVar(src)
 				inv = 1 / math.Sqrt(vr+b.Eps)
@@ -263,6 +268,9 @@ func (b *BatchNorm[T]) forward(x *Tensor[T], train, relu bool) *Tensor[T] {
 				b.RunVar.W[c] = T((1-b.Momentum)*float64(b.RunVar.W[c]) + b.Momentum*unb)
 			} else {
 				mu, inv = float64(b.RunMean.W[c]), 1/math.Sqrt(float64(b.RunVar.W[c])+b.Eps)
+				if train {
+					b.mean[c], b.invStd[c] = mu, inv
+				}
 			}
 			affine(dst, src, T(g*inv), T(be-g*inv*mu), relu)
 		}
@@ -322,8 +330,13 @@ func (b *BatchNorm[T]) backward(dy *Tensor[T]) *Tensor[T] {
 			sgx *= inv // Σ g·x̂ with x̂ = (x-μ)·inv
 			b.Gamma.G[c] += T(sgx)
 			b.Beta.G[c] += T(sg)
-			// dx = γ·inv/m · (m·g - Σg - x̂·Σg·x̂)
+			// dx = γ·inv/m · (m·g - Σg - x̂·Σg·x̂); frozen (fixed μ and
+			// inv): dx = γ·inv·g.
 			k := float64(b.Gamma.W[c]) * inv
+			if b.Frozen {
+				bnInputGrad(d, g, x, y, T(mu), T(k), 0, 0)
+				continue
+			}
 			bnInputGrad(d, g, x, y, T(mu), T(k), T(-k*sg/float64(m)), T(-k*inv*sgx/float64(m)))
 		}
 	})
@@ -727,6 +740,16 @@ func (q *Seq[T]) ReleaseTraining() {
 	for _, l := range q.Layers {
 		if t, ok := l.(trainer); ok {
 			t.releaseTraining()
+		}
+	}
+}
+
+// FreezeNorms sets Frozen on each batch normalisation whose weight's name
+// frozen accepts (the blocks fine-tuning keeps fixed).
+func (q *Seq[T]) FreezeNorms(frozen func(name string) bool) {
+	for _, l := range q.Layers {
+		if b, ok := l.(*BatchNorm[T]); ok {
+			b.Frozen = frozen(b.Gamma.Name)
 		}
 	}
 }

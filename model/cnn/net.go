@@ -359,6 +359,26 @@ func (n *Net) AddLogitOffsets(off []float64) error {
 	return fmt.Errorf("cnn: no dense layer to take logit offsets")
 }
 
+// SetHead sets the last dense layer (the output layer): w is K x D by
+// class, b has K values.
+func (n *Net) SetHead(w, b []float64) error {
+	for i := len(n.Layers) - 1; i >= 0; i-- {
+		if d, ok := n.Layers[i].(*Dense[float32]); ok {
+			if len(w) != d.Out*d.In || len(b) != d.Out {
+				return fmt.Errorf("cnn: a head of %d weights and %d biases for a %dx%d layer", len(w), len(b), d.Out, d.In)
+			}
+			for j, v := range w {
+				d.Wt.W[j] = float32(v)
+			}
+			for c, v := range b {
+				d.B.W[c] = float32(v)
+			}
+			return nil
+		}
+	}
+	return fmt.Errorf("cnn: no dense layer to set")
+}
+
 // ScaleLogits multiplies every logit by s (through the weights and bias of
 // the last dense layer), as temperature scaling with T = 1/s does.
 func (n *Net) ScaleLogits(s float64) error {
