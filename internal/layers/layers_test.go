@@ -27,7 +27,7 @@ var layer = map[string]int{
 	// and its web page, which show similar galaxies.
 	"galaxy/report": 9, "galaxy/bench": 9, "galaxy/similar": 9, "galaxy/serve": 10,
 	// Commands.
-	"galaxy/internal/cli": 11, "galaxy/cmd/galaxy": 12,
+	"galaxy/internal/cli": 11, "galaxy/cmd/galaxy": 12, "galaxy/scripts/finetuneplot": 12,
 }
 
 // readers are the data-set file readers: only what reads data sets may
