@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"galaxy/internal/testimg"
+	"math"
 	"path/filepath"
 	"reflect"
 	"runtime"
@@ -145,3 +146,33 @@ func TestCatalogFuzzCost(t *testing.T) {
 // raceEnabled is set in tests built with -race (race_test.go), which run
 // several times slower.
 var raceEnabled bool
+
+// FuzzReadPredictions reads arbitrary files as predict's output (what
+// galaxy serve --catalog browses): the reader returns rows whose columns
+// agree, or an error, never a panic.
+func FuzzReadPredictions(f *testing.F) {
+	var b bytes.Buffer
+	w, _ := NewWriter(&b, FormatCSV, []string{"smooth", "merger"}, true, WithNovelty(), WithCarried([]string{"ra"}))
+	w.Write(Row{ID: "1", File: "a.jpg", Carry: []string{"10.5"}, Class: 1, ClassName: "merger", Probs: []float32{0.25, 0.75}, Novelty: 3})
+	w.Write(Row{ID: "2", File: "b.jpg", Carry: []string{""}, Class: -1, Err: "corrupt", Novelty: math.NaN()})
+	w.Flush()
+	f.Add(b.String())
+	f.Add("id,file,class,class_name,p_a,error\nx,y,0,a,1,\n")
+	f.Add("id,file,class,class_name,p_a,p_b,novelty,warning,error\nx,y,,,,,,,boom\n")
+	f.Fuzz(func(t *testing.T, s string) {
+		p, err := ReadPredictions(strings.NewReader(s))
+		if err != nil {
+			return
+		}
+		n, k := p.Len(), len(p.Classes)
+		if len(p.File) != n || len(p.Class) != n || len(p.Probs) != n*k || len(p.Novelty) != n || len(p.Warning) != n || len(p.Err) != n ||
+			(len(p.Carried) > 0 && len(p.Carry) != n) {
+			t.Fatalf("columns disagree: %d rows, %d classes, %d probabilities", n, k, len(p.Probs))
+		}
+		for r, c := range p.Class {
+			if c < -1 || c >= k {
+				t.Fatalf("row %d: class %d of %d", r, c, k)
+			}
+		}
+	})
+}
