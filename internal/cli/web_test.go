@@ -358,6 +358,17 @@ func TestWebPage(t *testing.T) {
 		t.Fatalf("opening the similar galaxy %q: %v (heading %q)", nbID.Value, err, heading2)
 	}
 
+	// Back to the catalog as it was filtered.
+	var back chromedp.AttributeResult
+	err = chromedp.Do(ctx,
+		chromedp.Click(chromedp.CSS("#back")),
+		chromedp.Poll[chromedp.Void](`document.body.dataset.ready === "browse" && document.body.dataset.view === location.hash`, chromedp.WithPollingTimeout(30*time.Second)),
+		into(&back, chromedp.AttributeValue(chromedp.CSS("#count"), "data-matched")),
+	)
+	if err != nil || back.Value != strconv.Itoa(n) {
+		t.Errorf("back to the catalog: %v, %s galaxies shown, want the filtered %d", err, back.Value, n)
+	}
+
 	// The model's card.
 	var card string
 	err = chromedp.Do(ctx,

@@ -5,6 +5,7 @@
 
 const $ = (sel, root = document) => root.querySelector(sel);
 let model = null; // GET /v1/model
+let lastBrowse = "#/browse"; // the browse view a detail view goes back to
 
 function el(tag, attrs = {}, ...children) {
   const e = document.createElement(tag);
@@ -167,6 +168,7 @@ async function browseView() {
   next.disabled = cur >= last;
   prev.addEventListener("click", () => go(Math.max(0, q.offset - PAGE)));
   next.addEventListener("click", () => go(q.offset + PAGE));
+  lastBrowse = location.hash;
   document.body.dataset.view = location.hash;
   document.body.dataset.ready = "browse";
 }
@@ -183,6 +185,7 @@ function tile(r) {
 
 async function detailView(row) {
   const view = show("#t-detail");
+  $("#back", view).href = lastBrowse;
   let d;
   try {
     d = await getJSON("/v1/catalog/" + encodeURIComponent(row));
