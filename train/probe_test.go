@@ -6,27 +6,30 @@ import (
 	"testing"
 )
 
-func b2f(b bool) float64 {
-	if b {
-		return 1
+// blobs returns n rows of d values in k classes (row i in class i mod k):
+// Gaussian noise of deviation noise, plus gap in the columns j with
+// j mod k equal to the class.
+func blobs(rng *rand.Rand, n, d, k int, noise, gap float64) ([]float32, []int) {
+	X, y := make([]float32, n*d), make([]int, n)
+	for i := range n {
+		y[i] = i % k
+		for j := range d {
+			v := noise * rng.NormFloat64()
+			if j%k == y[i] {
+				v += gap
+			}
+			X[i*d+j] = float32(v)
+		}
 	}
-	return 0
+	return X, y
 }
 
 // TestFitSoftmaxOptimum checks fitSoftmax's objective's gradient against
 // central differences, through the fit: at the optimum the gradient
 // vanishes and the loss is below any nearby point's.
 func TestFitSoftmaxOptimum(t *testing.T) {
-	rng := rand.New(rand.NewPCG(1, 7))
 	const n, d, k = 60, 5, 3
-	X := make([]float32, n*d)
-	y := make([]int, n)
-	for i := range n {
-		y[i] = i % k
-		for j := range d {
-			X[i*d+j] = float32(rng.NormFloat64() + 0.8*b2f(y[i] == j%k))
-		}
-	}
+	X, y := blobs(rand.New(rand.NewPCG(1, 7)), n, d, k, 1, 0.8)
 	lambda := 0.05
 	w := fitSoftmax(X, y, n, d, k, lambda)
 	// The objective, written again independently (float64, log-sum-exp).
@@ -73,16 +76,8 @@ func TestFitSoftmaxOptimum(t *testing.T) {
 // TestProbeLambdaSeparates: on well-separated classes the cross-validated
 // probe classifies almost every held-out row.
 func TestProbeLambdaSeparates(t *testing.T) {
-	rng := rand.New(rand.NewPCG(3, 3))
 	const n, d, k = 90, 8, 3
-	X := make([]float32, n*d)
-	y := make([]int, n)
-	for i := range n {
-		y[i] = rng.IntN(k)
-		for j := range d {
-			X[i*d+j] = float32(0.5*rng.NormFloat64() + 2*b2f(y[i] == j%k))
-		}
-	}
+	X, y := blobs(rand.New(rand.NewPCG(3, 3)), n, d, k, 0.5, 2)
 	standardise(X, n, d)
 	lam, acc := probeLambda(X, y, n, d, k, 1)
 	if acc < 0.95 {
