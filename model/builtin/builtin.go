@@ -17,7 +17,6 @@ package builtin
 import (
 	_ "embed"
 	"fmt"
-	"strconv"
 
 	"galaxy/model"
 	_ "galaxy/model/archs" // the architectures model.FromTensors rebuilds
@@ -45,29 +44,7 @@ func Model() (*model.Model, error) {
 	if err != nil {
 		return nil, fmt.Errorf("the built-in model: %w", err)
 	}
-	m, err := model.FromTensors(Name, meta, tensors)
-	if err != nil {
-		return nil, err
-	}
-	card(m.Meta.Info)
-	return m, nil
-}
-
-// card fills in what the model's card (model.Card) shows and the embedded
-// file, written before training recorded it, lacks: the figures above and
-// the split and day it was trained.
-func card(info map[string]string) {
-	for k, v := range map[string]string{
-		model.InfoTestAccuracy: strconv.FormatFloat(TestAccuracy, 'f', 4, 64),
-		model.InfoTestBalanced: strconv.FormatFloat(TestBalanced, 'f', 4, 64),
-		model.InfoTestN:        "563",
-		model.InfoTrainN:       "5055",
-		model.InfoTrained:      "2026-12-05",
-	} {
-		if _, ok := info[k]; !ok {
-			info[k] = v
-		}
-	}
+	return model.FromTensors(Name, meta, tensors)
 }
 
 // Load returns the built-in model when path is Name, else the model file
