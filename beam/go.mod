@@ -4,7 +4,10 @@ go 1.26.0
 
 require galaxy v0.0.0
 
-require gonum.org/v1/gonum v0.17.0 // indirect
+require (
+	golang.org/x/image v0.48.0 // indirect
+	gonum.org/v1/gonum v0.17.0 // indirect
+)
 
 require (
 	cel.dev/expr v0.25.2 // indirect
