@@ -286,11 +286,19 @@ func (s *Server) score(ctx context.Context, b []byte, images bool) (Result, erro
 	if nv := r.novelty; !math.IsNaN(nv) {
 		res.Novelty, res.Warning = &nv, s.m.Novelty.Warning(nv)
 	}
-	for c, p := range probs {
-		res.Ranked = append(res.Ranked, Ranked{c, s.m.Meta.Classes[c], p})
-	}
-	sort.SliceStable(res.Ranked, func(i, j int) bool { return res.Ranked[i].P > res.Ranked[j].P })
+	res.Ranked = ranked(s.m.Meta.Classes, probs)
 	return res, nil
+}
+
+// ranked returns the classes by decreasing probability p (by class
+// number; ties keep the classes' order).
+func ranked(classes []string, p []float32) []Ranked {
+	r := make([]Ranked, len(p))
+	for c, v := range p {
+		r[c] = Ranked{c, classes[c], v}
+	}
+	sort.SliceStable(r, func(i, j int) bool { return r[i].P > r[j].P })
+	return r
 }
 
 func (s *Server) classify(w http.ResponseWriter, r *http.Request) {
@@ -309,13 +317,9 @@ func (s *Server) classify(w http.ResponseWriter, r *http.Request) {
 		fail(&httpError{http.StatusMethodNotAllowed, "use POST with an image as the body"})
 		return
 	}
-	var pictures bool
-	switch v := r.URL.Query().Get("images"); v {
-	case "1", "true":
-		pictures = true
-	case "", "0", "false":
-	default:
-		fail(&httpError{http.StatusBadRequest, fmt.Sprintf("images %q: want true or false", v)})
+	pictures, err := boolParam(r, "images")
+	if err != nil {
+		fail(err)
 		return
 	}
 	body := http.MaxBytesReader(w, r.Body, s.opt.MaxBodyBytes)

@@ -7,7 +7,6 @@ import (
 	"io/fs"
 	"net/http"
 	"os"
-	"sort"
 	"strconv"
 
 	"galaxy/model"
@@ -68,7 +67,10 @@ func writeError(w http.ResponseWriter, err error) {
 	writeJSON(w, statusOf(err), map[string]string{"error": err.Error()})
 }
 
-var errNoCatalog = &httpError{http.StatusNotFound, "the server has no catalog (start it with one to browse)"}
+var (
+	errNoCatalog = &httpError{http.StatusNotFound, "the server has no catalog (start it with one to browse)"}
+	errNoIndex   = &httpError{http.StatusNotFound, "the server has no index of representations (start it with one for similar galaxies)"}
+)
 
 // intParam reads query parameter name as an int (def when absent).
 func intParam(r *http.Request, name string, def int) (int, error) {
@@ -81,6 +83,19 @@ func intParam(r *http.Request, name string, def int) (int, error) {
 		return 0, &httpError{http.StatusBadRequest, fmt.Sprintf("%s %q: not a whole number", name, v)}
 	}
 	return n, nil
+}
+
+// boolParam reads query parameter name as 1/true or 0/false (false when
+// absent).
+func boolParam(r *http.Request, name string) (bool, error) {
+	switch v := r.URL.Query().Get(name); v {
+	case "1", "true":
+		return true, nil
+	case "", "0", "false":
+		return false, nil
+	default:
+		return false, &httpError{http.StatusBadRequest, fmt.Sprintf("%s %q: want true or false", name, v)}
+	}
 }
 
 func floatParam(r *http.Request, name string, def float64) (float64, error) {
@@ -120,10 +135,19 @@ type CatalogPage struct {
 	Rows    []CatalogRow `json:"rows"`
 }
 
+// rowURL is the URL of catalog row r's endpoint part ("" for the row).
+func rowURL(r int, part string) string {
+	u := "/v1/catalog/" + strconv.Itoa(r)
+	if part != "" {
+		u += "/" + part
+	}
+	return u
+}
+
 func (s *Server) row(r int) CatalogRow {
 	c := s.opt.Catalog
 	cr := CatalogRow{Row: r, ID: c.ID[r], File: c.File[r], Warning: c.Warning[r], Error: c.Err[r],
-		Thumb: "/v1/catalog/" + strconv.Itoa(r) + "/thumb"}
+		Thumb: rowURL(r, "thumb")}
 	if k := c.Class[r]; k >= 0 {
 		p := c.Top(r)
 		cr.Class, cr.ClassName, cr.P = &k, c.Classes[k], &p
@@ -174,12 +198,8 @@ func (s *Server) catalogPage(w http.ResponseWriter, r *http.Request) {
 		writeError(w, &httpError{http.StatusBadRequest, fmt.Sprintf("order %q: want asc or desc", o)})
 		return
 	}
-	switch v := qv.Get("warned"); v {
-	case "1", "true":
-		q.Warned = true
-	case "", "0", "false":
-	default:
-		writeError(w, &httpError{http.StatusBadRequest, fmt.Sprintf("warned %q: want true or false", v)})
+	if q.Warned, err = boolParam(r, "warned"); err != nil {
+		writeError(w, err)
 		return
 	}
 	if err := q.Check(len(c.Classes)); err != nil {
@@ -195,21 +215,26 @@ func (s *Server) catalogPage(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, page)
 }
 
-// rowParam reads the {row} of a catalog URL.
-func (s *Server) rowParam(r *http.Request) (int, error) {
-	c := s.opt.Catalog
-	if c == nil {
-		return 0, errNoCatalog
-	}
+// pathRow reads the {row} of a URL: a row of a table of n rows (what names
+// the table).
+func pathRow(r *http.Request, n int, what string) (int, error) {
 	v := r.PathValue("row")
-	n, err := strconv.Atoi(v)
+	i, err := strconv.Atoi(v)
 	if err != nil {
 		return 0, &httpError{http.StatusBadRequest, fmt.Sprintf("row %q: not a whole number", v)}
 	}
-	if n < 0 || n >= c.Len() {
-		return 0, &httpError{http.StatusNotFound, fmt.Sprintf("row %d: the catalog has rows 0..%d", n, c.Len()-1)}
+	if i < 0 || i >= n {
+		return 0, &httpError{http.StatusNotFound, fmt.Sprintf("row %d: the %s has rows 0..%d", i, what, n-1)}
 	}
-	return n, nil
+	return i, nil
+}
+
+// rowParam reads the {row} of a catalog URL.
+func (s *Server) rowParam(r *http.Request) (int, error) {
+	if s.opt.Catalog == nil {
+		return 0, errNoCatalog
+	}
+	return pathRow(r, s.opt.Catalog.Len(), "catalog")
 }
 
 // CatalogDetail is the answer of GET /v1/catalog/{row}.
@@ -228,7 +253,7 @@ func (s *Server) catalogRow(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	c := s.opt.Catalog
-	d := CatalogDetail{CatalogRow: s.row(n), Ranked: []Ranked{}, Prepared: "/v1/catalog/" + strconv.Itoa(n) + "/prepared"}
+	d := CatalogDetail{CatalogRow: s.row(n), Ranked: []Ranked{}, Prepared: rowURL(n, "prepared")}
 	if len(c.Carried) > 0 {
 		d.Carried = map[string]string{}
 		for j, name := range c.Carried {
@@ -236,13 +261,10 @@ func (s *Server) catalogRow(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	if c.Class[n] >= 0 {
-		for k, name := range c.Classes {
-			d.Ranked = append(d.Ranked, Ranked{k, name, c.P(n, k)})
-		}
-		sort.SliceStable(d.Ranked, func(i, j int) bool { return d.Ranked[i].P > d.Ranked[j].P })
+		d.Ranked = ranked(c.Classes, c.Probs[n*len(c.Classes):(n+1)*len(c.Classes)])
 	}
 	if s.opt.Index != nil {
-		d.Similar = "/v1/catalog/" + strconv.Itoa(n) + "/similar"
+		d.Similar = rowURL(n, "similar")
 	}
 	writeJSON(w, http.StatusOK, d)
 }
@@ -355,7 +377,7 @@ func (s *Server) catalogSimilar(w http.ResponseWriter, r *http.Request) {
 	}
 	ix := s.opt.Index
 	if ix == nil {
-		writeError(w, &httpError{http.StatusNotFound, "the server has no index of representations (start it with one for similar galaxies)"})
+		writeError(w, errNoIndex)
 		return
 	}
 	k, err := intParam(r, "k", DefaultNeighbours)
@@ -379,7 +401,7 @@ func (s *Server) catalogSimilar(w http.ResponseWriter, r *http.Request) {
 	for _, h := range hits {
 		nb := neighbour(h)
 		if cr, ok := c.RowOf(h.ID); ok && h.ID != "" {
-			nb.Row, nb.Thumb = &cr, "/v1/catalog/"+strconv.Itoa(cr)+"/thumb"
+			nb.Row, nb.Thumb = &cr, rowURL(cr, "thumb")
 		} else if h.File != "" {
 			nb.Thumb = "/v1/index/" + strconv.Itoa(h.Row) + "/thumb"
 		}
@@ -424,17 +446,11 @@ func neighbour(h similar.Hit) Neighbour {
 func (s *Server) indexThumb(w http.ResponseWriter, r *http.Request) {
 	ix := s.opt.Index
 	if ix == nil {
-		writeError(w, &httpError{http.StatusNotFound, "the server has no index of representations"})
+		writeError(w, errNoIndex)
 		return
 	}
-	v := r.PathValue("row")
-	n, err := strconv.Atoi(v)
-	switch {
-	case err != nil:
-		err = &httpError{http.StatusBadRequest, fmt.Sprintf("row %q: not a whole number", v)}
-	case n < 0 || n >= ix.Len():
-		err = &httpError{http.StatusNotFound, fmt.Sprintf("row %d: the index has rows 0..%d", n, ix.Len()-1)}
-	case ix.Files[n] == "":
+	n, err := pathRow(r, ix.Len(), "index")
+	if err == nil && ix.Files[n] == "" {
 		err = &httpError{http.StatusNotFound, fmt.Sprintf("index row %d has no image file (an index of a data file, not of cutouts)", n)}
 	}
 	var size int
