@@ -29,10 +29,8 @@ type Card struct {
 	Arch    string   `json:"arch"`
 	Scheme  string   `json:"scheme"`
 	Classes []string `json:"classes"`
-	// Input is the image the network takes: height, width and channels.
-	Height, Width int    `json:"-"`
-	Input         string `json:"input"` // e.g. "69x69 pixels, channels all (3)"
-	Weights       int    `json:"weights"`
+	Input   string   `json:"input"` // the image the network takes, e.g. "69x69 pixels, channels all (3)"
+	Weights int      `json:"weights"`
 
 	Data         string   `json:"training_data,omitempty"`
 	TrainN       int      `json:"train_n,omitempty"`
@@ -51,16 +49,12 @@ type Card struct {
 // Card returns the model's card, read from its description and Info.
 func (m *Model) Card() Card {
 	in, info := m.Meta.Input, m.Meta.Info
-	c := Card{Arch: m.Meta.Arch, Scheme: m.Meta.Scheme, Classes: m.Meta.Classes, Height: in.Height, Width: in.Width,
+	c := Card{Arch: m.Meta.Arch, Scheme: m.Meta.Scheme, Classes: m.Meta.Classes,
 		Input: strconv.Itoa(in.Height) + "x" + strconv.Itoa(in.Width) + " pixels, channels " + in.ChannelSpec + " (" + strconv.Itoa(len(in.Channels)) + ")",
 		Data:  info[InfoData], Init: info[InfoInit], Seed: info[InfoSeed], Trained: info[InfoTrained],
 		Novelty: m.Novelty != nil}
 	for _, t := range m.Net.Tensors() {
-		n := 1
-		for _, s := range t.Shape {
-			n *= s
-		}
-		c.Weights += n
+		c.Weights += len(t.Data)
 	}
 	c.TrainN, _ = strconv.Atoi(info[InfoTrainN])
 	c.TestN, _ = strconv.Atoi(info[InfoTestN])

@@ -311,14 +311,14 @@ func (p *Preparer) Prepare(img image.Image, dst []float32) {
 }
 
 // Picture draws prepared features x (len Dim()) as the model sees them:
-// viridis for one channel, colour for three (render.GalaxyFloat), one
-// pixel per input pixel.
-func (p *Preparer) Picture(x []float32) (*image.RGBA, error) {
+// viridis for one channel, colour for three (render.GalaxyFloat), scale
+// pixels per input pixel.
+func (p *Preparer) Picture(x []float32, scale int) (*image.RGBA, error) {
 	px := make([]float32, len(x))
 	for i, v := range x {
 		px[i] = v / p.Scale
 	}
-	return render.GalaxyFloat(px, p.H, p.W, len(p.Channels), 1)
+	return render.GalaxyFloat(px, p.H, p.W, len(p.Channels), scale)
 }
 
 // FileFeatures reads and prepares the file at path into dst.

@@ -99,7 +99,7 @@ func encodePNG(img image.Image) ([]byte, error) {
 
 // preparedPNG draws prepared features as the model sees them, as PNG.
 func preparedPNG(prep *predict.Preparer, x []float32) ([]byte, error) {
-	img, err := prep.Picture(x)
+	img, err := prep.Picture(x, 1)
 	if err != nil {
 		return nil, err
 	}

@@ -287,7 +287,7 @@ func TestClassifyImages(t *testing.T) {
 	if err := s.prep.Features(jb, x); err != nil {
 		t.Fatal(err)
 	}
-	want, err := s.prep.Picture(x)
+	want, err := s.prep.Picture(x, 1)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -6,8 +6,6 @@ import (
 	"io"
 	"strconv"
 
-	"golang.org/x/image/draw"
-
 	"galaxy/data"
 	"galaxy/data/cutout"
 	"galaxy/model"
@@ -52,7 +50,7 @@ func (ix *Index) ByImage(path string, k int) ([]Hit, image.Image, error) {
 	}
 	q := make([]float32, ix.Dim)
 	e.Embed(x, 1, q)
-	img, err := prep.Picture(x)
+	img, err := prep.Picture(x, 1)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -97,13 +95,7 @@ func (ix *Index) FileImages(m *model.Model, scale int) (Images, error) {
 		if err := prep.FileFeatures(ix.Files[r], x); err != nil {
 			return nil, fmt.Errorf("%s: %w", ix.Files[r], err)
 		}
-		img, err := prep.Picture(x)
-		if err != nil || scale == 1 {
-			return img, err
-		}
-		big := image.NewRGBA(image.Rect(0, 0, img.Bounds().Dx()*scale, img.Bounds().Dy()*scale))
-		draw.NearestNeighbor.Scale(big, big.Bounds(), img, img.Bounds(), draw.Src, nil)
-		return big, nil
+		return prep.Picture(x, scale)
 	}, nil
 }
 

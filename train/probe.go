@@ -10,6 +10,7 @@ import (
 	"gonum.org/v1/gonum/optimize"
 
 	"galaxy/model"
+	"galaxy/num"
 )
 
 // Probe fitting (Config.Probe): with a trunk from another model and few
@@ -141,7 +142,7 @@ func probeLambda(X []float32, y []int, n, d, k int, seed uint64) (float64, float
 			z := make([]float64, k)
 			for _, i := range test {
 				logits(w, X[i*d:(i+1)*d], d, k, z)
-				if argmax64(z) == y[i] {
+				if num.Argmax(z) == y[i] {
 					right++
 				}
 			}
@@ -229,14 +230,4 @@ func logits(w []float64, x []float32, d, k int, z []float64) {
 		}
 		z[c] = s
 	}
-}
-
-func argmax64(z []float64) int {
-	b := 0
-	for i, v := range z {
-		if v > z[b] {
-			b = i
-		}
-	}
-	return b
 }
