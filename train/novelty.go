@@ -21,18 +21,33 @@ func (r *run) fitNovelty(net model.Network, tr *data.Split, idx []int, val *data
 	if !r.cfg.Novelty || !ok || tr.Len() < 2 {
 		return nil
 	}
+	tr = subset(tr, r.noveltySample(tr, idx), "train")
+	var ve []float32
+	if val != nil && val.Len() > 0 {
+		ve = model.BatchEmbed(e, val)
+	}
+	return r.setNovelty(model.BatchEmbed(e, tr), tr.Labels, e.EmbedDim(), ve)
+}
+
+// noveltySample returns the images of tr among idx (nil: all of them)
+// whose representations the novelty statistics are fitted to: at most
+// noveltyImages, stratified, drawn with the run's seed.
+func (r *run) noveltySample(tr *data.Split, idx []int) []int {
 	if idx == nil {
 		idx = make([]int, tr.Len())
 		for i := range idx {
 			idx[i] = i
 		}
 	}
-	tr = subset(tr, limitIndex(tr, idx, r.d.Set.Scheme.K(), noveltyImages, r.cfg.Seed), "train")
-	var ve []float32
-	if val != nil && val.Len() > 0 {
-		ve = model.BatchEmbed(e, val)
-	}
-	nv, err := model.FitNovelty(model.BatchEmbed(e, tr), tr.Labels, r.d.Set.Scheme.K(), e.EmbedDim(), ve)
+	return limitIndex(tr, idx, r.d.Set.Scheme.K(), noveltyImages, r.cfg.Seed)
+}
+
+// setNovelty fits the model's novelty statistics to the representations
+// emb (rows of d values) of training images of classes labels, with the
+// warning threshold set on the validation representations ve (nil: on
+// those training images).
+func (r *run) setNovelty(emb []float32, labels []int, d int, ve []float32) error {
+	nv, err := model.FitNovelty(emb, labels, r.d.Set.Scheme.K(), d, ve)
 	if err != nil {
 		return err
 	}
@@ -41,6 +56,6 @@ func (r *run) fitNovelty(net model.Network, tr *data.Split, idx []int, val *data
 	if ve != nil {
 		part = "the validation part"
 	}
-	r.obs.logf("novelty: class means and covariance of %d training representations; warning above %.2f (%.0f%% of %s below)\n", tr.Len(), nv.Threshold, 100*model.NoveltyQuantile, part)
+	r.obs.logf("novelty: class means and covariance of %d training representations; warning above %.2f (%.0f%% of %s below)\n", len(labels), nv.Threshold, 100*model.NoveltyQuantile, part)
 	return nil
 }

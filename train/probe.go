@@ -41,6 +41,16 @@ func (r *run) probe(net Layered) error {
 	net.SetTTA(spec.TTA)
 	X := model.BatchEmbed(e, ds.Train)
 	n, d, k := ds.Train.Len(), e.EmbedDim(), spec.K
+	if r.cfg.Novelty && n >= 2 { // from the same representations, not a second pass through the network
+		keep := r.noveltySample(ds.Train, nil)
+		emb, labels := make([]float32, 0, len(keep)*d), make([]int, len(keep))
+		for j, i := range keep {
+			emb, labels[j] = append(emb, X[i*d:(i+1)*d]...), ds.Train.Labels[i]
+		}
+		if err := r.setNovelty(emb, labels, d, nil); err != nil {
+			return err
+		}
+	}
 	mu, sd := standardise(X, n, d)
 	lambda, cvAcc := probeLambda(X, ds.Train.Labels, n, d, k, r.cfg.Seed)
 	w := fitSoftmax(X, ds.Train.Labels, n, d, k, lambda)
@@ -59,9 +69,6 @@ func (r *run) probe(net Layered) error {
 	}
 	r.obs.logf("probe: logistic regression on %d training representations of %d values; L2 penalty %g chosen by %d-fold cross-validation (accuracy %.4f); %.1fs\n",
 		n, d, lambda, probeFolds, cvAcc, time.Since(start).Seconds())
-	if err := r.fitNovelty(net, ds.Train, nil, nil); err != nil {
-		return err
-	}
 	sc := Score(net, ds.Test, k, CrossEntropy)
 	r.curve = []Point{{Step: 0, TrainLoss: trainLoss, TestLoss: sc.Loss, TestAccuracy: sc.Accuracy}}
 	r.m.Meta.Info["probe_lambda"] = strconv.FormatFloat(lambda, 'g', -1, 64)
