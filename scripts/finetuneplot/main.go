@@ -16,6 +16,8 @@ import (
 	"strconv"
 	"strings"
 
+	"gonum.org/v1/gonum/stat"
+
 	"galaxy/plot"
 )
 
@@ -117,18 +119,11 @@ func run(runs, out string) error {
 	return chart.Save(out)
 }
 
-// meanSD returns the mean and the sample standard deviation.
+// meanSD returns the mean and the sample standard deviation (0 for one
+// value).
 func meanSD(v []float64) (float64, float64) {
-	var s, ss float64
-	for _, x := range v {
-		s += x
-	}
-	mean := s / float64(len(v))
-	for _, x := range v {
-		ss += (x - mean) * (x - mean)
-	}
 	if len(v) < 2 {
-		return mean, 0
+		return stat.Mean(v, nil), 0
 	}
-	return mean, math.Sqrt(ss / float64(len(v)-1))
+	return stat.MeanStdDev(v, nil)
 }
