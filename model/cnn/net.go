@@ -342,57 +342,64 @@ func (n *Net) RandomSources() []*rand.PCG {
 	return out
 }
 
+// head returns the output layer: the last dense layer.
+func (n *Net) head() (*Dense[float32], error) {
+	for i := len(n.Layers) - 1; i >= 0; i-- {
+		if d, ok := n.Layers[i].(*Dense[float32]); ok {
+			return d, nil
+		}
+	}
+	return nil, fmt.Errorf("cnn: the network has no dense layer")
+}
+
 // AddLogitOffsets adds off[c] to every logit of class c (through the bias
 // of the last dense layer), as a logit adjustment does.
 func (n *Net) AddLogitOffsets(off []float64) error {
-	for i := len(n.Layers) - 1; i >= 0; i-- {
-		if d, ok := n.Layers[i].(*Dense[float32]); ok {
-			if len(off) != d.Out {
-				return fmt.Errorf("cnn: %d logit offsets for %d classes", len(off), d.Out)
-			}
-			for c, v := range off {
-				d.B.W[c] += float32(v)
-			}
-			return nil
-		}
+	d, err := n.head()
+	if err != nil {
+		return err
 	}
-	return fmt.Errorf("cnn: no dense layer to take logit offsets")
+	if len(off) != d.Out {
+		return fmt.Errorf("cnn: %d logit offsets for %d classes", len(off), d.Out)
+	}
+	for c, v := range off {
+		d.B.W[c] += float32(v)
+	}
+	return nil
 }
 
 // SetHead sets the last dense layer (the output layer): w is K x D by
 // class, b has K values.
 func (n *Net) SetHead(w, b []float64) error {
-	for i := len(n.Layers) - 1; i >= 0; i-- {
-		if d, ok := n.Layers[i].(*Dense[float32]); ok {
-			if len(w) != d.Out*d.In || len(b) != d.Out {
-				return fmt.Errorf("cnn: a head of %d weights and %d biases for a %dx%d layer", len(w), len(b), d.Out, d.In)
-			}
-			for j, v := range w {
-				d.Wt.W[j] = float32(v)
-			}
-			for c, v := range b {
-				d.B.W[c] = float32(v)
-			}
-			return nil
-		}
+	d, err := n.head()
+	if err != nil {
+		return err
 	}
-	return fmt.Errorf("cnn: no dense layer to set")
+	if len(w) != d.Out*d.In || len(b) != d.Out {
+		return fmt.Errorf("cnn: a head of %d weights and %d biases for a %dx%d layer", len(w), len(b), d.Out, d.In)
+	}
+	for j, v := range w {
+		d.Wt.W[j] = float32(v)
+	}
+	for c, v := range b {
+		d.B.W[c] = float32(v)
+	}
+	return nil
 }
 
 // ScaleLogits multiplies every logit by s (through the weights and bias of
 // the last dense layer), as temperature scaling with T = 1/s does.
 func (n *Net) ScaleLogits(s float64) error {
-	for i := len(n.Layers) - 1; i >= 0; i-- {
-		if d, ok := n.Layers[i].(*Dense[float32]); ok {
-			for _, p := range []*Param[float32]{d.Wt, d.B} {
-				for j := range p.W {
-					p.W[j] = float32(float64(p.W[j]) * s)
-				}
-			}
-			return nil
+	d, err := n.head()
+	if err != nil {
+		return err
+	}
+	for _, p := range []*Param[float32]{d.Wt, d.B} {
+		for j := range p.W {
+			p.W[j] = float32(float64(p.W[j]) * s)
 		}
 	}
-	return fmt.Errorf("cnn: no dense layer to scale the logits")
+	return nil
 }
 
 // Tensors implements model.Network: every parameter and buffer by name,
