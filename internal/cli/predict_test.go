@@ -74,7 +74,7 @@ func writeCatalog(t *testing.T, dir string, n, kinds int) string {
 	return p
 }
 
-func readRows(t *testing.T, s string) [][]string {
+func readRows(t testing.TB, s string) [][]string {
 	t.Helper()
 	rows, err := csv.NewReader(strings.NewReader(s)).ReadAll()
 	if err != nil {

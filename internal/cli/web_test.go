@@ -401,18 +401,14 @@ func catalogClasses(t *testing.T, base string) string {
 	return string(b)
 }
 
+// readCSV reads the CSV file at path (readRows).
 func readCSV(t testing.TB, path string) [][]string {
 	t.Helper()
-	f, err := os.Open(path)
+	b, err := os.ReadFile(path)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer f.Close()
-	rows, err := csv.NewReader(f).ReadAll()
-	if err != nil {
-		t.Fatal(err)
-	}
-	return rows
+	return readRows(t, string(b))
 }
 
 // BenchmarkBrowse100k times the first page of the browse view of a
