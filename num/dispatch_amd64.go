@@ -10,25 +10,31 @@ var (
 )
 
 var avx2Kernels = kernelSet{
-	name:    "avx2",
-	dot:     dotAVX2,
-	axpy:    axpyAVX2,
-	axpyDot: axpyDotAVX2,
-	dot4:    dot4AVX2,
-	axpy4:   axpy4AVX2,
-	add:     addAVX2,
+	name:           "avx2",
+	dot:            dotAVX2,
+	axpy:           axpyAVX2,
+	axpyDot:        axpyDotAVX2,
+	dot4:           dot4AVX2,
+	axpy4:          axpy4AVX2,
+	add:            addAVX2,
+	scaleShift:     scaleShiftAVX2,
+	scaleShiftReLU: scaleShiftReLUAVX2,
+	batchNormGrad:  batchNormGradAVX2,
 	gemms: []gemmKernel{{mr: 6, nr: 16, mc: 144, kc: 256, nc: 2048, kern: sgemm6x16AVX2, cost: 1,
 		transpose: transposeGeneric, panelCopy: panelCopyGeneric}},
 }
 
 var avx512Kernels = kernelSet{
-	name:    "avx512",
-	dot:     dotAVX512,
-	axpy:    axpyAVX512,
-	axpyDot: axpyDotAVX512,
-	dot4:    dot4AVX512,
-	axpy4:   axpy4AVX512,
-	add:     addAVX512,
+	name:           "avx512",
+	dot:            dotAVX512,
+	axpy:           axpyAVX512,
+	axpyDot:        axpyDotAVX512,
+	dot4:           dot4AVX512,
+	axpy4:          axpy4AVX512,
+	add:            addAVX512,
+	scaleShift:     scaleShiftAVX512,
+	scaleShiftReLU: scaleShiftReLUAVX512,
+	batchNormGrad:  batchNormGradAVX512,
 	// 12 rows make the fastest tile; 10 and 8 rows waste less of it when m
 	// (or n, for a product done transposed) is a multiple of 10 or 8, such
 	// as the 100 hidden units of the seed network or the channels of a
@@ -90,6 +96,15 @@ func axpy4AVX2(c, a []float32, lda int, y []float32)
 func addAVX2(dst, x []float32)
 
 //go:noescape
+func scaleShiftAVX2(dst, src []float32, a, b float32)
+
+//go:noescape
+func scaleShiftReLUAVX2(dst, src []float32, a, b float32)
+
+//go:noescape
+func batchNormGradAVX2(d, g, x, y []float32, mu, a, b, c float32)
+
+//go:noescape
 func sgemmKernel6x16AVX2(kc int, a, b, c []float32, ldc int, beta float32, load bool)
 
 // sgemm6x16AVX2 is the AVX2 gemmKernel.kern: edge tiles go through a buffer.
@@ -120,6 +135,15 @@ func axpy4AVX512(c, a []float32, lda int, y []float32)
 
 //go:noescape
 func addAVX512(dst, x []float32)
+
+//go:noescape
+func scaleShiftAVX512(dst, src []float32, a, b float32)
+
+//go:noescape
+func scaleShiftReLUAVX512(dst, src []float32, a, b float32)
+
+//go:noescape
+func batchNormGradAVX512(d, g, x, y []float32, mu, a, b, c float32)
 
 //go:noescape
 func transpose16AVX512(src []float32, ld, rows, cols int, alpha float32, dst []float32, dstStride int)

@@ -690,6 +690,9 @@ func vectorKernels() {
 		s.dot4()
 		s.axpy4()
 		s.add()
+		s.scaleShift(false)
+		s.scaleShift(true)
+		s.batchNormGrad()
 	}
 }
 
@@ -991,5 +994,107 @@ func (s isa) add() {
 		"VMOVUPS (SI), "+s.v(0), fmt.Sprintf("VADDPS (DI), %s, %s", s.v(0), s.v(0)), fmt.Sprintf("VMOVUPS %s, (DI)", s.v(0)))
 	s.tail(p+"tail", p+"done", ptrs, []string{"VMOVSS (SI), X0", "VADDSS (DI), X0, X0", "VMOVSS X0, (DI)"},
 		[]string{"VMOVUPS.Z (SI), K1, Z0", "VMOVUPS.Z (DI), K1, Z1", "VADDPS Z1, Z0, Z0", "VMOVUPS Z0, K1, (DI)"})
+	ret(p)
+}
+
+// konst is the register of constant i of scaleShift and batchNormGrad: the
+// last six registers.
+func (s isa) konst(i int) string {
+	if s.lanes == 8 {
+		return s.v(10 + i)
+	}
+	return s.v(26 + i)
+}
+
+// scaleShift emits scaleShift (dst = a*src + b) or, with relu,
+// scaleShiftReLU (dst = max(a*src+b, 0)), each rounded as the Go
+// expression: the product and the sum apart (no fused multiply-add), and
+// Go's max: VMAXPS with the value as its second source, which passes a NaN
+// through, then adding +0, which turns the -0 VMAXPS keeps into +0.
+func (s isa) scaleShift(relu bool) {
+	name, p := "scaleShift", "ss"+s.tag
+	if relu {
+		name, p = "scaleShiftReLU", "sr"+s.tag
+	}
+	l, a, b, z := s.lanes, s.konst(0), s.konst(1), s.konst(2)
+	s.text(name, "dst, src []float32, a, b float32)", 56, "VBROADCASTSS a+48(FP), "+a, "VBROADCASTSS b+52(FP), "+b,
+		fmt.Sprintf("%s %s, %s, %s", s.zero, z, z, z),
+		"MOVQ dst_base+0(FP), DI", "MOVQ dst_len+8(FP), CX", "MOVQ src_base+24(FP), SI")
+	ops := func(r string) []string {
+		o := []string{fmt.Sprintf("VMULPS %s, %s, %s", r, a, r), fmt.Sprintf("VADDPS %s, %s, %s", b, r, r)}
+		if relu {
+			o = append(o, fmt.Sprintf("VMAXPS %s, %s, %s", r, z, r), fmt.Sprintf("VADDPS %s, %s, %s", z, r, r))
+		}
+		return o
+	}
+	body := s.unrolled("VMOVUPS %[1]s, %[4]s")
+	for i := range 4 {
+		body = append(body, ops(s.v(i))...)
+	}
+	body = append(body, s.unrolled("VMOVUPS %[4]s, %[2]s")...)
+	ptrs := []string{"SI", "DI"}
+	loop(fmt.Sprintf("%sloop%d", p, 4*l), fmt.Sprintf("%sloop%d", p, l), 4*l, ptrs, false, body...)
+	one := append(append([]string{"VMOVUPS (SI), " + s.v(0)}, ops(s.v(0))...), fmt.Sprintf("VMOVUPS %s, (DI)", s.v(0)))
+	loop(fmt.Sprintf("%sloop%d", p, l), p+"tail", l, ptrs, false, one...)
+	x := func(r string) string { return "X" + strings.TrimLeft(r, "YZ") }
+	scalar := []string{"VMOVSS (SI), X0", fmt.Sprintf("VMULSS %s, X0, X0", x(a)), fmt.Sprintf("VADDSS %s, X0, X0", x(b))}
+	if relu {
+		scalar = append(scalar, fmt.Sprintf("VMAXSS X0, %s, X0", x(z)), fmt.Sprintf("VADDSS %s, X0, X0", x(z)))
+	}
+	masked := append(append([]string{"VMOVUPS.Z (SI), K1, Z0"}, ops("Z0")...), "VMOVUPS Z0, K1, (DI)")
+	s.tail(p+"tail", p+"done", ptrs, append(scalar, "VMOVSS X0, (DI)"), masked)
+	ret(p)
+}
+
+// batchNormGrad emits batchNormGrad: d = (a*g*[y > 0] + b) + c*(x-mu),
+// each operation rounded as the Go expression, the mask a multiplication
+// by 1 or 0 (so an infinite a*g gives NaN, as in Go).
+func (s isa) batchNormGrad() {
+	p, l := "bg"+s.tag, s.lanes
+	mu, a, b, c, z, one := s.konst(0), s.konst(1), s.konst(2), s.konst(3), s.konst(4), s.konst(5)
+	head := []string{"VBROADCASTSS mu+96(FP), " + mu, "VBROADCASTSS a+100(FP), " + a, "VBROADCASTSS b+104(FP), " + b,
+		"VBROADCASTSS c+108(FP), " + c, fmt.Sprintf("%s %s, %s, %s", s.zero, z, z, z), "MOVL $0x3f800000, AX"}
+	if s.masked {
+		head = append(head, "VPBROADCASTD AX, "+one)
+	} else {
+		head = append(head, "VMOVD AX, X15", "VBROADCASTSS X15, "+one)
+	}
+	s.text("batchNormGrad", "d, g, x, y []float32, mu, a, b, c float32)", 112, append(head,
+		"MOVQ d_base+0(FP), DI", "MOVQ d_len+8(FP), CX", "MOVQ g_base+24(FP), SI", "MOVQ x_base+48(FP), R8", "MOVQ y_base+72(FP), R9")...)
+	unroll := 2
+	if s.masked {
+		unroll = 4
+	}
+	// vec computes one vector from the operands at offset off: x into
+	// register i, g into unroll+i, the mask into 2*unroll+i.
+	vec := func(i int, off func(string) string) []string {
+		xr, gr, pr := s.v(i), s.v(unroll+i), s.v(2*unroll+i)
+		o := []string{"VMOVUPS " + off("(R8)") + ", " + xr, fmt.Sprintf("VSUBPS %s, %s, %s", mu, xr, xr), fmt.Sprintf("VMULPS %s, %s, %s", c, xr, xr),
+			fmt.Sprintf("VMULPS %s, %s, %s", off("(SI)"), a, gr)}
+		if s.masked {
+			k := fmt.Sprintf("K%d", 2+i)
+			o = append(o, fmt.Sprintf("VCMPPS $0x11, %s, %s, %s", off("(R9)"), z, k), fmt.Sprintf("VMOVAPS.Z %s, %s, %s", one, k, pr))
+		} else {
+			o = append(o, fmt.Sprintf("VCMPPS $0x11, %s, %s, %s", off("(R9)"), z, pr), fmt.Sprintf("VANDPS %s, %s, %s", one, pr, pr))
+		}
+		return append(o, fmt.Sprintf("VMULPS %s, %s, %s", pr, gr, gr), fmt.Sprintf("VADDPS %s, %s, %s", b, gr, gr),
+			fmt.Sprintf("VADDPS %s, %s, %s", xr, gr, gr), fmt.Sprintf("VMOVUPS %s, %s", gr, off("(DI)")))
+	}
+	var body []string
+	for i := range unroll {
+		body = append(body, vec(i, func(base string) string { return s.at(i, base) })...)
+	}
+	ptrs := []string{"SI", "DI", "R8", "R9"}
+	loop(fmt.Sprintf("%sloop%d", p, unroll*l), fmt.Sprintf("%sloop%d", p, l), unroll*l, ptrs, false, body...)
+	loop(fmt.Sprintf("%sloop%d", p, l), p+"tail", l, ptrs, false, vec(0, func(base string) string { return base })...)
+	x := func(r string) string { return "X" + strings.TrimLeft(r, "YZ") }
+	scalar := []string{"VMOVSS (R8), X0", fmt.Sprintf("VSUBSS %s, X0, X0", x(mu)), fmt.Sprintf("VMULSS %s, X0, X0", x(c)),
+		fmt.Sprintf("VMULSS (SI), %s, X2", x(a)), fmt.Sprintf("VCMPSS $0x11, (R9), %s, X4", x(z)), fmt.Sprintf("VANDPS %s, X4, X4", x(one)),
+		"VMULSS X4, X2, X2", fmt.Sprintf("VADDSS %s, X2, X2", x(b)), "VADDSS X0, X2, X2", "VMOVSS X2, (DI)"}
+	masked := []string{"VMOVUPS.Z (R8), K1, Z0", fmt.Sprintf("VSUBPS %s, Z0, Z0", mu), fmt.Sprintf("VMULPS %s, Z0, Z0", c),
+		"VMOVUPS.Z (SI), K1, Z4", fmt.Sprintf("VMULPS Z4, %s, Z4", a), "VMOVUPS.Z (R9), K1, Z8",
+		fmt.Sprintf("VCMPPS $0x11, Z8, %s, K2", z), fmt.Sprintf("VMOVAPS.Z %s, K2, Z8", one),
+		"VMULPS Z8, Z4, Z4", fmt.Sprintf("VADDPS %s, Z4, Z4", b), "VADDPS Z0, Z4, Z4", "VMOVUPS Z4, K1, (DI)"}
+	s.tail(p+"tail", p+"done", ptrs, scalar, masked)
 	ret(p)
 }

@@ -6,13 +6,16 @@ package num
 // compiler can overlap the floating-point latencies.
 
 var genericKernels = kernelSet{
-	name:    "generic",
-	dot:     dotGeneric,
-	axpy:    axpyGeneric,
-	axpyDot: axpyDotGeneric,
-	dot4:    dot4Generic,
-	axpy4:   axpy4Generic,
-	add:     addGeneric,
+	name:           "generic",
+	dot:            dotGeneric,
+	axpy:           axpyGeneric,
+	axpyDot:        axpyDotGeneric,
+	dot4:           dot4Generic,
+	axpy4:          axpy4Generic,
+	add:            addGeneric,
+	scaleShift:     scaleShiftGeneric,
+	scaleShiftReLU: scaleShiftReLUGeneric,
+	batchNormGrad:  batchNormGradGeneric,
 	gemms: []gemmKernel{{mr: 4, nr: 4, mc: 128, kc: 256, nc: 1024, kern: sgemmKernelGeneric, cost: 1,
 		transpose: transposeGeneric, panelCopy: panelCopyGeneric}},
 	dotTile: sdotKernelGeneric,
@@ -141,6 +144,34 @@ func addGeneric(dst, x []float32) {
 	}
 	for ; i < len(dst); i++ {
 		dst[i] += x[i]
+	}
+}
+
+// The explicit conversions keep the compiler from fusing a multiply and
+// an add (which GOAMD64=v3 and other architectures allow).
+
+func scaleShiftGeneric(dst, src []float32, a, b float32) {
+	src = src[:len(dst)]
+	for i, v := range src {
+		dst[i] = float32(a*v) + b
+	}
+}
+
+func scaleShiftReLUGeneric(dst, src []float32, a, b float32) {
+	src = src[:len(dst)]
+	for i, v := range src {
+		dst[i] = max(float32(a*v)+b, 0)
+	}
+}
+
+func batchNormGradGeneric(d, g, x, y []float32, mu, a, b, c float32) {
+	g, x, y = g[:len(d)], x[:len(d)], y[:len(d)]
+	for i, v := range g {
+		var s float32
+		if y[i] > 0 {
+			s = 1
+		}
+		d[i] = float32(float32(a*v)*s) + b + float32(c*(x[i]-mu))
 	}
 }
 

@@ -57,6 +57,9 @@ func TestFencedAccess(t *testing.T) {
 				ks.Axpy(0.5, x, y)
 				ks.AxpyDot(0.5, x, y, z)
 				ks.Add(x, y)
+				ks.ScaleShift(x, y, 0.5, 1)
+				ks.ScaleShiftReLU(x, y, 0.5, 1)
+				ks.BatchNormGrad(x, y, z, f(), 0.1, 0.5, 1, 2)
 				for _, m := range []int{1, 4, 5, 9} {
 					a := fenced(t, m*n, atStart)
 					ym := fenced(t, m, atStart)

@@ -96,6 +96,11 @@ type kernelSet struct {
 	axpy4 func(c, a []float32, lda int, y []float32)
 	// add: dst += x; len(dst) == len(x).
 	add func(dst, x []float32)
+	// scaleShift: dst = a*src + b; scaleShiftReLU: dst = max(a*src+b, 0);
+	// len(dst) == len(src).
+	scaleShift, scaleShiftReLU func(dst, src []float32, a, b float32)
+	// batchNormGrad: d = a*g*[y > 0] + b + c*(x-mu); all of one length.
+	batchNormGrad func(d, g, x, y []float32, mu, a, b, c float32)
 
 	// gemms are the micro-kernels and blocking of Gemm, one chosen per
 	// product (kernelSet.kernelFor); at least one.
@@ -130,7 +135,61 @@ func AxpyDot(alpha float32, x, y, z []float32) float32 { return impl.AxpyDot(alp
 // Add computes dst += x. It panics if len(dst) != len(x).
 func Add(dst, x []float32) { impl.Add(dst, x) }
 
+// ScaleShift stores dst[i] = a*src[i] + b, and ScaleShiftReLU
+// dst[i] = max(a*src[i]+b, 0) (batch normalisation's output, alone or
+// through a ReLU). Unlike the other kernels they round exactly as the Go
+// expressions float32(float32(a*src[i])+b) and Go's max do, on every
+// implementation: the product is rounded before the sum, a NaN stays NaN
+// and max(-0, 0) is +0. They panic if len(dst) != len(src).
+func ScaleShift(dst, src []float32, a, b float32) { impl.ScaleShift(dst, src, a, b) }
+
+// ScaleShiftReLU: see ScaleShift.
+func ScaleShiftReLU(dst, src []float32, a, b float32) { impl.ScaleShiftReLU(dst, src, a, b) }
+
+// BatchNormGrad stores d[i] = a*g[i]*s + b + c*(x[i]-mu), with s 1 when
+// y[i] > 0 and 0 otherwise: batch normalisation's input gradient through a
+// ReLU whose output is y. Every operation is rounded in float32 in the
+// order written, with no fused multiply-add, and the mask is a
+// multiplication (so an infinite a*g[i] gives NaN where the ReLU is off),
+// on every implementation. It panics unless g, x and y have len(d)
+// elements.
+func BatchNormGrad(d, g, x, y []float32, mu, a, b, c float32) {
+	impl.BatchNormGrad(d, g, x, y, mu, a, b, c)
+}
+
 // ---- checked entry points, shared by every kernel set ----
+
+func (k *kernelSet) ScaleShift(dst, src []float32, a, b float32) {
+	if len(dst) != len(src) {
+		panicLen("ScaleShift", "src", len(src), "len(dst)", len(dst))
+	}
+	if len(dst) > 0 {
+		k.scaleShift(dst, src, a, b)
+	}
+}
+
+func (k *kernelSet) ScaleShiftReLU(dst, src []float32, a, b float32) {
+	if len(dst) != len(src) {
+		panicLen("ScaleShiftReLU", "src", len(src), "len(dst)", len(dst))
+	}
+	if len(dst) > 0 {
+		k.scaleShiftReLU(dst, src, a, b)
+	}
+}
+
+func (k *kernelSet) BatchNormGrad(d, g, x, y []float32, mu, a, b, c float32) {
+	for _, v := range []struct {
+		name string
+		s    []float32
+	}{{"g", g}, {"x", x}, {"y", y}} {
+		if len(v.s) != len(d) {
+			panicLen("BatchNormGrad", v.name, len(v.s), "len(d)", len(d))
+		}
+	}
+	if len(d) > 0 {
+		k.batchNormGrad(d, g, x, y, mu, a, b, c)
+	}
+}
 
 func (k *kernelSet) Dot(x, y []float32) float32 {
 	if len(x) != len(y) {

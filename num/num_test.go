@@ -398,3 +398,107 @@ func TestParallel(t *testing.T) {
 	})
 	t.Error("Parallel did not panic")
 }
+
+// specialVec returns n values of many magnitudes with, here and there, the
+// values where rounding and comparisons go wrong: ±0, ±Inf, NaN, subnormals
+// and the largest float32.
+func specialVec(r *rand.Rand, n int) []float32 {
+	specials := []float32{0, float32(math.Copysign(0, -1)), float32(math.Inf(1)), float32(math.Inf(-1)),
+		float32(math.NaN()), 1e-40, -1e-40, math.MaxFloat32, -math.MaxFloat32, 1, -1}
+	v := make([]float32, n)
+	for i := range v {
+		if r.IntN(8) == 0 {
+			v[i] = specials[r.IntN(len(specials))]
+		} else {
+			v[i] = float32((r.Float64()*2 - 1) * math.Pow(10, float64(r.IntN(9)-4)))
+		}
+	}
+	return v
+}
+
+// sameBits reports whether a and b are the same float32, NaN or not (any
+// NaN matches any NaN).
+func sameBits(a, b float32) bool {
+	if a != a && b != b {
+		return true
+	}
+	return math.Float32bits(a) == math.Float32bits(b)
+}
+
+// TestScaleShift checks ScaleShift and ScaleShiftReLU bit for bit against
+// the Go expressions they promise, on values with every special case.
+func TestScaleShift(t *testing.T) {
+	forEachSet(t, func(t *testing.T, ks *kernelSet) {
+		r := newRand(11)
+		for _, n := range append(vecSizes, 1000) {
+			for _, relu := range []bool{false, true} {
+				src := specialVec(r, n)
+				a, b := specialVec(r, 1)[0], specialVec(r, 1)[0]
+				if r.IntN(2) == 0 {
+					a, b = float32(r.NormFloat64()), float32(r.NormFloat64())
+				}
+				dst, ok := guarded(r, n)
+				if relu {
+					ks.ScaleShiftReLU(dst, src, a, b)
+				} else {
+					ks.ScaleShift(dst, src, a, b)
+				}
+				for i, v := range src {
+					prod := a * v
+					want := float32(prod) + b
+					if relu {
+						switch {
+						case want != want: // NaN stays NaN
+						case want > 0:
+						default:
+							want = 0 // +0, also for -0 and negative values
+						}
+					}
+					if !sameBits(dst[i], want) {
+						t.Fatalf("relu=%v n=%d i=%d: %v*%v+%v gave %v (bits %08x), want %v (bits %08x)", relu, n, i, a, v, b, dst[i], math.Float32bits(dst[i]), want, math.Float32bits(want))
+					}
+				}
+				if !ok() {
+					t.Errorf("n=%d: guard elements changed", n)
+				}
+			}
+		}
+	})
+}
+
+// TestBatchNormGrad checks BatchNormGrad bit for bit against its formula
+// written out in float32 steps, on values with every special case.
+func TestBatchNormGrad(t *testing.T) {
+	forEachSet(t, func(t *testing.T, ks *kernelSet) {
+		r := newRand(12)
+		for _, n := range append(vecSizes, 1000) {
+			g, x, y := specialVec(r, n), specialVec(r, n), specialVec(r, n)
+			c := specialVec(r, 4)
+			if r.IntN(2) == 0 {
+				for i := range c {
+					c[i] = float32(r.NormFloat64())
+				}
+			}
+			mu, a, b, cc := c[0], c[1], c[2], c[3]
+			d, ok := guarded(r, n)
+			ks.BatchNormGrad(d, g, x, y, mu, a, b, cc)
+			for i := range d {
+				ag := a * g[i]
+				masked := float32(ag) * 0
+				if y[i] > 0 {
+					masked = float32(ag)
+				}
+				sum := masked + b
+				diff := x[i] - mu
+				scaled := cc * diff
+				want := sum + float32(scaled)
+				if !sameBits(d[i], want) {
+					t.Fatalf("n=%d i=%d: g=%v x=%v y=%v mu=%v a=%v b=%v c=%v gave %v, want %v", n, i, g[i], x[i], y[i], mu, a, b, cc, d[i], want)
+				}
+			}
+			if !ok() {
+				t.Errorf("n=%d: guard elements changed", n)
+			}
+		}
+	})
+}

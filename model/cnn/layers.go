@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+
+	"galaxy/num"
 )
 
 func sqrt(v float64) float64 { return math.Sqrt(v) }
@@ -299,9 +301,18 @@ func meanVar[T Float](v []T) (mean, variance float64) {
 	return mean, variance
 }
 
-// affine writes dst = sc·src + sh, or max(0, sc·src + sh) with relu.
+// affine writes dst = sc·src + sh, or max(0, sc·src + sh) with relu (the
+// same bits on num's vector kernels for float32).
 func affine[T Float](dst, src []T, sc, sh T, relu bool) {
 	dst = dst[:len(src)]
+	if d, ok := any(dst).([]float32); ok {
+		if relu {
+			num.ScaleShiftReLU(d, any(src).([]float32), float32(sc), float32(sh))
+		} else {
+			num.ScaleShift(d, any(src).([]float32), float32(sc), float32(sh))
+		}
+		return
+	}
 	if !relu {
 		for i, v := range src {
 			dst[i] = sc*v + sh
@@ -374,6 +385,10 @@ func bnInputGrad[T Float](d, g, x, y []T, mu, a, b, c T) {
 		return
 	}
 	y = y[:len(g)]
+	if d32, ok := any(d).([]float32); ok { // the same bits on num's vector kernel
+		num.BatchNormGrad(d32, any(g).([]float32), any(x).([]float32), any(y).([]float32), float32(mu), float32(a), float32(b), float32(c))
+		return
+	}
 	for i, v := range g {
 		d[i] = a*v*positive(y[i]) + b + c*(x[i]-mu)
 	}
