@@ -100,6 +100,50 @@ func (ks *kernelSet) Gemm(transA, transB bool, m, n, k int, alpha float32, a []f
 	ks.gemm(workers, transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
 }
 
+// BPanelFunc writes a block of a matrix B that GemmFunc never stores: rows
+// p0 to p0+kb-1 and columns j0 to j0+cols-1 of B, element (p0+p, j0+j) at
+// dst[p*stride+j], and zeros at dst[p*stride+j] for cols <= j < stride.
+// cols <= stride and len(dst) = kb*stride. It may be called from several
+// goroutines at once, on different blocks.
+type BPanelFunc func(dst []float32, stride, p0, kb, j0, cols int)
+
+// GemmFunc computes C = alpha*A*B + beta*C like Gemm (A m×k, not
+// transposed), with B (k×n) written block by block by fill as the product
+// needs it rather than stored: a convolution's im2col matrix gathered
+// straight into Gemm's packed panels. The result has the bits of Gemm with
+// B stored (ldb = n). Small products, which Gemm would not split by
+// columns, have B written whole by fill and then go through Gemm.
+func GemmFunc(m, n, k int, alpha float32, a []float32, lda int, fill BPanelFunc, beta float32, c []float32, ldc int) {
+	impl.GemmFunc(m, n, k, alpha, a, lda, fill, beta, c, ldc)
+}
+
+func (ks *kernelSet) GemmFunc(m, n, k int, alpha float32, a []float32, lda int, fill BPanelFunc, beta float32, c []float32, ldc int) {
+	if m < 0 || n < 0 || k < 0 {
+		panicNegGemm(m, n, k)
+	}
+	checkMatrix("GemmFunc", "a", m, k, a, lda)
+	checkMatrix("GemmFunc", "c", m, n, c, ldc)
+	if m == 0 || n == 0 {
+		return
+	}
+	workers := 1
+	if float64(m)*float64(n)*float64(k) >= gemmParallelMin {
+		workers = runtime.GOMAXPROCS(0)
+	}
+	if k > 0 && alpha != 0 && m > 1 && n > 1 && !ks.useDot(false, false, m, n, k) {
+		// The path Gemm takes for a stored B, when it packs B by columns.
+		if g, swap := ks.plan(m, n, k); !swap && g.colsSplit(false, m, n, k, n) && (workers > 1 || float64(m)*float64(n)*float64(k) >= gemmParallelMin) {
+			g.parallelCols(workers, false, false, m, n, k, alpha, a, lda, nil, n, beta, c, ldc, fill)
+			return
+		}
+	}
+	b := make([]float32, k*n)
+	for p0 := 0; p0 < k; p0 += 256 {
+		fill(b[p0*n:min(k, p0+256)*n], n, p0, min(256, k-p0), 0, n)
+	}
+	ks.Gemm(false, false, m, n, k, alpha, a, lda, b, max(1, n), beta, c, ldc)
+}
+
 // gemm computes a product with m, n > 1 and k, alpha != 0 on up to workers
 // goroutines. The result does not depend on workers.
 func (ks *kernelSet) gemm(workers int, transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
@@ -278,7 +322,7 @@ func (g *gemmKernel) run(workers int, transA, transB bool, m, n, k int, alpha fl
 	switch {
 	case g.colsSplit(transB, m, n, k, ldb) && (workers > 1 || float64(m)*float64(n)*float64(k) >= gemmParallelMin):
 		// (Small products skip the set-up of parallelCols.)
-		g.parallelCols(workers, transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+		g.parallelCols(workers, transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, nil)
 	case workers <= 1:
 		g.serial(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
 	default:
@@ -603,13 +647,15 @@ func (g *gemmKernel) colsKC(m, k int) int {
 // columns, goes through k one chunk at a time (so that the chunk of A stays
 // in the core's cache), packing its op(B) one column panel at a time (or
 // reading it in place) and multiplying it by the whole chunk of A.
-func (g *gemmKernel) parallelCols(workers int, transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
+//
+// With fill set, B is not stored: fill writes each panel (GemmFunc).
+func (g *gemmKernel) parallelCols(workers int, transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int, fill BPanelFunc) {
 	mr, nr := g.mr, g.nr
 	kc := g.colsKC(m, k)
 	kBlocks := (k + kc - 1) / kc
 	mR := (m + mr - 1) / mr * mr
 	mPanels := mR / mr
-	inPlace := g.bInPlace(transB, m, ldb)
+	inPlace := fill == nil && g.bInPlace(transB, m, ldb)
 
 	w0 := gemmPool.Get().(*gemmWork)
 	defer gemmPool.Put(w0)
@@ -641,15 +687,18 @@ func (g *gemmKernel) parallelCols(workers int, transA, transB bool, m, n, k int,
 			for jr := j0; jr < j1; jr += nr {
 				nb := min(nr, j1-jr)
 				bsrc := bPanels{p: bp, step: nr, panel: kb * nr}
-				if inPlace {
+				switch {
+				case inPlace:
 					bsrc = bPanels{p: b[pc*ldb+jr:], step: ldb, panel: nr}
-				} else {
+				case fill != nil:
+					fill(bp[:kb*nr], nr, pc, kb, jr, nb)
+				default:
 					g.packB(transB, b, ldb, pc, jr, kb, nb, bp)
 				}
 				// Prefetch what the next packing reads: the next panel,
 				// or the first one of the next k chunk.
 				var pf prefetch
-				if jn, pn := jr+nr, pc; !inPlace {
+				if jn, pn := jr+nr, pc; !inPlace && fill == nil {
 					if jn >= j1 {
 						jn, pn = j0, pc+kc
 					}

@@ -278,7 +278,12 @@ func testGemmPaths(t *testing.T, g *gemmKernel) {
 	}
 	drivers := []driver{
 		{"rows", func(workers int) gemmFunc { return bindDriver(g.parallelRows, workers) }},
-		{"cols", func(workers int) gemmFunc { return bindDriver(g.parallelCols, workers) }},
+		{"cols", func(workers int) gemmFunc {
+			cols := func(workers int, transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
+				g.parallelCols(workers, transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, nil)
+			}
+			return bindDriver(cols, workers)
+		}},
 		{"swapped", func(workers int) gemmFunc { return bindDriver(g.swapped, workers) }},
 		{"run", func(workers int) gemmFunc { return bindDriver(g.run, workers) }},
 	}
@@ -479,6 +484,43 @@ func TestGemmVectorShapes(t *testing.T) {
 				tA, tB := tc&1 != 0, tc&2 != 0
 				for i, s := range [][3]int{{1, 1, 1}, {1, 100, 33}, {1, 129, 7}, {100, 1, 33}, {129, 1, 65}, {1, 1, 300}, {2, 1, 5}, {1, 2, 5}} {
 					checkGemmPad(t, ks.Gemm, r, tA, tB, s[0], s[1], s[2], gemmAlphaBeta[(i+tc)%len(gemmAlphaBeta)], pad)
+				}
+			}
+		}
+	})
+}
+
+// TestGemmFunc checks that GemmFunc, B written by a function, gives the
+// bits of Gemm with B stored, on products that take the column-split path
+// and on small ones that fall back, and that fill is asked only for blocks
+// inside B with zeroed padding.
+func TestGemmFunc(t *testing.T) {
+	forEachSet(t, func(t *testing.T, ks *kernelSet) {
+		r := newRand(21)
+		for _, s := range [][3]int{{32, 4761, 27}, {64, 1200, 288}, {128, 4096, 1152}, {13, 333, 70}, {100, 129, 127}, {1, 50, 9}, {7, 1, 9}, {5, 7, 0}, {3, 5, 2}} {
+			m, n, k := s[0], s[1], s[2]
+			a, b := randVec(r, m*k), randVec(r, k*n)
+			want, got := randVec(r, m*n), make([]float32, m*n)
+			copy(got, want)
+			ks.Gemm(false, false, m, n, k, 1.5, a, max(1, k), b, max(1, n), 0.5, want, n)
+			ks.GemmFunc(m, n, k, 1.5, a, max(1, k), func(dst []float32, stride, p0, kb, j0, cols int) {
+				if len(dst) != kb*stride || cols > stride || p0 < 0 || p0+kb > k || j0 < 0 || j0+cols > n {
+					t.Errorf("%v: fill(len %d, stride %d, p0 %d, kb %d, j0 %d, cols %d) outside B", s, len(dst), stride, p0, kb, j0, cols)
+					return
+				}
+				for p := range kb {
+					copy(dst[p*stride:p*stride+cols], b[(p0+p)*n+j0:(p0+p)*n+j0+cols])
+					for j := cols; j < stride; j++ {
+						dst[p*stride+j] = float32(math.NaN()) // must not reach C
+					}
+				}
+				for p := range kb {
+					clear(dst[p*stride+cols : (p+1)*stride])
+				}
+			}, 0.5, got, n)
+			for i := range want {
+				if math.Float32bits(got[i]) != math.Float32bits(want[i]) {
+					t.Fatalf("%v: element %d is %v, Gemm gives %v", s, i, got[i], want[i])
 				}
 			}
 		}

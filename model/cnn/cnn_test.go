@@ -499,6 +499,26 @@ func TestMaxPool2(t *testing.T) {
 				}
 			}
 		}
+		// Its backward pass writes every element (d starts as NaN) with
+		// the bits of clearing and scattering.
+		g := make([]float32, oh*ow)
+		for i := range g {
+			g[i] = float32(rng.NormFloat64())
+		}
+		g[0] = float32(math.Copysign(0, -1))
+		d, want := make([]float32, h*w), make([]float32, h*w)
+		for i := range d {
+			d[i] = float32(math.NaN())
+		}
+		for j, a := range arg {
+			want[a] += g[j]
+		}
+		maxUnpool2(d, arg, g, h, w, oh, ow)
+		for i := range d {
+			if math.Float32bits(d[i]) != math.Float32bits(want[i]) {
+				t.Fatalf("%dx%d: unpool element %d is %v, want %v", h, w, i, d[i], want[i])
+			}
+		}
 	}
 }
 
@@ -689,5 +709,74 @@ func TestFrozenNorm(t *testing.T) {
 	}
 	if !slices.Equal(stats, after) {
 		t.Error("a frozen norm changed its running statistics")
+	}
+}
+
+// TestPoolFirst checks that inference through batch norm, ReLU and a 2×2
+// max-pool, which a Seq runs pooling first, gives the bits of the three
+// layers one after the other: float32, gammas of both signs and zero, odd
+// sizes, ties, ±0, infinities and NaN in the input.
+func TestPoolFirst(t *testing.T) {
+	rng := rand.New(rand.NewPCG(13, 14))
+	specials := []float32{0, float32(math.Copysign(0, -1)), float32(math.Inf(1)), float32(math.Inf(-1)), float32(math.NaN())}
+	for _, s := range []Shape{{C: 5, N: 3, H: 7, W: 9}, {C: 4, N: 2, H: 8, W: 8}, {C: 3, N: 1, H: 2, W: 3}} {
+		bn := NewBatchNorm[float32]("bn", s.C)
+		for c := range s.C {
+			bn.Gamma.W[c], bn.Beta.W[c] = float32(rng.NormFloat64()), float32(rng.NormFloat64())
+			bn.RunMean.W[c], bn.RunVar.W[c] = float32(rng.NormFloat64()), float32(0.1+rng.Float64())
+		}
+		bn.Gamma.W[0] = 0
+		if s.C > 3 {
+			bn.Gamma.W[1] = float32(math.Copysign(0, -1))
+			bn.Beta.W[2] = 0
+		}
+		x := &Tensor[float32]{Shape: s, D: make([]float32, s.Len())}
+		for i := range x.D {
+			switch rng.IntN(10) {
+			case 0:
+				x.D[i] = specials[rng.IntN(len(specials))]
+			case 1, 2:
+				x.D[i] = float32(rng.IntN(3)) // ties
+			default:
+				x.D[i] = float32(rng.NormFloat64())
+			}
+		}
+		pool := &Pool2D[float32]{Max: true, K: 2, Stride: 2}
+		got := (&Seq[float32]{Layers: []Layer[float32]{bn, &ReLU[float32]{}, pool}}).Forward(x, false)
+		ref := &Pool2D[float32]{Max: true, K: 2, Stride: 2}
+		want := ref.Forward((&ReLU[float32]{}).Forward(bn.Forward(x, false), false), false)
+		if got.Shape != want.Shape {
+			t.Fatalf("%v: shape %v, want %v", s, got.Shape, want.Shape)
+		}
+		for i := range want.D {
+			if !(got.D[i] != got.D[i] && want.D[i] != want.D[i]) && math.Float32bits(got.D[i]) != math.Float32bits(want.D[i]) {
+				t.Fatalf("%v: output %d is %v, want %v", s, i, got.D[i], want.D[i])
+			}
+		}
+	}
+}
+
+// TestConvGather checks that a float32 convolution in inference, which
+// gathers its im2col panels straight from the input (num.GemmFunc), gives
+// the bits of the training path, which writes the im2col matrix, for
+// several kernels, strides, paddings and sizes, small and large.
+func TestConvGather(t *testing.T) {
+	rng := rand.New(rand.NewPCG(15, 16))
+	for _, c := range []struct{ cin, cout, k, stride, pad, n, h, w int }{
+		{3, 32, 3, 1, 1, 4, 23, 23}, {32, 64, 3, 1, 1, 3, 17, 17}, {5, 7, 3, 2, 1, 2, 9, 11},
+		{4, 6, 2, 2, 0, 2, 8, 8}, {3, 8, 5, 1, 2, 1, 7, 6}, {2, 3, 3, 1, 1, 1, 3, 3}, {8, 128, 3, 1, 1, 64, 8, 8},
+	} {
+		conv := NewConv2D[float32]("c", c.cin, c.cout, c.k, c.stride, c.pad, false, rng)
+		x := &Tensor[float32]{Shape: Shape{C: c.cin, N: c.n, H: c.h, W: c.w}, D: make([]float32, c.cin*c.n*c.h*c.w)}
+		for i := range x.D {
+			x.D[i] = float32(rng.NormFloat64())
+		}
+		want := slices.Clone(conv.Forward(x, true).D)
+		got := conv.Forward(x, false).D
+		for i := range want {
+			if math.Float32bits(got[i]) != math.Float32bits(want[i]) {
+				t.Fatalf("%+v: output %d is %v in inference, %v in training", c, i, got[i], want[i])
+			}
+		}
 	}
 }

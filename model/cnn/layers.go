@@ -62,10 +62,16 @@ func (c *Conv2D[T]) Forward(x *Tensor[T], train bool) *Tensor[T] {
 	c.in = x.Shape
 	kk := c.Cin * c.K * c.K
 	cols := os.N * os.H * os.W
-	c.col = growSlice(c.col, kk*cols)
-	c.im2col(x, os)
 	c.out = grow(c.out, os)
-	gemm(false, false, c.Cout, cols, kk, 1, c.Wt.W, kk, c.col, cols, 0, c.out.D, cols)
+	if x32, ok := any(x.D).([]float32); ok && !train {
+		// Inference keeps no im2col matrix: its panels are gathered
+		// straight from x as the product needs them (the same bits).
+		num.GemmFunc(c.Cout, cols, kk, 1, any(c.Wt.W).([]float32), kk, c.gather(x32, x.Shape, os), 0, any(c.out.D).([]float32), cols)
+	} else {
+		c.col = growSlice(c.col, kk*cols)
+		c.im2col(x, os)
+		gemm(false, false, c.Cout, cols, kk, 1, c.Wt.W, kk, c.col, cols, 0, c.out.D, cols)
+	}
 	if c.B != nil {
 		for o := 0; o < c.Cout; o++ {
 			b, row := c.B.W[o], c.out.D[o*cols:(o+1)*cols]
@@ -100,9 +106,13 @@ func (c *Conv2D[T]) im2col(x *Tensor[T], os Shape) {
 						ix0 := kx - c.Pad // ix = ox + ix0
 						lo := min(max(0, -ix0), os.W)
 						hi := max(min(os.W, in.W-ix0), lo)
-						clear(d[:lo])
+						for i := range lo { // the padding: a value or two, not worth a call
+							d[i] = 0
+						}
 						copy(d[lo:hi], src[lo+ix0:hi+ix0])
-						clear(d[hi:])
+						for i := hi; i < len(d); i++ {
+							d[i] = 0
+						}
 						continue
 					}
 					for ox := range d {
@@ -117,6 +127,100 @@ func (c *Conv2D[T]) im2col(x *Tensor[T], os Shape) {
 			}
 		}
 	})
+}
+
+// gather returns the num.BPanelFunc that writes blocks of the im2col
+// matrix of x (output shape os) that im2col would write to c.col.
+func (c *Conv2D[T]) gather(x []float32, in, os Shape) num.BPanelFunc {
+	hw, plane := os.H*os.W, in.N*in.H*in.W
+	// Row (ci, ky, kx) of the matrix reads input channel ci shifted by
+	// (ky-Pad, kx-Pad): a table, so the loops below divide nothing.
+	type tap struct{ off, dy, dx int }
+	taps := make([]tap, c.Cin*c.K*c.K)
+	for r := range taps {
+		ci, ky, kx := r/(c.K*c.K), r/c.K%c.K, r%c.K
+		taps[r] = tap{off: ci * plane, dy: ky - c.Pad, dx: kx - c.Pad}
+	}
+	type run struct{ o, len, oy, ox, base int } // base: the input row of (n, oy*Stride)
+	return func(dst []float32, stride, p0, kb, j0, cols int) {
+		// The columns j0..j0+cols-1 in runs along an output row.
+		var buf [40]run
+		runs := buf[:0]
+		for o := 0; o < cols; {
+			j := j0 + o
+			n, rem := j/hw, j%hw
+			r := run{o: o, oy: rem / os.W, ox: rem % os.W}
+			r.len = min(os.W-r.ox, cols-o)
+			r.base = (n*in.H + r.oy*c.Stride) * in.W
+			runs = append(runs, r)
+			o += r.len
+		}
+		// In a "same" convolution (stride 1, output as wide as the input)
+		// the runs of a row of the matrix are consecutive in x, rows of
+		// one channel plane, so each row is one copy, then the padding
+		// zeroed: the columns past the image's edges, and the runs above
+		// or below it.
+		same := c.Stride == 1 && os.W == in.W
+		for p, tp := range taps[p0 : p0+kb] {
+			d := dst[p*stride : (p+1)*stride]
+			if same {
+				from := tp.off + runs[0].base + tp.dy*in.W + runs[0].ox + tp.dx
+				if from >= 0 && from+cols <= len(x) {
+					copy(d[:cols], x[from:from+cols])
+				} else {
+					lo, hi := min(max(0, -from), cols), min(cols, max(0, len(x)-from))
+					clear(d[:cols])
+					if hi > lo {
+						copy(d[lo:hi], x[from+lo:from+hi])
+					}
+				}
+				for i := range runs {
+					r := &runs[i]
+					if iy := r.oy + tp.dy; iy < 0 || iy >= in.H {
+						clear(d[r.o : r.o+r.len])
+						continue
+					}
+					// The padding columns: a value or two, not worth a call.
+					for t := r.o; t < r.o+min(-(r.ox+tp.dx), r.len); t++ {
+						d[t] = 0
+					}
+					for t := r.o + max(0, r.len-(r.ox+r.len+tp.dx-in.W)); t < r.o+r.len; t++ {
+						d[t] = 0
+					}
+				}
+				continue
+			}
+			for _, r := range runs {
+				seg := d[r.o : r.o+r.len]
+				if iy := r.oy*c.Stride + tp.dy; iy < 0 || iy >= in.H {
+					clear(seg)
+					continue
+				}
+				src := x[tp.off+r.base+tp.dy*in.W:]
+				if c.Stride != 1 {
+					for t := range seg {
+						if ix := (r.ox+t)*c.Stride + tp.dx; ix >= 0 && ix < in.W {
+							seg[t] = src[ix]
+						} else {
+							seg[t] = 0
+						}
+					}
+					continue
+				}
+				ix0 := r.ox + tp.dx // the input column of seg[0]
+				lo := min(max(0, -ix0), len(seg))
+				hi := max(min(len(seg), in.W-ix0), lo)
+				for t := range lo {
+					seg[t] = 0
+				}
+				copy(seg[lo:hi], src[ix0+lo:ix0+hi])
+				for t := hi; t < len(seg); t++ {
+					seg[t] = 0
+				}
+			}
+			clear(d[cols:])
+		}
+	}
 }
 
 // Backward implements Layer.
@@ -278,6 +382,66 @@ func (b *BatchNorm[T]) forward(x *Tensor[T], train, relu bool) *Tensor[T] {
 		}
 	})
 	return b.out
+}
+
+// poolFirst is inference through the batch norm, a ReLU and p, a 2×2
+// stride-2 max-pool, in one pass: each channel is pooled first and
+// normalised after, a quarter of the values. The result has the same bits
+// as the three layers one after the other: y = max(sc·x+sh, 0) is rounded
+// monotonically, non-decreasing in x when sc ≥ 0, so the largest y of a
+// window is y(the largest x), and when sc < 0 it is y(the smallest x). A
+// NaN anywhere in a window gives NaN either way; with sc = 0, an infinite x
+// gives NaN too, so both extremes are normalised.
+func (b *BatchNorm[T]) poolFirst(x *Tensor[T], p *Pool2D[T]) *Tensor[T] {
+	os, err := p.OutShape(x.Shape)
+	if err != nil {
+		panic("cnn: " + err.Error())
+	}
+	p.in = x.Shape
+	p.out = grow(p.out, os)
+	in := x.Shape
+	parallel(in.C, 1, func(lo, hi int) {
+		for c := lo; c < hi; c++ {
+			g, be := float64(b.Gamma.W[c]), float64(b.Beta.W[c])
+			mu, inv := float64(b.RunMean.W[c]), 1/math.Sqrt(float64(b.RunVar.W[c])+b.Eps)
+			sc, sh := T(g*inv), T(be-g*inv*mu)
+			for n := range in.N {
+				pl := c*in.N + n
+				src := x.D[pl*in.H*in.W : (pl+1)*in.H*in.W]
+				dst := p.out.D[pl*os.H*os.W : (pl+1)*os.H*os.W]
+				switch {
+				case sc > 0:
+					maxPool2(dst, nil, src, in.W, os.H, os.W)
+				case sc < 0:
+					minPool2(dst, src, in.W, os.H, os.W)
+				default:
+					// A zero scale maps an infinite x to NaN, which no
+					// extreme of the window stands for: normalise all four.
+					minPool2(dst, src, in.W, os.H, os.W)
+					tmp := make([]T, len(dst))
+					maxPool2(tmp, nil, src, in.W, os.H, os.W)
+					for i, v := range tmp {
+						dst[i] = max(max(sc*dst[i]+sh, 0), max(sc*v+sh, 0))
+					}
+					continue
+				}
+				affine(dst, dst, sc, sh, true)
+			}
+		}
+	})
+	return p.out
+}
+
+// minPool2 is maxPool2 with the minimum of each window, without argmin.
+func minPool2[T Float](dst []T, src []T, w, oh, ow int) {
+	for oy := 0; oy < oh; oy++ {
+		r0 := src[2*oy*w : 2*oy*w+2*ow]
+		r1 := src[(2*oy+1)*w : (2*oy+1)*w+2*ow]
+		d := dst[oy*ow : (oy+1)*ow]
+		for ox := range d {
+			d[ox] = min(min(r0[2*ox], r0[2*ox+1]), min(r1[2*ox], r1[2*ox+1]))
+		}
+	}
 }
 
 // meanVar returns the mean and the (biased) variance of v, accumulated in
@@ -559,8 +723,12 @@ func (p *Pool2D[T]) Backward(dy *Tensor[T]) *Tensor[T] {
 	parallel(in.C*in.N, 4, func(lo, hi int) {
 		for pl := lo; pl < hi; pl++ {
 			d := p.dx.D[pl*in.H*in.W : (pl+1)*in.H*in.W]
-			clear(d)
 			g := dy.D[pl*os.H*os.W : (pl+1)*os.H*os.W]
+			if p.Max && p.K == 2 && p.Stride == 2 {
+				maxUnpool2(d, p.arg[pl*os.H*os.W:(pl+1)*os.H*os.W], g, in.H, in.W, os.H, os.W)
+				continue
+			}
+			clear(d)
 			for oy := 0; oy < os.H; oy++ {
 				for ox := 0; ox < os.W; ox++ {
 					v := g[oy*os.W+ox]
@@ -579,6 +747,25 @@ func (p *Pool2D[T]) Backward(dy *Tensor[T]) *Tensor[T] {
 		}
 	})
 	return p.dx
+}
+
+// maxUnpool2 is the backward pass of maxPool2 for one plane: it writes
+// every element of d (h×w) once, g[j] where arg[j] points and 0 elsewhere,
+// instead of clearing d and scattering g. Each value is 0+g[j], the sum
+// the scatter computes (so -0 becomes +0, as there).
+func maxUnpool2[T Float](d []T, arg []int32, g []T, h, w, oh, ow int) {
+	for oy := 0; oy < oh; oy++ {
+		r0 := d[2*oy*w : (2*oy+1)*w]
+		r1 := d[(2*oy+1)*w : (2*oy+2)*w]
+		for ox := 0; ox < ow; ox++ {
+			r0[2*ox], r0[2*ox+1], r1[2*ox], r1[2*ox+1] = 0, 0, 0, 0
+			var zero T
+			d[arg[oy*ow+ox]] = zero + g[oy*ow+ox] // no branch on where the maximum was
+		}
+		clear(r0[2*ow:]) // the column no window covers (odd w)
+		clear(r1[2*ow:])
+	}
+	clear(d[2*oh*w : h*w]) // the row no window covers (odd h)
 }
 
 // GlobalAvgPool averages each channel plane to one value: C×N×H×W to C×N×1×1.

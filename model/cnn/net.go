@@ -167,7 +167,9 @@ func Build[T Float](s Spec, rng *rand.Rand) (*Seq[T], error) {
 
 // Forward runs every layer. A batch norm followed by a ReLU runs as one
 // fused pass (same values); the ReLU then holds the fused output, so
-// Backward and the layers' own methods see what unfused layers would.
+// Backward and the layers' own methods see what unfused layers would. In
+// inference a batch norm, ReLU and 2×2 max-pool run as one pass that pools
+// first (BatchNorm.poolFirst: the same values, a quarter of the work).
 func (q *Seq[T]) Forward(x *Tensor[T], train bool) *Tensor[T] {
 	return q.forwardTo(x, train, len(q.Layers))
 }
@@ -175,6 +177,13 @@ func (q *Seq[T]) Forward(x *Tensor[T], train bool) *Tensor[T] {
 // forwardTo is Forward through the first n layers.
 func (q *Seq[T]) forwardTo(x *Tensor[T], train bool, n int) *Tensor[T] {
 	for i := 0; i < n; i++ {
+		if bn, _ := q.bnReLU(i); bn != nil && !train && i+2 < n {
+			if p, ok := q.Layers[i+2].(*Pool2D[T]); ok && p.Max && p.K == 2 && p.Stride == 2 {
+				x = bn.poolFirst(x, p)
+				i += 2
+				continue
+			}
+		}
 		if bn, r := q.bnReLU(i); r != nil && i+1 < n {
 			x = bn.forward(x, train, true)
 			r.out = x
