@@ -20,6 +20,7 @@ var avx2Kernels = kernelSet{
 	scaleShift:     scaleShiftAVX2,
 	scaleShiftReLU: scaleShiftReLUAVX2,
 	batchNormGrad:  batchNormGradAVX2,
+	maxPool2Row:    maxPool2RowVector,
 	gemms: []gemmKernel{{mr: 6, nr: 16, mc: 144, kc: 256, nc: 2048, kern: sgemm6x16AVX2, cost: 1,
 		transpose: transposeGeneric, panelCopy: panelCopyGeneric}},
 }
@@ -35,6 +36,7 @@ var avx512Kernels = kernelSet{
 	scaleShift:     scaleShiftAVX512,
 	scaleShiftReLU: scaleShiftReLUAVX512,
 	batchNormGrad:  batchNormGradAVX512,
+	maxPool2Row:    maxPool2RowVector,
 	// 12 rows make the fastest tile; 10 and 8 rows waste less of it when m
 	// (or n, for a product done transposed) is a multiple of 10 or 8, such
 	// as the 100 hidden units of the seed network or the channels of a
@@ -94,6 +96,19 @@ func axpy4AVX2(c, a []float32, lda int, y []float32)
 
 //go:noescape
 func addAVX2(dst, x []float32)
+
+//go:noescape
+func maxPool2RowAVX2(dst, r0, r1 []float32)
+
+// maxPool2RowVector is the kernelSet.maxPool2Row of both vector sets: the
+// AVX2 kernel for whole blocks of 8 outputs, the portable loop for the rest.
+func maxPool2RowVector(dst, r0, r1 []float32) {
+	n := len(dst) &^ 7
+	if n > 0 {
+		maxPool2RowAVX2(dst[:n], r0, r1)
+	}
+	maxPool2RowGeneric(dst[n:], r0[2*n:], r1[2*n:])
+}
 
 //go:noescape
 func scaleShiftAVX2(dst, src []float32, a, b float32)

@@ -681,6 +681,7 @@ func vectorKernels() {
 	SHLL  CX, AX; \
 	DECL  AX; \
 	KMOVW AX, K1`)
+	maxPool2Row()
 	for _, s := range []isa{avx2, avx512} {
 		w("")
 		w("// ================================================================ %s", s.name)
@@ -1097,4 +1098,53 @@ func (s isa) batchNormGrad() {
 		"VMULPS Z8, Z4, Z4", fmt.Sprintf("VADDPS %s, Z4, Z4", b), "VADDPS Z0, Z4, Z4", "VMOVUPS Z4, K1, (DI)"}
 	s.tail(p+"tail", p+"done", ptrs, scalar, masked)
 	ret(p)
+}
+
+// maxPool2Row emits maxPool2RowAVX2, which both vector sets use: dst[i] =
+// max(r0[2i], r0[2i+1], r1[2i], r1[2i+1]) for 8 outputs at a time (CX, a
+// multiple of 8), with Go's max: VMAXPS, then where the operands are equal
+// (±0 among them) their bitwise AND, which prefers +0 to -0, and where
+// they are unordered their sum, a NaN.
+func maxPool2Row() {
+	w("")
+	w("// GOMAX sets Y_d = Go's max(Y_a, Y_b) (clobbers Y_t, Y_u).")
+	w("#define GOMAX(a, b, d, t, u) \\")
+	w("\tVMAXPS       b, a, d; \\")
+	w("\tVCMPPS       $0, b, a, t; \\")
+	w("\tVANDPS       b, a, u; \\")
+	w("\tVBLENDVPS    t, u, d, d; \\")
+	w("\tVCMPPS       $3, b, a, t; \\")
+	w("\tVADDPS       b, a, u; \\")
+	w("\tVBLENDVPS    t, u, d, d")
+	w("")
+	w("// func maxPool2RowAVX2(dst, r0, r1 []float32)")
+	w("TEXT ·maxPool2RowAVX2(SB), NOSPLIT, $0-72")
+	w("\tMOVQ dst_base+0(FP), DI")
+	w("\tMOVQ dst_len+8(FP), CX")
+	w("\tMOVQ r0_base+24(FP), SI")
+	w("\tMOVQ r1_base+48(FP), R8")
+	w("")
+	w("mp2loop:")
+	w("\tCMPQ CX, $8")
+	w("\tJB mp2done")
+	w("\tVMOVUPS (SI), Y0")
+	w("\tVMOVUPS 32(SI), Y1")
+	w("\tVMOVUPS (R8), Y2")
+	w("\tVMOVUPS 32(R8), Y3")
+	w("\tGOMAX(Y0, Y2, Y4, Y8, Y9)  // columns 0-7 of both rows")
+	w("\tGOMAX(Y1, Y3, Y5, Y8, Y9)  // columns 8-15")
+	w("\tVSHUFPS $0x88, Y5, Y4, Y6  // even columns: 0 2 8 10 | 4 6 12 14")
+	w("\tVSHUFPS $0xDD, Y5, Y4, Y7  // odd columns:  1 3 9 11 | 5 7 13 15")
+	w("\tGOMAX(Y6, Y7, Y0, Y8, Y9)  // windows 0 1 4 5 | 2 3 6 7")
+	w("\tVPERMPD $0xD8, Y0, Y0      // windows 0-7")
+	w("\tVMOVUPS Y0, (DI)")
+	w("\tADDQ $64, SI")
+	w("\tADDQ $64, R8")
+	w("\tADDQ $32, DI")
+	w("\tSUBQ $8, CX")
+	w("\tJMP mp2loop")
+	w("")
+	w("mp2done:")
+	w("\tVZEROUPPER")
+	w("\tRET")
 }

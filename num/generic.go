@@ -16,6 +16,7 @@ var genericKernels = kernelSet{
 	scaleShift:     scaleShiftGeneric,
 	scaleShiftReLU: scaleShiftReLUGeneric,
 	batchNormGrad:  batchNormGradGeneric,
+	maxPool2Row:    maxPool2RowGeneric,
 	gemms: []gemmKernel{{mr: 4, nr: 4, mc: 128, kc: 256, nc: 1024, kern: sgemmKernelGeneric, cost: 1,
 		transpose: transposeGeneric, panelCopy: panelCopyGeneric}},
 	dotTile: sdotKernelGeneric,
@@ -172,6 +173,13 @@ func batchNormGradGeneric(d, g, x, y []float32, mu, a, b, c float32) {
 			s = 1
 		}
 		d[i] = float32(float32(a*v)*s) + b + float32(c*(x[i]-mu))
+	}
+}
+
+func maxPool2RowGeneric(dst, r0, r1 []float32) {
+	r0, r1 = r0[:2*len(dst)], r1[:2*len(dst)]
+	for i := range dst {
+		dst[i] = max(max(r0[2*i], r0[2*i+1]), max(r1[2*i], r1[2*i+1]))
 	}
 }
 

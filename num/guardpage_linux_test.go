@@ -60,6 +60,7 @@ func TestFencedAccess(t *testing.T) {
 				ks.ScaleShift(x, y, 0.5, 1)
 				ks.ScaleShiftReLU(x, y, 0.5, 1)
 				ks.BatchNormGrad(x, y, z, f(), 0.1, 0.5, 1, 2)
+				ks.MaxPool2Row(fenced(t, n/2, atStart), x, y)
 				for _, m := range []int{1, 4, 5, 9} {
 					a := fenced(t, m*n, atStart)
 					ym := fenced(t, m, atStart)

@@ -34,6 +34,47 @@
 	DECL  AX; \
 	KMOVW AX, K1
 
+// GOMAX sets Y_d = Go's max(Y_a, Y_b) (clobbers Y_t, Y_u).
+#define GOMAX(a, b, d, t, u) \
+	VMAXPS       b, a, d; \
+	VCMPPS       $0, b, a, t; \
+	VANDPS       b, a, u; \
+	VBLENDVPS    t, u, d, d; \
+	VCMPPS       $3, b, a, t; \
+	VADDPS       b, a, u; \
+	VBLENDVPS    t, u, d, d
+
+// func maxPool2RowAVX2(dst, r0, r1 []float32)
+TEXT ·maxPool2RowAVX2(SB), NOSPLIT, $0-72
+	MOVQ dst_base+0(FP), DI
+	MOVQ dst_len+8(FP), CX
+	MOVQ r0_base+24(FP), SI
+	MOVQ r1_base+48(FP), R8
+
+mp2loop:
+	CMPQ CX, $8
+	JB mp2done
+	VMOVUPS (SI), Y0
+	VMOVUPS 32(SI), Y1
+	VMOVUPS (R8), Y2
+	VMOVUPS 32(R8), Y3
+	GOMAX(Y0, Y2, Y4, Y8, Y9)  // columns 0-7 of both rows
+	GOMAX(Y1, Y3, Y5, Y8, Y9)  // columns 8-15
+	VSHUFPS $0x88, Y5, Y4, Y6  // even columns: 0 2 8 10 | 4 6 12 14
+	VSHUFPS $0xDD, Y5, Y4, Y7  // odd columns:  1 3 9 11 | 5 7 13 15
+	GOMAX(Y6, Y7, Y0, Y8, Y9)  // windows 0 1 4 5 | 2 3 6 7
+	VPERMPD $0xD8, Y0, Y0      // windows 0-7
+	VMOVUPS Y0, (DI)
+	ADDQ $64, SI
+	ADDQ $64, R8
+	ADDQ $32, DI
+	SUBQ $8, CX
+	JMP mp2loop
+
+mp2done:
+	VZEROUPPER
+	RET
+
 // ================================================================ AVX2
 
 // func dotAVX2(x, y []float32) float32

@@ -101,6 +101,9 @@ type kernelSet struct {
 	scaleShift, scaleShiftReLU func(dst, src []float32, a, b float32)
 	// batchNormGrad: d = a*g*[y > 0] + b + c*(x-mu); all of one length.
 	batchNormGrad func(d, g, x, y []float32, mu, a, b, c float32)
+	// maxPool2Row: dst[i] = max(r0[2i], r0[2i+1], r1[2i], r1[2i+1]);
+	// len(r0), len(r1) >= 2*len(dst).
+	maxPool2Row func(dst, r0, r1 []float32)
 
 	// gemms are the micro-kernels and blocking of Gemm, one chosen per
 	// product (kernelSet.kernelFor); at least one.
@@ -157,7 +160,21 @@ func BatchNormGrad(d, g, x, y []float32, mu, a, b, c float32) {
 	impl.BatchNormGrad(d, g, x, y, mu, a, b, c)
 }
 
+// MaxPool2Row stores dst[i] = max(r0[2i], r0[2i+1], r1[2i], r1[2i+1]) with
+// Go's max (a NaN anywhere gives NaN, +0 beats -0), bit for bit on every
+// implementation: one output row of a 2×2 stride-2 max-pool from its two
+// input rows. It panics if r0 or r1 has fewer than 2*len(dst) elements.
+func MaxPool2Row(dst, r0, r1 []float32) { impl.MaxPool2Row(dst, r0, r1) }
+
 // ---- checked entry points, shared by every kernel set ----
+
+func (k *kernelSet) MaxPool2Row(dst, r0, r1 []float32) {
+	checkMin("MaxPool2Row", "r0", len(r0), 2*len(dst))
+	checkMin("MaxPool2Row", "r1", len(r1), 2*len(dst))
+	if len(dst) > 0 {
+		k.maxPool2Row(dst, r0[:2*len(dst)], r1[:2*len(dst)])
+	}
+}
 
 func (k *kernelSet) ScaleShift(dst, src []float32, a, b float32) {
 	if len(dst) != len(src) {

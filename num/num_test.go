@@ -502,3 +502,30 @@ func TestBatchNormGrad(t *testing.T) {
 		}
 	})
 }
+
+// TestMaxPool2Row checks MaxPool2Row bit for bit against Go's max on values
+// with ties, ±0, infinities and NaN.
+func TestMaxPool2Row(t *testing.T) {
+	forEachSet(t, func(t *testing.T, ks *kernelSet) {
+		r := newRand(13)
+		for _, n := range append(vecSizes, 1000) {
+			r0, r1 := specialVec(r, 2*n+1), specialVec(r, 2*n+1)
+			for i := range r0 {
+				if r.IntN(5) == 0 {
+					r0[i] = float32(r.IntN(2)) // ties
+				}
+			}
+			dst, ok := guarded(r, n)
+			ks.MaxPool2Row(dst, r0, r1)
+			for i := range dst {
+				want := max(max(r0[2*i], r0[2*i+1]), max(r1[2*i], r1[2*i+1]))
+				if !sameBits(dst[i], want) || (want != want) != (dst[i] != dst[i]) {
+					t.Fatalf("n=%d i=%d: max(%v %v %v %v) gave %v, want %v", n, i, r0[2*i], r0[2*i+1], r1[2*i], r1[2*i+1], dst[i], want)
+				}
+			}
+			if !ok() {
+				t.Errorf("n=%d: guard elements changed", n)
+			}
+		}
+	})
+}

@@ -719,7 +719,7 @@ func TestFrozenNorm(t *testing.T) {
 func TestPoolFirst(t *testing.T) {
 	rng := rand.New(rand.NewPCG(13, 14))
 	specials := []float32{0, float32(math.Copysign(0, -1)), float32(math.Inf(1)), float32(math.Inf(-1)), float32(math.NaN())}
-	for _, s := range []Shape{{C: 5, N: 3, H: 7, W: 9}, {C: 4, N: 2, H: 8, W: 8}, {C: 3, N: 1, H: 2, W: 3}} {
+	for _, s := range []Shape{{C: 5, N: 3, H: 7, W: 9}, {C: 4, N: 2, H: 8, W: 8}, {C: 3, N: 1, H: 2, W: 3}, {C: 6, N: 2, H: 35, W: 37}} {
 		bn := NewBatchNorm[float32]("bn", s.C)
 		for c := range s.C {
 			bn.Gamma.W[c], bn.Beta.W[c] = float32(rng.NormFloat64()), float32(rng.NormFloat64())

@@ -687,6 +687,13 @@ func (p *Pool2D[T]) Forward(x *Tensor[T], train bool) *Tensor[T] {
 // maximum; ties go to the first in row-major order, as in the general
 // loop. Comparisons select with conditional moves, not branches.
 func maxPool2[T Float](dst []T, arg []int32, src []T, w, oh, ow int) {
+	if d, ok := any(dst).([]float32); ok && arg == nil { // num's vector kernel, the same bits
+		s := any(src).([]float32)
+		for oy := 0; oy < oh; oy++ {
+			num.MaxPool2Row(d[oy*ow:(oy+1)*ow], s[2*oy*w:2*oy*w+2*ow], s[(2*oy+1)*w:(2*oy+1)*w+2*ow])
+		}
+		return
+	}
 	for oy := 0; oy < oh; oy++ {
 		r0 := src[2*oy*w : 2*oy*w+2*ow]
 		r1 := src[(2*oy+1)*w : (2*oy+1)*w+2*ow]
