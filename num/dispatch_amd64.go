@@ -21,6 +21,8 @@ var avx2Kernels = kernelSet{
 	scaleShiftReLU: scaleShiftReLUAVX2,
 	batchNormGrad:  batchNormGradAVX2,
 	maxPool2Row:    maxPool2RowVector,
+	sumsF64:        sumsF64AVX2,
+	maskedSumsF64:  maskedSumsF64AVX2,
 	gemms: []gemmKernel{{mr: 6, nr: 16, mc: 144, kc: 256, nc: 2048, kern: sgemm6x16AVX2, cost: 1,
 		transpose: transposeGeneric, panelCopy: panelCopyGeneric}},
 }
@@ -37,6 +39,8 @@ var avx512Kernels = kernelSet{
 	scaleShiftReLU: scaleShiftReLUAVX512,
 	batchNormGrad:  batchNormGradAVX512,
 	maxPool2Row:    maxPool2RowVector,
+	sumsF64:        sumsF64AVX512,
+	maskedSumsF64:  maskedSumsF64AVX512,
 	// 12 rows make the fastest tile; 10 and 8 rows waste less of it when m
 	// (or n, for a product done transposed) is a multiple of 10 or 8, such
 	// as the 100 hidden units of the seed network or the channels of a
@@ -111,6 +115,12 @@ func maxPool2RowVector(dst, r0, r1 []float32) {
 }
 
 //go:noescape
+func sumsF64AVX2(v []float32) (sum, sumSq float64)
+
+//go:noescape
+func maskedSumsF64AVX2(g, x, y []float32, mu float64) (sg, sgx float64)
+
+//go:noescape
 func scaleShiftAVX2(dst, src []float32, a, b float32)
 
 //go:noescape
@@ -150,6 +160,12 @@ func axpy4AVX512(c, a []float32, lda int, y []float32)
 
 //go:noescape
 func addAVX512(dst, x []float32)
+
+//go:noescape
+func sumsF64AVX512(v []float32) (sum, sumSq float64)
+
+//go:noescape
+func maskedSumsF64AVX512(g, x, y []float32, mu float64) (sg, sgx float64)
 
 //go:noescape
 func scaleShiftAVX512(dst, src []float32, a, b float32)

@@ -694,6 +694,8 @@ func vectorKernels() {
 		s.scaleShift(false)
 		s.scaleShift(true)
 		s.batchNormGrad()
+		s.sumsF64()
+		s.maskedSumsF64()
 	}
 }
 
@@ -1146,5 +1148,136 @@ func maxPool2Row() {
 	w("")
 	w("mp2done:")
 	w("\tVZEROUPPER")
+	w("\tRET")
+}
+
+// f64 is how the float64 kernels use an isa: d lanes of float64 per
+// register (a whole vector of s.lanes/2 float32 values converted with
+// VCVTPS2PD), the register of d float32 values (half a vector) and the
+// register of d float64 values.
+func (s isa) f64() (d int, half, full func(int) string) {
+	if s.masked {
+		return 8, func(i int) string { return fmt.Sprintf("Y%d", i) }, func(i int) string { return fmt.Sprintf("Z%d", i) }
+	}
+	return 4, func(i int) string { return fmt.Sprintf("X%d", i) }, func(i int) string { return fmt.Sprintf("Y%d", i) }
+}
+
+// reduceF64 adds the float64 accumulators regs into the first one and its
+// lanes into its low lane.
+func (s isa) reduceF64(regs ...int) {
+	_, _, full := s.f64()
+	for _, r := range regs[1:] {
+		w("\tVADDPD %s, %s, %s", full(r), full(regs[0]), full(regs[0]))
+	}
+	r := regs[0]
+	if s.masked {
+		w("\tVEXTRACTF64X4 $1, Z%d, Y15", r)
+		w("\tVADDPD Y15, Y%d, Y%d", r, r)
+	}
+	w("\tVEXTRACTF128 $1, Y%d, X15", r)
+	w("\tVADDPD X15, X%d, X%d", r, r)
+	w("\tVPERMILPD $1, X%d, X15", r)
+	w("\tVADDSD X15, X%d, X%d", r, r)
+}
+
+// sumsF64 emits sumsF64: the sum and the sum of squares of v in float64,
+// over 4 accumulators of d lanes each (the order is the kernel's).
+func (s isa) sumsF64() {
+	p := "sq" + s.tag
+	d, half, full := s.f64()
+	s.text("sumsF64", "v []float32) (sum, sumSq float64)", 40, "MOVQ v_base+0(FP), SI", "MOVQ v_len+8(FP), CX")
+	for i := range 8 {
+		w("\tVXORPD %s, %s, %s", full(i), full(i), full(i))
+	}
+	var body []string
+	for i := range 4 {
+		body = append(body, fmt.Sprintf("VCVTPS2PD %d(SI), %s", 4*d*i, full(8+i)))
+	}
+	for i := range 4 {
+		body = append(body, fmt.Sprintf("VADDPD %s, %s, %s", full(8+i), full(i), full(i)),
+			fmt.Sprintf("VFMADD231PD %s, %s, %s", full(8+i), full(8+i), full(4+i)))
+	}
+	ptrs := []string{"SI"}
+	loop(fmt.Sprintf("%sloop%d", p, 4*d), fmt.Sprintf("%sloop%d", p, d), 4*d, ptrs, false, body...)
+	loop(fmt.Sprintf("%sloop%d", p, d), p+"tail", d, ptrs, false, "VCVTPS2PD (SI), "+full(8),
+		fmt.Sprintf("VADDPD %s, %s, %s", full(8), full(0), full(0)), fmt.Sprintf("VFMADD231PD %s, %s, %s", full(8), full(8), full(4)))
+	if s.masked {
+		s.tail(p+"tail", p+"reduce", ptrs, nil, []string{"VMOVUPS.Z (SI), K1, Z8", "VCVTPS2PD Y8, Z8", "VADDPD Z8, Z0, Z0", "VFMADD231PD Z8, Z8, Z4"})
+		w("")
+		w("%sreduce:", p)
+		s.reduceF64(0, 1, 2, 3)
+		s.reduceF64(4, 5, 6, 7)
+	} else {
+		w("")
+		w("%stail:", p)
+		s.reduceF64(0, 1, 2, 3)
+		s.reduceF64(4, 5, 6, 7)
+		s.tail(p+"scalar", p+"reduce", ptrs, []string{"VCVTSS2SD (SI), X8, X8", "VADDSD X8, X0, X0", "VFMADD231SD X8, X8, X4"}, nil)
+		w("")
+		w("%sreduce:", p)
+	}
+	_ = half
+	w("\tVZEROUPPER")
+	w("\tMOVSD X0, sum+24(FP)")
+	w("\tMOVSD X4, sumSq+32(FP)")
+	w("\tRET")
+}
+
+// maskedSumsF64 emits maskedSumsF64: with g' = g*[y > 0] (a float32
+// product, as the Go loop), the sums of g' and of g'*(x-mu) in float64,
+// over 2 accumulators of d lanes each.
+func (s isa) maskedSumsF64() {
+	p := "ms" + s.tag
+	d, half, full := s.f64()
+	zero, one, mu := 13, 14, 12
+	head := []string{"MOVQ g_base+0(FP), SI", "MOVQ g_len+8(FP), CX", "MOVQ x_base+24(FP), R8", "MOVQ y_base+48(FP), R9",
+		fmt.Sprintf("VBROADCASTSD mu+72(FP), %s", full(mu)), fmt.Sprintf("VXORPS Y%d, Y%d, Y%d", zero, zero, zero),
+		"MOVL $0x3f800000, AX", fmt.Sprintf("VMOVD AX, X%d", one), fmt.Sprintf("VBROADCASTSS X%d, Y%d", one, one)}
+	s.text("maskedSumsF64", "g, x, y []float32, mu float64) (sg, sgx float64)", 96, head...)
+	for i := range 4 {
+		w("\tVXORPD %s, %s, %s", full(i), full(i), full(i))
+	}
+	// vec adds the d values at byte offset off: g' into register i, its
+	// product with x-mu into 2+i.
+	vec := func(i, off int) []string {
+		return []string{
+			fmt.Sprintf("VCMPPS $0x11, %d(R9), %s, %s", off, half(zero), half(6)),
+			fmt.Sprintf("VANDPS %s, %s, %s", half(one), half(6), half(6)),
+			fmt.Sprintf("VMULPS %d(SI), %s, %s", off, half(6), half(6)),
+			fmt.Sprintf("VCVTPS2PD %s, %s", half(6), full(6)),
+			fmt.Sprintf("VADDPD %s, %s, %s", full(6), full(i), full(i)),
+			fmt.Sprintf("VCVTPS2PD %d(R8), %s", off, full(7)),
+			fmt.Sprintf("VSUBPD %s, %s, %s", full(mu), full(7), full(7)),
+			fmt.Sprintf("VMULPD %s, %s, %s", full(6), full(7), full(7)),
+			fmt.Sprintf("VADDPD %s, %s, %s", full(7), full(2+i), full(2+i)),
+		}
+	}
+	ptrs := []string{"SI", "R8", "R9"}
+	loop(fmt.Sprintf("%sloop%d", p, 2*d), fmt.Sprintf("%sloop%d", p, d), 2*d, ptrs, false, append(vec(0, 0), vec(1, 4*d)...)...)
+	loop(fmt.Sprintf("%sloop%d", p, d), p+"tail", d, ptrs, false, vec(0, 0)...)
+	if s.masked {
+		s.tail(p+"tail", p+"reduce", ptrs, nil, []string{
+			"VMOVUPS.Z (R9), K1, Z8", "VCMPPS $0x11, Z8, Z13, K2", "VMOVUPS.Z (SI), K1, Z9",
+			"VBROADCASTSS X14, Z10", "VMOVAPS.Z Z10, K2, Z10", "VMULPS Z10, Z9, Z9", "VCVTPS2PD Y9, Z9",
+			"VADDPD Z9, Z0, Z0", "VMOVUPS.Z (R8), K1, Z10", "VCVTPS2PD Y10, Z10",
+			"VSUBPD Z12, Z10, Z10", "VMULPD Z9, Z10, Z10", "VADDPD Z10, Z2, Z2"})
+		w("")
+		w("%sreduce:", p)
+		s.reduceF64(0, 1)
+		s.reduceF64(2, 3)
+	} else {
+		w("")
+		w("%stail:", p)
+		s.reduceF64(0, 1)
+		s.reduceF64(2, 3)
+		s.tail(p+"scalar", p+"reduce", ptrs, []string{
+			"VCMPSS $0x11, (R9), X13, X6", "VANDPS X14, X6, X6", "VMULSS (SI), X6, X6", "VCVTSS2SD X6, X6, X6",
+			"VADDSD X6, X0, X0", "VCVTSS2SD (R8), X7, X7", "VSUBSD X12, X7, X7", "VMULSD X6, X7, X7", "VADDSD X7, X2, X2"}, nil)
+		w("")
+		w("%sreduce:", p)
+	}
+	w("\tVZEROUPPER")
+	w("\tMOVSD X0, sg+80(FP)")
+	w("\tMOVSD X2, sgx+88(FP)")
 	w("\tRET")
 }

@@ -17,6 +17,8 @@ var genericKernels = kernelSet{
 	scaleShiftReLU: scaleShiftReLUGeneric,
 	batchNormGrad:  batchNormGradGeneric,
 	maxPool2Row:    maxPool2RowGeneric,
+	sumsF64:        sumsF64Generic,
+	maskedSumsF64:  maskedSumsF64Generic,
 	gemms: []gemmKernel{{mr: 4, nr: 4, mc: 128, kc: 256, nc: 1024, kern: sgemmKernelGeneric, cost: 1,
 		transpose: transposeGeneric, panelCopy: panelCopyGeneric}},
 	dotTile: sdotKernelGeneric,
@@ -181,6 +183,45 @@ func maxPool2RowGeneric(dst, r0, r1 []float32) {
 	for i := range dst {
 		dst[i] = max(max(r0[2*i], r0[2*i+1]), max(r1[2*i], r1[2*i+1]))
 	}
+}
+
+func sumsF64Generic(v []float32) (sum, sumSq float64) {
+	var s0, s1, s2, s3, q0, q1, q2, q3 float64
+	i := 0
+	for ; i+4 <= len(v); i += 4 {
+		a, b, c, d := float64(v[i]), float64(v[i+1]), float64(v[i+2]), float64(v[i+3])
+		s0, s1, s2, s3 = s0+a, s1+b, s2+c, s3+d
+		q0, q1, q2, q3 = q0+a*a, q1+b*b, q2+c*c, q3+d*d
+	}
+	for ; i < len(v); i++ {
+		a := float64(v[i])
+		s0, q0 = s0+a, q0+a*a
+	}
+	return (s0 + s1) + (s2 + s3), (q0 + q1) + (q2 + q3)
+}
+
+func maskedSumsF64Generic(g, x, y []float32, mu float64) (sg, sgx float64) {
+	x, y = x[:len(g)], y[:len(g)]
+	var s0, s1, t0, t1 float64
+	i := 0
+	for ; i+2 <= len(g); i += 2 {
+		a, b := float64(g[i]*step(y[i])), float64(g[i+1]*step(y[i+1]))
+		s0, s1 = s0+a, s1+b
+		t0, t1 = t0+a*(float64(x[i])-mu), t1+b*(float64(x[i+1])-mu)
+	}
+	for ; i < len(g); i++ {
+		a := float64(g[i] * step(y[i]))
+		s0, t0 = s0+a, t0+a*(float64(x[i])-mu)
+	}
+	return s0 + s1, t0 + t1
+}
+
+// step is 1 for v > 0 and 0 otherwise (NaN included).
+func step(v float32) float32 {
+	if v > 0 {
+		return 1
+	}
+	return 0
 }
 
 // sgemmKernelGeneric is the portable 4×4 gemmKernel.kern.

@@ -61,6 +61,8 @@ func TestFencedAccess(t *testing.T) {
 				ks.ScaleShiftReLU(x, y, 0.5, 1)
 				ks.BatchNormGrad(x, y, z, f(), 0.1, 0.5, 1, 2)
 				ks.MaxPool2Row(fenced(t, n/2, atStart), x, y)
+				ks.SumsF64(x)
+				ks.MaskedSumsF64(x, y, z, 0.5)
 				for _, m := range []int{1, 4, 5, 9} {
 					a := fenced(t, m*n, atStart)
 					ym := fenced(t, m, atStart)

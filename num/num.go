@@ -104,6 +104,10 @@ type kernelSet struct {
 	// maxPool2Row: dst[i] = max(r0[2i], r0[2i+1], r1[2i], r1[2i+1]);
 	// len(r0), len(r1) >= 2*len(dst).
 	maxPool2Row func(dst, r0, r1 []float32)
+	// sumsF64: Σv and Σv² in float64; maskedSumsF64: Σg' and
+	// Σg'·(x-mu) in float64 with g' = g·[y > 0] (float32); all of one length.
+	sumsF64       func(v []float32) (sum, sumSq float64)
+	maskedSumsF64 func(g, x, y []float32, mu float64) (sg, sgx float64)
 
 	// gemms are the micro-kernels and blocking of Gemm, one chosen per
 	// product (kernelSet.kernelFor); at least one.
@@ -166,7 +170,38 @@ func BatchNormGrad(d, g, x, y []float32, mu, a, b, c float32) {
 // input rows. It panics if r0 or r1 has fewer than 2*len(dst) elements.
 func MaxPool2Row(dst, r0, r1 []float32) { impl.MaxPool2Row(dst, r0, r1) }
 
+// SumsF64 returns the sum and the sum of squares of v, accumulated in
+// float64 (batch normalisation's statistics). MaskedSumsF64 returns, with
+// g'[i] = g[i]·s (s 1 when y[i] > 0, else 0; a float32 product), the sums of
+// g' and of g'·(x[i]-mu) in float64 (batch normalisation's gradient sums
+// through a ReLU whose output is y). Each implementation adds in its own
+// order, over several accumulators, so the results differ between them in
+// the last bits of the float64 (and hardly ever in a float32 rounded from
+// it). MaskedSumsF64 panics unless x and y have len(g) elements.
+func SumsF64(v []float32) (sum, sumSq float64) { return impl.SumsF64(v) }
+
+// MaskedSumsF64: see SumsF64.
+func MaskedSumsF64(g, x, y []float32, mu float64) (sg, sgx float64) {
+	return impl.MaskedSumsF64(g, x, y, mu)
+}
+
 // ---- checked entry points, shared by every kernel set ----
+
+func (k *kernelSet) SumsF64(v []float32) (sum, sumSq float64) {
+	if len(v) == 0 {
+		return 0, 0
+	}
+	return k.sumsF64(v)
+}
+
+func (k *kernelSet) MaskedSumsF64(g, x, y []float32, mu float64) (sg, sgx float64) {
+	checkMin("MaskedSumsF64", "x", len(x), len(g))
+	checkMin("MaskedSumsF64", "y", len(y), len(g))
+	if len(g) == 0 {
+		return 0, 0
+	}
+	return k.maskedSumsF64(g, x[:len(g)], y[:len(g)], mu)
+}
 
 func (k *kernelSet) MaxPool2Row(dst, r0, r1 []float32) {
 	checkMin("MaxPool2Row", "r0", len(r0), 2*len(dst))

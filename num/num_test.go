@@ -529,3 +529,47 @@ func TestMaxPool2Row(t *testing.T) {
 		}
 	})
 }
+
+// TestSumsF64 checks SumsF64 and MaskedSumsF64 against plain float64 sums
+// (to float64 rounding, as the order differs) and their NaN propagation.
+func TestSumsF64(t *testing.T) {
+	forEachSet(t, func(t *testing.T, ks *kernelSet) {
+		r := newRand(14)
+		for _, n := range append(vecSizes, 1000, 100003) {
+			for _, special := range []bool{false, true} {
+				v, x, y := randVec(r, n), randVec(r, n), randVec(r, n)
+				if special && n > 0 {
+					v = specialVec(r, n)
+				}
+				mu := r.NormFloat64()
+				var s, q, sg, sgx, abs, absx float64
+				for i := range v {
+					a := float64(v[i])
+					s, q, abs = s+a, q+a*a, abs+math.Abs(a)
+					gm := float64(v[i] * 0)
+					if y[i] > 0 {
+						gm = a
+					}
+					sg, sgx, absx = sg+gm, sgx+gm*(float64(x[i])-mu), absx+math.Abs(gm*(float64(x[i])-mu))
+				}
+				gs, gq := ks.SumsF64(v)
+				ms, msx := ks.MaskedSumsF64(v, x, y, mu)
+				tol := func(scale float64) float64 { return 4 * float64(n+1) * 0x1p-52 * scale }
+				for _, c := range []struct {
+					name            string
+					got, want, tolv float64
+				}{{"sum", gs, s, tol(abs)}, {"sumSq", gq, q, tol(q)}, {"sg", ms, sg, tol(abs)}, {"sgx", msx, sgx, tol(absx)}} {
+					if math.IsNaN(c.want) || math.IsInf(c.want, 0) {
+						if !(math.IsNaN(c.got) || c.got == c.want) {
+							t.Fatalf("n=%d special=%v: %s = %v, want %v", n, special, c.name, c.got, c.want)
+						}
+						continue
+					}
+					if math.Abs(c.got-c.want) > c.tolv {
+						t.Fatalf("n=%d special=%v: %s = %v, want %v (tolerance %g)", n, special, c.name, c.got, c.want, c.tolv)
+					}
+				}
+			}
+		}
+	})
+}

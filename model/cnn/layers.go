@@ -445,9 +445,15 @@ func minPool2[T Float](dst []T, src []T, w, oh, ow int) {
 }
 
 // meanVar returns the mean and the (biased) variance of v, accumulated in
-// float64 in one pass over memory (four running sums, combined in a fixed
-// order).
+// float64 in one pass over memory: for float32 by num.SumsF64, for float64
+// over four running sums combined in a fixed order.
 func meanVar[T Float](v []T) (mean, variance float64) {
+	if v32, ok := any(v).([]float32); ok { // num's vector sums, in their own order
+		s, q := num.SumsF64(v32)
+		n := float64(len(v))
+		mean = s / n
+		return mean, max(q/n-mean*mean, 0)
+	}
 	var s0, s1, s2, s3, q0, q1, q2, q3 float64
 	i := 0
 	for ; i+4 <= len(v); i += 4 {
@@ -519,7 +525,8 @@ func (b *BatchNorm[T]) backward(dy *Tensor[T]) *Tensor[T] {
 }
 
 // bnSums returns Σg and Σg·(x-mu) over a channel, where g is dy masked to 0
-// where y (the ReLU output, nil for no ReLU) is not positive.
+// where y (the ReLU output, nil for no ReLU) is not positive, in float64
+// (by num.MaskedSumsF64 for float32 with a ReLU).
 func bnSums[T Float](g, x, y []T, mu float64) (sg, sgx float64) {
 	x = x[:len(g)]
 	if y == nil {
@@ -530,6 +537,9 @@ func bnSums[T Float](g, x, y []T, mu float64) (sg, sgx float64) {
 		return sg, sgx
 	}
 	y = y[:len(g)]
+	if g32, ok := any(g).([]float32); ok { // num's vector sums, in their own order
+		return num.MaskedSumsF64(g32, any(x).([]float32), any(y).([]float32), mu)
+	}
 	for i, v := range g {
 		v *= positive(y[i])
 		sg += float64(v)
