@@ -21,6 +21,8 @@ var avx2Kernels = kernelSet{
 	scaleShiftReLU: scaleShiftReLUAVX2,
 	batchNormGrad:  batchNormGradAVX2,
 	maxPool2Row:    maxPool2RowVector,
+	maxPool2RowArg: maxPool2RowArgVector,
+	maxUnpool2Row:  maxUnpool2RowVector,
 	sumsF64:        sumsF64AVX2,
 	maskedSumsF64:  maskedSumsF64AVX2,
 	gemms: []gemmKernel{{mr: 6, nr: 16, mc: 144, kc: 256, nc: 2048, kern: sgemm6x16AVX2, cost: 1,
@@ -39,6 +41,8 @@ var avx512Kernels = kernelSet{
 	scaleShiftReLU: scaleShiftReLUAVX512,
 	batchNormGrad:  batchNormGradAVX512,
 	maxPool2Row:    maxPool2RowVector,
+	maxPool2RowArg: maxPool2RowArgVector,
+	maxUnpool2Row:  maxUnpool2RowVector,
 	sumsF64:        sumsF64AVX512,
 	maskedSumsF64:  maskedSumsF64AVX512,
 	// 12 rows make the fastest tile; 10 and 8 rows waste less of it when m
@@ -112,6 +116,31 @@ func maxPool2RowVector(dst, r0, r1 []float32) {
 		maxPool2RowAVX2(dst[:n], r0, r1)
 	}
 	maxPool2RowGeneric(dst[n:], r0[2*n:], r1[2*n:])
+}
+
+//go:noescape
+func maxPool2RowArgAVX2(dst []float32, arg []int32, r0, r1 []float32, base, w int32)
+
+//go:noescape
+func maxUnpool2RowAVX2(r0, r1, g []float32, arg []int32, base, w int32)
+
+// maxPool2RowArgVector and maxUnpool2RowVector are the kernelSet methods of
+// both vector sets: AVX2 kernels for whole blocks of 8 windows, the
+// portable loop for the rest.
+func maxPool2RowArgVector(dst []float32, arg []int32, r0, r1 []float32, base, w int32) {
+	n := len(dst) &^ 7
+	if n > 0 {
+		maxPool2RowArgAVX2(dst[:n], arg, r0, r1, base, w)
+	}
+	maxPool2RowArgGeneric(dst[n:], arg[n:], r0[2*n:], r1[2*n:], base+int32(2*n), w)
+}
+
+func maxUnpool2RowVector(r0, r1, g []float32, arg []int32, base, w int32) {
+	n := len(g) &^ 7
+	if n > 0 {
+		maxUnpool2RowAVX2(r0, r1, g[:n], arg, base, w)
+	}
+	maxUnpool2RowGeneric(r0[2*n:], r1[2*n:], g[n:], arg[n:], base+int32(2*n), w)
 }
 
 //go:noescape

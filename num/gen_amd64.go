@@ -682,6 +682,8 @@ func vectorKernels() {
 	DECL  AX; \
 	KMOVW AX, K1`)
 	maxPool2Row()
+	maxPool2RowArg()
+	maxUnpool2Row()
 	for _, s := range []isa{avx2, avx512} {
 		w("")
 		w("// ================================================================ %s", s.name)
@@ -1279,5 +1281,145 @@ func (s isa) maskedSumsF64() {
 	w("\tVZEROUPPER")
 	w("\tMOVSD X0, sg+80(FP)")
 	w("\tMOVSD X2, sgx+88(FP)")
+	w("\tRET")
+}
+
+// deinterleave emits the even and odd elements of the 16 floats in
+// registers lo (0-7) and hi (8-15), in order, into ev and od.
+func deinterleave(lo, hi, ev, od string) {
+	w("\tVSHUFPS $0x88, %s, %s, %s", hi, lo, ev)
+	w("\tVSHUFPS $0xDD, %s, %s, %s", hi, lo, od)
+	w("\tVPERMPD $0xD8, %s, %s", ev, ev)
+	w("\tVPERMPD $0xD8, %s, %s", od, od)
+}
+
+// maxPool2RowArg emits maxPool2RowArgAVX2: maxPool2Row's outputs and, for
+// each, in arg the plane index of the maximum, base + 2i + 0, 1, w or w+1,
+// chosen as the Go loop does (the right one when it is greater, the bottom
+// row when its maximum is greater; ordered comparisons, so NaN picks the
+// first), 8 windows at a time (CX a multiple of 8).
+func maxPool2RowArg() {
+	w("")
+	w("// 2i for the 8 lanes of maxPool2RowArgAVX2 and maxUnpool2RowAVX2.")
+	for i := range 8 {
+		w("DATA pool2lanes<>+%d(SB)/4, $%d", 4*i, 2*i)
+	}
+	w("GLOBL pool2lanes<>(SB), RODATA|NOPTR, $32")
+	w("")
+	w("// func maxPool2RowArgAVX2(dst []float32, arg []int32, r0, r1 []float32, base, w int32)")
+	w("TEXT ·maxPool2RowArgAVX2(SB), NOSPLIT, $0-104")
+	w("\tMOVQ dst_base+0(FP), DI")
+	w("\tMOVQ dst_len+8(FP), CX")
+	w("\tMOVQ arg_base+24(FP), DX")
+	w("\tMOVQ r0_base+48(FP), SI")
+	w("\tMOVQ r1_base+72(FP), R8")
+	w("\tMOVL base+96(FP), AX")
+	w("\tVMOVD AX, X12")
+	w("\tVPBROADCASTD X12, Y12")
+	w("\tVMOVDQU pool2lanes<>(SB), Y14")
+	w("\tVPADDD Y12, Y14, Y14          // base + 2i")
+	w("\tMOVL w+100(FP), AX")
+	w("\tVMOVD AX, X13")
+	w("\tVPBROADCASTD X13, Y13")
+	w("\tMOVL $16, AX")
+	w("\tVMOVD AX, X15")
+	w("\tVPBROADCASTD X15, Y15")
+	w("")
+	w("mpaloop:")
+	w("\tCMPQ CX, $8")
+	w("\tJB mpadone")
+	w("\tVMOVUPS (SI), Y0")
+	w("\tVMOVUPS 32(SI), Y1")
+	w("\tVMOVUPS (R8), Y2")
+	w("\tVMOVUPS 32(R8), Y3")
+	deinterleave("Y0", "Y1", "Y4", "Y5") // a, b
+	deinterleave("Y2", "Y3", "Y6", "Y7") // c, e
+	w("\tGOMAX(Y4, Y5, Y0, Y8, Y9)  // top")
+	w("\tGOMAX(Y6, Y7, Y1, Y8, Y9)  // bottom")
+	w("\tGOMAX(Y0, Y1, Y2, Y8, Y9)")
+	w("\tVMOVUPS Y2, (DI)")
+	w("\tVCMPPS $0x1e, Y4, Y5, Y3    // b > a")
+	w("\tVPSRLD $31, Y3, Y3          // 1 or 0")
+	w("\tVCMPPS $0x1e, Y6, Y7, Y8    // e > c")
+	w("\tVPSRLD $31, Y8, Y8")
+	w("\tVPADDD Y13, Y8, Y8          // w+1 or w")
+	w("\tVCMPPS $0x1e, Y0, Y1, Y9    // bottom > top")
+	w("\tVBLENDVPS Y9, Y8, Y3, Y3")
+	w("\tVPADDD Y14, Y3, Y3")
+	w("\tVMOVDQU Y3, (DX)")
+	w("\tVPADDD Y15, Y14, Y14")
+	w("\tADDQ $64, SI")
+	w("\tADDQ $64, R8")
+	w("\tADDQ $32, DI")
+	w("\tADDQ $32, DX")
+	w("\tSUBQ $8, CX")
+	w("\tJMP mpaloop")
+	w("")
+	w("mpadone:")
+	w("\tVZEROUPPER")
+	w("\tRET")
+}
+
+// maxUnpool2Row emits maxUnpool2RowAVX2, the backward pass of a row of
+// maxPool2RowArg: r0[2i], r0[2i+1], r1[2i] and r1[2i+1] get 0, except the
+// one arg[i] points to, which gets 0+g[i] (+0 for -0, as the Go loop's
+// scatter onto zeros gives), 8 windows at a time (CX a multiple of 8).
+func maxUnpool2Row() {
+	w("")
+	w("// func maxUnpool2RowAVX2(r0, r1, g []float32, arg []int32, base, w int32)")
+	w("TEXT ·maxUnpool2RowAVX2(SB), NOSPLIT, $0-104")
+	w("\tMOVQ r0_base+0(FP), DI")
+	w("\tMOVQ r1_base+24(FP), R8")
+	w("\tMOVQ g_base+48(FP), SI")
+	w("\tMOVQ g_len+56(FP), CX")
+	w("\tMOVQ arg_base+72(FP), DX")
+	w("\tMOVL base+96(FP), AX")
+	w("\tVMOVD AX, X12")
+	w("\tVPBROADCASTD X12, Y12")
+	w("\tVMOVDQU pool2lanes<>(SB), Y14")
+	w("\tVPADDD Y12, Y14, Y14          // base + 2i")
+	w("\tMOVL w+100(FP), AX")
+	w("\tVMOVD AX, X13")
+	w("\tVPBROADCASTD X13, Y13")
+	w("\tMOVL $16, AX")
+	w("\tVMOVD AX, X15")
+	w("\tVPBROADCASTD X15, Y15")
+	w("\tVPXOR Y11, Y11, Y11           // 0")
+	w("\tVPCMPEQD Y10, Y10, Y10")
+	w("\tVPSRLD $31, Y10, Y10          // 1")
+	w("")
+	w("mpuloop:")
+	w("\tCMPQ CX, $8")
+	w("\tJB mpudone")
+	w("\tVADDPS (SI), Y11, Y0          // 0 + g")
+	w("\tVMOVDQU (DX), Y1")
+	w("\tVPSUBD Y14, Y1, Y1            // the maximum's place in its window: 0, 1, w or w+1")
+	w("\tVPCMPEQD Y11, Y1, Y2")
+	w("\tVPCMPEQD Y10, Y1, Y3")
+	w("\tVPSUBD Y13, Y1, Y1")
+	w("\tVPCMPEQD Y11, Y1, Y4")
+	w("\tVPCMPEQD Y10, Y1, Y5")
+	w("\tVANDPS Y0, Y2, Y2")
+	w("\tVANDPS Y0, Y3, Y3")
+	w("\tVANDPS Y0, Y4, Y4")
+	w("\tVANDPS Y0, Y5, Y5")
+	for _, row := range []struct{ l, r, dst string }{{"Y2", "Y3", "DI"}, {"Y4", "Y5", "R8"}} {
+		w("\tVUNPCKLPS %s, %s, Y6", row.r, row.l)
+		w("\tVUNPCKHPS %s, %s, Y7", row.r, row.l)
+		w("\tVPERM2F128 $0x20, Y7, Y6, Y8")
+		w("\tVPERM2F128 $0x31, Y7, Y6, Y9")
+		w("\tVMOVUPS Y8, (%s)", row.dst)
+		w("\tVMOVUPS Y9, 32(%s)", row.dst)
+	}
+	w("\tVPADDD Y15, Y14, Y14")
+	w("\tADDQ $64, DI")
+	w("\tADDQ $64, R8")
+	w("\tADDQ $32, SI")
+	w("\tADDQ $32, DX")
+	w("\tSUBQ $8, CX")
+	w("\tJMP mpuloop")
+	w("")
+	w("mpudone:")
+	w("\tVZEROUPPER")
 	w("\tRET")
 }

@@ -17,6 +17,8 @@ var genericKernels = kernelSet{
 	scaleShiftReLU: scaleShiftReLUGeneric,
 	batchNormGrad:  batchNormGradGeneric,
 	maxPool2Row:    maxPool2RowGeneric,
+	maxPool2RowArg: maxPool2RowArgGeneric,
+	maxUnpool2Row:  maxUnpool2RowGeneric,
 	sumsF64:        sumsF64Generic,
 	maskedSumsF64:  maskedSumsF64Generic,
 	gemms: []gemmKernel{{mr: 4, nr: 4, mc: 128, kc: 256, nc: 1024, kern: sgemmKernelGeneric, cost: 1,
@@ -214,6 +216,45 @@ func maskedSumsF64Generic(g, x, y []float32, mu float64) (sg, sgx float64) {
 		s0, t0 = s0+a, t0+a*(float64(x[i])-mu)
 	}
 	return s0 + s1, t0 + t1
+}
+
+func maxPool2RowArgGeneric(dst []float32, arg []int32, r0, r1 []float32, base, w int32) {
+	arg, r0, r1 = arg[:len(dst)], r0[:2*len(dst)], r1[:2*len(dst)]
+	for i := range dst {
+		a, b, c, e := r0[2*i], r0[2*i+1], r1[2*i], r1[2*i+1]
+		top, bot := max(a, b), max(c, e)
+		dst[i] = max(top, bot)
+		it := int32(0)
+		if b > a {
+			it = 1
+		}
+		ib := w
+		if e > c {
+			ib = w + 1
+		}
+		if bot > top {
+			it = ib
+		}
+		arg[i] = base + int32(2*i) + it
+	}
+}
+
+func maxUnpool2RowGeneric(r0, r1, g []float32, arg []int32, base, w int32) {
+	r0, r1, arg = r0[:2*len(g)], r1[:2*len(g)], arg[:len(g)]
+	for i, v := range g {
+		r0[2*i], r0[2*i+1], r1[2*i], r1[2*i+1] = 0, 0, 0, 0
+		v += 0
+		switch arg[i] - base - int32(2*i) {
+		case 0:
+			r0[2*i] = v
+		case 1:
+			r0[2*i+1] = v
+		case w:
+			r1[2*i] = v
+		case w + 1:
+			r1[2*i+1] = v
+		}
+	}
 }
 
 // step is 1 for v > 0 and 0 otherwise (NaN included).

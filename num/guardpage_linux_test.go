@@ -62,6 +62,9 @@ func TestFencedAccess(t *testing.T) {
 				ks.BatchNormGrad(x, y, z, f(), 0.1, 0.5, 1, 2)
 				ks.MaxPool2Row(fenced(t, n/2, atStart), x, y)
 				ks.SumsF64(x)
+				arg := make([]int32, n/2)
+				ks.MaxPool2RowArg(fenced(t, n/2, atStart), arg, x, y, 0, int32(n))
+				ks.MaxUnpool2Row(x, y, fenced(t, n/2, atStart), arg, 0, int32(n))
 				ks.MaskedSumsF64(x, y, z, 0.5)
 				for _, m := range []int{1, 4, 5, 9} {
 					a := fenced(t, m*n, atStart)

@@ -75,6 +75,137 @@ mp2done:
 	VZEROUPPER
 	RET
 
+// 2i for the 8 lanes of maxPool2RowArgAVX2 and maxUnpool2RowAVX2.
+DATA pool2lanes<>+0(SB)/4, $0
+DATA pool2lanes<>+4(SB)/4, $2
+DATA pool2lanes<>+8(SB)/4, $4
+DATA pool2lanes<>+12(SB)/4, $6
+DATA pool2lanes<>+16(SB)/4, $8
+DATA pool2lanes<>+20(SB)/4, $10
+DATA pool2lanes<>+24(SB)/4, $12
+DATA pool2lanes<>+28(SB)/4, $14
+GLOBL pool2lanes<>(SB), RODATA|NOPTR, $32
+
+// func maxPool2RowArgAVX2(dst []float32, arg []int32, r0, r1 []float32, base, w int32)
+TEXT ·maxPool2RowArgAVX2(SB), NOSPLIT, $0-104
+	MOVQ dst_base+0(FP), DI
+	MOVQ dst_len+8(FP), CX
+	MOVQ arg_base+24(FP), DX
+	MOVQ r0_base+48(FP), SI
+	MOVQ r1_base+72(FP), R8
+	MOVL base+96(FP), AX
+	VMOVD AX, X12
+	VPBROADCASTD X12, Y12
+	VMOVDQU pool2lanes<>(SB), Y14
+	VPADDD Y12, Y14, Y14          // base + 2i
+	MOVL w+100(FP), AX
+	VMOVD AX, X13
+	VPBROADCASTD X13, Y13
+	MOVL $16, AX
+	VMOVD AX, X15
+	VPBROADCASTD X15, Y15
+
+mpaloop:
+	CMPQ CX, $8
+	JB mpadone
+	VMOVUPS (SI), Y0
+	VMOVUPS 32(SI), Y1
+	VMOVUPS (R8), Y2
+	VMOVUPS 32(R8), Y3
+	VSHUFPS $0x88, Y1, Y0, Y4
+	VSHUFPS $0xDD, Y1, Y0, Y5
+	VPERMPD $0xD8, Y4, Y4
+	VPERMPD $0xD8, Y5, Y5
+	VSHUFPS $0x88, Y3, Y2, Y6
+	VSHUFPS $0xDD, Y3, Y2, Y7
+	VPERMPD $0xD8, Y6, Y6
+	VPERMPD $0xD8, Y7, Y7
+	GOMAX(Y4, Y5, Y0, Y8, Y9)  // top
+	GOMAX(Y6, Y7, Y1, Y8, Y9)  // bottom
+	GOMAX(Y0, Y1, Y2, Y8, Y9)
+	VMOVUPS Y2, (DI)
+	VCMPPS $0x1e, Y4, Y5, Y3    // b > a
+	VPSRLD $31, Y3, Y3          // 1 or 0
+	VCMPPS $0x1e, Y6, Y7, Y8    // e > c
+	VPSRLD $31, Y8, Y8
+	VPADDD Y13, Y8, Y8          // w+1 or w
+	VCMPPS $0x1e, Y0, Y1, Y9    // bottom > top
+	VBLENDVPS Y9, Y8, Y3, Y3
+	VPADDD Y14, Y3, Y3
+	VMOVDQU Y3, (DX)
+	VPADDD Y15, Y14, Y14
+	ADDQ $64, SI
+	ADDQ $64, R8
+	ADDQ $32, DI
+	ADDQ $32, DX
+	SUBQ $8, CX
+	JMP mpaloop
+
+mpadone:
+	VZEROUPPER
+	RET
+
+// func maxUnpool2RowAVX2(r0, r1, g []float32, arg []int32, base, w int32)
+TEXT ·maxUnpool2RowAVX2(SB), NOSPLIT, $0-104
+	MOVQ r0_base+0(FP), DI
+	MOVQ r1_base+24(FP), R8
+	MOVQ g_base+48(FP), SI
+	MOVQ g_len+56(FP), CX
+	MOVQ arg_base+72(FP), DX
+	MOVL base+96(FP), AX
+	VMOVD AX, X12
+	VPBROADCASTD X12, Y12
+	VMOVDQU pool2lanes<>(SB), Y14
+	VPADDD Y12, Y14, Y14          // base + 2i
+	MOVL w+100(FP), AX
+	VMOVD AX, X13
+	VPBROADCASTD X13, Y13
+	MOVL $16, AX
+	VMOVD AX, X15
+	VPBROADCASTD X15, Y15
+	VPXOR Y11, Y11, Y11           // 0
+	VPCMPEQD Y10, Y10, Y10
+	VPSRLD $31, Y10, Y10          // 1
+
+mpuloop:
+	CMPQ CX, $8
+	JB mpudone
+	VADDPS (SI), Y11, Y0          // 0 + g
+	VMOVDQU (DX), Y1
+	VPSUBD Y14, Y1, Y1            // the maximum's place in its window: 0, 1, w or w+1
+	VPCMPEQD Y11, Y1, Y2
+	VPCMPEQD Y10, Y1, Y3
+	VPSUBD Y13, Y1, Y1
+	VPCMPEQD Y11, Y1, Y4
+	VPCMPEQD Y10, Y1, Y5
+	VANDPS Y0, Y2, Y2
+	VANDPS Y0, Y3, Y3
+	VANDPS Y0, Y4, Y4
+	VANDPS Y0, Y5, Y5
+	VUNPCKLPS Y3, Y2, Y6
+	VUNPCKHPS Y3, Y2, Y7
+	VPERM2F128 $0x20, Y7, Y6, Y8
+	VPERM2F128 $0x31, Y7, Y6, Y9
+	VMOVUPS Y8, (DI)
+	VMOVUPS Y9, 32(DI)
+	VUNPCKLPS Y5, Y4, Y6
+	VUNPCKHPS Y5, Y4, Y7
+	VPERM2F128 $0x20, Y7, Y6, Y8
+	VPERM2F128 $0x31, Y7, Y6, Y9
+	VMOVUPS Y8, (R8)
+	VMOVUPS Y9, 32(R8)
+	VPADDD Y15, Y14, Y14
+	ADDQ $64, DI
+	ADDQ $64, R8
+	ADDQ $32, SI
+	ADDQ $32, DX
+	SUBQ $8, CX
+	JMP mpuloop
+
+mpudone:
+	VZEROUPPER
+	RET
+
 // ================================================================ AVX2
 
 // func dotAVX2(x, y []float32) float32

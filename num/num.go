@@ -104,6 +104,11 @@ type kernelSet struct {
 	// maxPool2Row: dst[i] = max(r0[2i], r0[2i+1], r1[2i], r1[2i+1]);
 	// len(r0), len(r1) >= 2*len(dst).
 	maxPool2Row func(dst, r0, r1 []float32)
+	// maxPool2RowArg: maxPool2Row and arg[i] = base + 2i + 0, 1, w or w+1;
+	// maxUnpool2Row: its backward pass (len(r0), len(r1) >= 2*len(g),
+	// len(arg) >= len(g)).
+	maxPool2RowArg func(dst []float32, arg []int32, r0, r1 []float32, base, w int32)
+	maxUnpool2Row  func(r0, r1, g []float32, arg []int32, base, w int32)
 	// sumsF64: Σv and Σv² in float64; maskedSumsF64: Σg' and
 	// Σg'·(x-mu) in float64 with g' = g·[y > 0] (float32); all of one length.
 	sumsF64       func(v []float32) (sum, sumSq float64)
@@ -185,7 +190,46 @@ func MaskedSumsF64(g, x, y []float32, mu float64) (sg, sgx float64) {
 	return impl.MaskedSumsF64(g, x, y, mu)
 }
 
+// MaxPool2RowArg is MaxPool2Row that also stores in arg[i] where the
+// maximum of window i is, as an index of the input plane whose rows r0 and
+// r1 are (r0 starting at index base, r1 at base+w): base + 2i, +1 for the
+// right column, +w for the bottom row: in each row the right value when it
+// is greater than the left, and the bottom row when its maximum (Go's max)
+// is greater than the top row's, so ties go to the first in row-major order
+// and a NaN is never greater. It panics if arg has fewer than
+// len(dst) elements or r0 or r1 fewer than 2*len(dst).
+func MaxPool2RowArg(dst []float32, arg []int32, r0, r1 []float32, base, w int32) {
+	impl.MaxPool2RowArg(dst, arg, r0, r1, base, w)
+}
+
+// MaxUnpool2Row is the backward pass of MaxPool2RowArg: it stores 0 in
+// r0[2i], r0[2i+1], r1[2i] and r1[2i+1], except at the one arg[i] names,
+// which gets 0+g[i] (so -0 becomes +0, as adding g to a cleared plane
+// does). It panics if arg has fewer than len(g) elements or r0 or r1 fewer
+// than 2*len(g).
+func MaxUnpool2Row(r0, r1, g []float32, arg []int32, base, w int32) {
+	impl.MaxUnpool2Row(r0, r1, g, arg, base, w)
+}
+
 // ---- checked entry points, shared by every kernel set ----
+
+func (k *kernelSet) MaxPool2RowArg(dst []float32, arg []int32, r0, r1 []float32, base, w int32) {
+	checkMin("MaxPool2RowArg", "arg", len(arg), len(dst))
+	checkMin("MaxPool2RowArg", "r0", len(r0), 2*len(dst))
+	checkMin("MaxPool2RowArg", "r1", len(r1), 2*len(dst))
+	if len(dst) > 0 {
+		k.maxPool2RowArg(dst, arg[:len(dst)], r0[:2*len(dst)], r1[:2*len(dst)], base, w)
+	}
+}
+
+func (k *kernelSet) MaxUnpool2Row(r0, r1, g []float32, arg []int32, base, w int32) {
+	checkMin("MaxUnpool2Row", "arg", len(arg), len(g))
+	checkMin("MaxUnpool2Row", "r0", len(r0), 2*len(g))
+	checkMin("MaxUnpool2Row", "r1", len(r1), 2*len(g))
+	if len(g) > 0 {
+		k.maxUnpool2Row(r0[:2*len(g)], r1[:2*len(g)], g, arg[:len(g)], base, w)
+	}
+}
 
 func (k *kernelSet) SumsF64(v []float32) (sum, sumSq float64) {
 	if len(v) == 0 {

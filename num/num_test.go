@@ -573,3 +573,80 @@ func TestSumsF64(t *testing.T) {
 		}
 	})
 }
+
+// TestMaxPool2RowArg checks MaxPool2RowArg's values and argmax places, and
+// MaxUnpool2Row's writes, bit for bit against direct loops, on values with
+// ties, ±0, infinities and NaN, at several bases and widths.
+func TestMaxPool2RowArg(t *testing.T) {
+	forEachSet(t, func(t *testing.T, ks *kernelSet) {
+		r := newRand(15)
+		for _, n := range append(vecSizes, 1000) {
+			w := int32(2*n + 1 + r.IntN(3))
+			base := int32(r.IntN(1000))
+			r0, r1 := specialVec(r, 2*n+1), specialVec(r, 2*n+1)
+			for i := range r0 {
+				if r.IntN(4) == 0 {
+					r0[i], r1[i] = float32(r.IntN(2)), float32(r.IntN(2)) // ties
+				}
+			}
+			dst, ok := guarded(r, n)
+			arg := make([]int32, n+3)
+			ks.MaxPool2RowArg(dst, arg[:n], r0, r1, base, w)
+			for i := range dst {
+				win := []float32{r0[2*i], r0[2*i+1], r1[2*i], r1[2*i+1]}
+				want := max(max(win[0], win[1]), max(win[2], win[3]))
+				// Each row's larger (the right one only when greater),
+				// then the bottom row only when its maximum (Go's max) is
+				// greater than the top row's: NaN is never greater.
+				at := 0
+				if win[1] > win[0] {
+					at = 1
+				}
+				bat := 2
+				if win[3] > win[2] {
+					bat = 3
+				}
+				if max(win[2], win[3]) > max(win[0], win[1]) {
+					at = bat
+				}
+				wantArg := base + int32(2*i) + []int32{0, 1, w, w + 1}[at]
+				if !sameBits(dst[i], want) || arg[i] != wantArg {
+					t.Fatalf("n=%d i=%d: window %v gave %v at %d, want %v at %d", n, i, win, dst[i], arg[i], want, wantArg)
+				}
+			}
+			if !ok() || arg[n] != 0 {
+				t.Errorf("n=%d: wrote outside dst or arg", n)
+			}
+			// The backward pass: NaN-filled rows, every window written.
+			g := specialVec(r, n)
+			u0, ok0 := guarded(r, 2*n)
+			u1, ok1 := guarded(r, 2*n)
+			for i := range u0 {
+				u0[i], u1[i] = float32(math.NaN()), float32(math.NaN())
+			}
+			ks.MaxUnpool2Row(u0, u1, g, arg, base, w)
+			for i, v := range g {
+				want := [4]float32{}
+				switch arg[i] - base - int32(2*i) {
+				case 0:
+					want[0] = 0 + v
+				case 1:
+					want[1] = 0 + v
+				case w:
+					want[2] = 0 + v
+				default:
+					want[3] = 0 + v
+				}
+				got := [4]float32{u0[2*i], u0[2*i+1], u1[2*i], u1[2*i+1]}
+				for j := range got {
+					if !sameBits(got[j], want[j]) || (got[j] != got[j]) != (want[j] != want[j]) {
+						t.Fatalf("n=%d window %d: unpool wrote %v, want %v", n, i, got, want)
+					}
+				}
+			}
+			if !ok0() || !ok1() {
+				t.Errorf("n=%d: unpool wrote outside its rows", n)
+			}
+		}
+	})
+}

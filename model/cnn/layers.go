@@ -697,10 +697,15 @@ func (p *Pool2D[T]) Forward(x *Tensor[T], train bool) *Tensor[T] {
 // maximum; ties go to the first in row-major order, as in the general
 // loop. Comparisons select with conditional moves, not branches.
 func maxPool2[T Float](dst []T, arg []int32, src []T, w, oh, ow int) {
-	if d, ok := any(dst).([]float32); ok && arg == nil { // num's vector kernel, the same bits
+	if d, ok := any(dst).([]float32); ok { // num's vector kernels, the same bits
 		s := any(src).([]float32)
 		for oy := 0; oy < oh; oy++ {
-			num.MaxPool2Row(d[oy*ow:(oy+1)*ow], s[2*oy*w:2*oy*w+2*ow], s[(2*oy+1)*w:(2*oy+1)*w+2*ow])
+			r0, r1 := s[2*oy*w:2*oy*w+2*ow], s[(2*oy+1)*w:(2*oy+1)*w+2*ow]
+			if arg == nil {
+				num.MaxPool2Row(d[oy*ow:(oy+1)*ow], r0, r1)
+			} else {
+				num.MaxPool2RowArg(d[oy*ow:(oy+1)*ow], arg[oy*ow:(oy+1)*ow], r0, r1, int32(2*oy*w), int32(w))
+			}
 		}
 		return
 	}
@@ -771,13 +776,18 @@ func (p *Pool2D[T]) Backward(dy *Tensor[T]) *Tensor[T] {
 // instead of clearing d and scattering g. Each value is 0+g[j], the sum
 // the scatter computes (so -0 becomes +0, as there).
 func maxUnpool2[T Float](d []T, arg []int32, g []T, h, w, oh, ow int) {
+	g32, vec := any(g).([]float32)
 	for oy := 0; oy < oh; oy++ {
 		r0 := d[2*oy*w : (2*oy+1)*w]
 		r1 := d[(2*oy+1)*w : (2*oy+2)*w]
-		for ox := 0; ox < ow; ox++ {
-			r0[2*ox], r0[2*ox+1], r1[2*ox], r1[2*ox+1] = 0, 0, 0, 0
-			var zero T
-			d[arg[oy*ow+ox]] = zero + g[oy*ow+ox] // no branch on where the maximum was
+		if vec { // num's vector kernel, the same bits
+			num.MaxUnpool2Row(any(r0).([]float32), any(r1).([]float32), g32[oy*ow:(oy+1)*ow], arg[oy*ow:(oy+1)*ow], int32(2*oy*w), int32(w))
+		} else {
+			for ox := 0; ox < ow; ox++ {
+				r0[2*ox], r0[2*ox+1], r1[2*ox], r1[2*ox+1] = 0, 0, 0, 0
+				var zero T
+				d[arg[oy*ow+ox]] = zero + g[oy*ow+ox] // no branch on where the maximum was
+			}
 		}
 		clear(r0[2*ow:]) // the column no window covers (odd w)
 		clear(r1[2*ow:])
