@@ -780,3 +780,35 @@ func TestConvGather(t *testing.T) {
 		}
 	}
 }
+
+// TestConvBackwardChunks checks that the input gradient a float32
+// convolution computes in chunks of images (Backward) has the bits of the
+// whole batch at once.
+func TestConvBackwardChunks(t *testing.T) {
+	rng := rand.New(rand.NewPCG(17, 18))
+	for _, c := range []struct{ cin, cout, n, h int }{{32, 64, 5, 34}, {64, 128, 9, 17}, {8, 16, 3, 128}} {
+		conv := NewConv2D[float32]("c", c.cin, c.cout, 3, 1, 1, false, rng)
+		x := &Tensor[float32]{Shape: Shape{C: c.cin, N: c.n, H: c.h, W: c.h}, D: make([]float32, c.cin*c.n*c.h*c.h)}
+		for i := range x.D {
+			x.D[i] = float32(rng.NormFloat64())
+		}
+		y := conv.Forward(x, true)
+		dy := &Tensor[float32]{Shape: y.Shape, D: make([]float32, len(y.D))}
+		for i := range dy.D {
+			dy.D[i] = float32(rng.NormFloat64())
+		}
+		got := slices.Clone(conv.Backward(dy).D)
+		cols := y.N * y.H * y.W
+		if chunk := max(1, min(c.n, (1<<19)/(c.cin*9*y.H*y.W))); chunk == c.n {
+			t.Fatalf("%+v: one chunk; the test needs several", c)
+		}
+		conv.dcol = make([]float32, c.cin*9*cols)
+		clear(conv.dx.D)
+		conv.col2im(dy, 0, c.n, cols)
+		for i, v := range conv.dx.D {
+			if math.Float32bits(v) != math.Float32bits(got[i]) {
+				t.Fatalf("%+v: dx[%d] is %v in chunks, %v at once", c, i, got[i], v)
+			}
+		}
+	}
+}

@@ -228,26 +228,46 @@ func (c *Conv2D[T]) Backward(dy *Tensor[T]) *Tensor[T] {
 	c.backwardParams(dy)
 	os := dy.Shape
 	kk := c.Cin * c.K * c.K
-	cols := os.N * os.H * os.W
-	c.dcol = growSlice(c.dcol, kk*cols)
-	gemm(true, false, kk, cols, c.Cout, 1, c.Wt.W, kk, dy.D, cols, 0, c.dcol, cols)
+	hw := os.H * os.W
+	cols := os.N * hw
 	in := c.in
 	c.dx = grow(c.dx, in)
 	clear(c.dx.D)
-	// col2im: each input channel gathers its own rows, in a fixed order.
+	// The images go through in chunks whose im2col gradient (dcol, kk ×
+	// their pixels) is about 2 MB or one image, so that the product writes
+	// it and col2im reads it back from the cache rather than memory. The
+	// chunking changes no bit: each value of dcol is one sum over Cout
+	// (within one of Gemm's k chunks), and each element of dx adds its rows
+	// in the same order.
+	chunk := max(1, min(os.N, (1<<19)/(kk*hw)))
+	c.dcol = growSlice(c.dcol, kk*chunk*hw)
+	for n0 := 0; n0 < os.N; n0 += chunk {
+		nb := min(chunk, os.N-n0)
+		c.col2im(dy, n0, nb, cols)
+	}
+	return c.dx
+}
+
+// col2im adds to c.dx the input gradient of images n0..n0+nb-1: dcol =
+// Wᵀ·dy for their columns, then each input channel gathers its own rows of
+// dcol, in a fixed order.
+func (c *Conv2D[T]) col2im(dy *Tensor[T], n0, nb, cols int) {
+	os, in := dy.Shape, c.in
+	kk, hw := c.Cin*c.K*c.K, os.H*os.W
+	gemm(true, false, kk, nb*hw, c.Cout, 1, c.Wt.W, kk, dy.D[n0*hw:], cols, 0, c.dcol, nb*hw)
 	parallel(c.Cin, 1, func(lo, hi int) {
 		for ci := lo; ci < hi; ci++ {
 			for r := ci * c.K * c.K; r < (ci+1)*c.K*c.K; r++ {
 				ky, kx := r/c.K%c.K, r%c.K
-				src := c.dcol[r*cols : (r+1)*cols]
-				for n := 0; n < os.N; n++ {
+				src := c.dcol[r*nb*hw : (r+1)*nb*hw]
+				for n := n0; n < n0+nb; n++ {
 					plane := c.dx.D[(ci*in.N+n)*in.H*in.W : (ci*in.N+n+1)*in.H*in.W]
 					for oy := 0; oy < os.H; oy++ {
 						iy := oy*c.Stride - c.Pad + ky
 						if iy < 0 || iy >= in.H {
 							continue
 						}
-						s := src[(n*os.H+oy)*os.W : (n*os.H+oy+1)*os.W]
+						s := src[((n-n0)*os.H+oy)*os.W : ((n-n0)*os.H+oy+1)*os.W]
 						d := plane[iy*in.W : (iy+1)*in.W]
 						if c.Stride == 1 {
 							ix0 := kx - c.Pad // ix = ox + ix0
@@ -267,7 +287,6 @@ func (c *Conv2D[T]) Backward(dy *Tensor[T]) *Tensor[T] {
 			}
 		}
 	})
-	return c.dx
 }
 
 // backwardParams accumulates the weight and bias gradients only.
