@@ -325,9 +325,52 @@ func (g *gemmKernel) run(workers int, transA, transB bool, m, n, k int, alpha fl
 		g.parallelCols(workers, transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, nil)
 	case workers <= 1:
 		g.serial(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+	case m <= g.mc && n >= 2*workers*g.nr && k >= gemmLongK*g.kc:
+		g.parallelLongK(workers, transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
 	default:
 		g.parallelRows(workers, transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
 	}
+}
+
+// gemmLongK is the smallest k, in k chunks, for which a product whose rows
+// fit one row block goes to parallelLongK rather than parallelRows.
+const gemmLongK = 16
+
+// parallelLongK runs a product with few rows and a long k (a convolution's
+// weight gradient at 128 px: 128 output channels × 576 filter values,
+// summed over the 65,536 pixels of a batch) on up to workers goroutines,
+// each owning an even share of the column panels of C and packing its own
+// chunks of A and B, one k chunk at a time: nothing spans the whole of k,
+// where parallelRows packs op(B) for all of k and then A again for every
+// block of columns. It takes parallelRows' k chunks in the same order into
+// the same tiles, so the result has its bits.
+func (g *gemmKernel) parallelLongK(workers int, transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
+	mr, nr := g.mr, g.nr
+	kc := blockSize(k, g.kc, 1)
+	mR := (m + mr - 1) / mr * mr
+	panels := (n + nr - 1) / nr
+	shares := min(panels, workers)
+	inPlace := g.bInPlace(transB, m, ldb)
+	item := func(i int, w *gemmWork) {
+		p0, p1 := i*panels/shares, (i+1)*panels/shares
+		j0, j1 := p0*nr, min(p1*nr, n)
+		var bp []float32
+		if !inPlace {
+			bp = aligned64(&w.bbuf, kc*(p1-p0)*nr)
+		}
+		for pc := 0; pc < k; pc += kc {
+			kb := min(kc, k-pc)
+			g.packA(transA, a, lda, 0, pc, m, kb, alpha, w.a)
+			bsrc := bPanels{p: bp, step: nr, panel: kb * nr}
+			if inPlace {
+				bsrc = bPanels{p: b[pc*ldb+j0:], step: ldb, panel: nr}
+			} else {
+				g.packB(transB, b, ldb, pc, j0, kb, j1-j0, bp)
+			}
+			g.macro(w.a, m, j1-j0, kb, bsrc, pc > 0, beta, c[j0:], ldc, prefetch{})
+		}
+	}
+	g.runPhased(workers, 0, nil, shares, mR*kc, item)
 }
 
 // gemmColsMaxM is the largest m for which a parallel Gemm may share the

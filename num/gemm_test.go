@@ -284,6 +284,7 @@ func testGemmPaths(t *testing.T, g *gemmKernel) {
 			}
 			return bindDriver(cols, workers)
 		}},
+		{"longk", func(workers int) gemmFunc { return bindDriver(g.parallelLongK, workers) }},
 		{"swapped", func(workers int) gemmFunc { return bindDriver(g.swapped, workers) }},
 		{"run", func(workers int) gemmFunc { return bindDriver(g.run, workers) }},
 	}
@@ -521,6 +522,39 @@ func TestGemmFunc(t *testing.T) {
 			for i := range want {
 				if math.Float32bits(got[i]) != math.Float32bits(want[i]) {
 					t.Fatalf("%v: element %d is %v, Gemm gives %v", s, i, got[i], want[i])
+				}
+			}
+		}
+	})
+}
+
+// TestGemmLongK checks that parallelLongK, which run takes for products of
+// few rows and a long k, gives the bits of parallelRows, which it replaces
+// there, for both transpositions and partial tiles.
+func TestGemmLongK(t *testing.T) {
+	forEachSet(t, func(t *testing.T, ks *kernelSet) {
+		r := newRand(22)
+		for _, g := range ks.gemms {
+			g := g
+			m, n, k := min(g.mc, 2*g.mr+3), 5*g.nr+7, gemmLongK*g.kc+37
+			for tc := range 4 {
+				tA, tB := tc&1 != 0, tc&2 != 0
+				lda, ldb := k, n
+				if tA {
+					lda = m
+				}
+				if tB {
+					ldb = k
+				}
+				a, b := randVec(r, m*k), randVec(r, k*n)
+				want, got := randVec(r, m*n), make([]float32, m*n)
+				copy(got, want)
+				g.parallelRows(2, tA, tB, m, n, k, 1.25, a, lda, b, ldb, 0.5, want, n)
+				g.parallelLongK(2, tA, tB, m, n, k, 1.25, a, lda, b, ldb, 0.5, got, n)
+				for i := range want {
+					if math.Float32bits(got[i]) != math.Float32bits(want[i]) {
+						t.Fatalf("%dx%d kernel, transA %v transB %v: element %d is %v, parallelRows gives %v", g.mr, g.nr, tA, tB, i, got[i], want[i])
+					}
 				}
 			}
 		}

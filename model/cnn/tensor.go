@@ -12,14 +12,25 @@
 // normalisation reduces over one contiguous row per channel. Images arrive
 // as HWC bytes or features (data.Split) and are laid out by ToCNHW.
 //
+// In training the forward pass writes the im2col matrix, which the weight
+// gradient reads again; the input gradient goes through the batch a few
+// images at a time, so its im2col-sized intermediate stays in cache. In
+// inference nothing im2col-sized is written: num.GemmFunc gathers each
+// panel of the product straight from the input, and a batch norm, ReLU and
+// 2×2 max-pool run as one pass that pools first.
+//
 // # Precision and determinism
 //
 // Every layer is generic over float32 and float64. float32 runs on the
-// shared numerical core (num.Gemm); float64 runs a plain triple loop and is
-// what the tests use to check every backward pass against central finite
-// differences. Parallel loops split work into pieces whose outputs are
-// disjoint, and every reduction runs in a fixed order, so the same seed
-// gives the same bits whatever the thread timing.
+// shared numerical core (num.Gemm, and num's vector kernels for batch norm,
+// ReLU and max-pooling, which give the bits of the plain loops except batch
+// norm's float64 sums, whose order is the kernel's); float64 runs plain
+// loops and is what the tests use to check every backward pass against
+// central finite differences. Parallel loops split work into pieces whose
+// outputs are disjoint, and every reduction runs in a fixed order, so the
+// same seed gives the same bits whatever the thread timing. The inference
+// path (gathered panels, pooling first) gives the bits of the training
+// path's layers, which the tests check.
 package cnn
 
 import (
