@@ -144,11 +144,48 @@ func (ks *kernelSet) GemmFunc(m, n, k int, alpha float32, a []float32, lda int, 
 	ks.Gemm(false, false, m, n, k, alpha, a, lda, b, max(1, n), beta, c, ldc)
 }
 
+// GemmNTFunc computes C = alpha*A*Bᵀ + beta*C like Gemm with B transposed
+// (A m×k, not transposed; B n×k), with B written block by block by fill as
+// the product needs it rather than stored: fill(dst, stride, p0, kb, j0,
+// cols) writes rows p0..p0+kb-1 and columns j0..j0+cols-1 of B (the
+// BPanelFunc contract, B being n×k here). A convolution's weight gradient
+// is one: the output gradient times its im2col matrix transposed. The
+// result has the bits of Gemm with B stored (ldb = k). Products that Gemm
+// computes other than as dot products over rows of B (few columns of C
+// against a long k) have B written whole by fill and then go through Gemm.
+func GemmNTFunc(m, n, k int, alpha float32, a []float32, lda int, fill BPanelFunc, beta float32, c []float32, ldc int) {
+	impl.GemmNTFunc(m, n, k, alpha, a, lda, fill, beta, c, ldc)
+}
+
+func (ks *kernelSet) GemmNTFunc(m, n, k int, alpha float32, a []float32, lda int, fill BPanelFunc, beta float32, c []float32, ldc int) {
+	if m < 0 || n < 0 || k < 0 {
+		panicNegGemm(m, n, k)
+	}
+	checkMatrix("GemmNTFunc", "a", m, k, a, lda)
+	checkMatrix("GemmNTFunc", "c", m, n, c, ldc)
+	if m == 0 || n == 0 {
+		return
+	}
+	if k > 0 && alpha != 0 && m > 1 && n > 1 && ks.useDot(false, true, m, n, k) {
+		workers := 1
+		if float64(m)*float64(n)*float64(k) >= gemmParallelMin {
+			workers = runtime.GOMAXPROCS(0)
+		}
+		ks.gemmDot(workers, m, n, k, alpha, a, lda, nil, k, beta, c, ldc, fill)
+		return
+	}
+	b := make([]float32, n*k)
+	for j0 := 0; j0 < n; j0 += 64 {
+		fill(b[j0*k:min(n, j0+64)*k], k, j0, min(64, n-j0), 0, k)
+	}
+	ks.Gemm(false, true, m, n, k, alpha, a, lda, b, max(1, k), beta, c, ldc)
+}
+
 // gemm computes a product with m, n > 1 and k, alpha != 0 on up to workers
 // goroutines. The result does not depend on workers.
 func (ks *kernelSet) gemm(workers int, transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
 	if ks.useDot(transA, transB, m, n, k) {
-		ks.gemmDot(workers, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+		ks.gemmDot(workers, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, nil)
 		return
 	}
 	g, swap := ks.plan(m, n, k)
@@ -782,14 +819,17 @@ func (ks *kernelSet) useDot(transA, transB bool, m, n, k int) bool {
 // gemmDot computes C = alpha*A*Bᵀ + beta*C (A m×k, B n×k, both read in
 // place) with the dot-product kernel. With several workers, the rows of B
 // (columns of C) are split in equal contiguous parts, one per worker.
-func (ks *kernelSet) gemmDot(workers, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
+//
+// With fill set, B is not stored: fill writes each dotNB-row block of it
+// for each k chunk (GemmNTFunc).
+func (ks *kernelSet) gemmDot(workers, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int, fill BPanelFunc) {
 	parts := 1
 	if workers > 1 && n >= 2*dotNB {
 		parts = workers
 	}
 	shared.run(parts, parts, func(p int) {
 		j0, j1 := p*n/parts, (p+1)*n/parts
-		ks.dotBlock(m, j0, j1, k, alpha, a, lda, b, ldb, beta, c, ldc)
+		ks.dotBlock(m, j0, j1, k, alpha, a, lda, b, ldb, beta, c, ldc, fill)
 	})
 }
 
@@ -809,7 +849,7 @@ func dotKC(m int) int {
 }
 
 // dotBlock computes columns [j0, j1) of C on the dot-product path.
-func (ks *kernelSet) dotBlock(m, j0, j1, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
+func (ks *kernelSet) dotBlock(m, j0, j1, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int, fill BPanelFunc) {
 	kc := dotKC(m)
 	if k <= kc+kc/2 {
 		kc = k
@@ -821,20 +861,31 @@ func (ks *kernelSet) dotBlock(m, j0, j1, k int, alpha float32, a []float32, lda 
 		acc = aligned64(&w.acc, tiles*dotAcc)
 	}
 	var sums [dotMA * dotNB]float32
+	var filled []float32
+	if fill != nil {
+		filled = make([]float32, dotNB*kc)
+	}
 	for p0 := 0; p0 < k; p0 += kc {
 		kb := min(kc, k-p0)
 		first, last := p0 == 0, p0+kb == k
 		t := 0
 		for jj := j0; jj < j1; jj += dotNB {
 			cols := min(dotNB, j1-jj)
-			bt := b[jj*ldb+p0 : (jj+cols-1)*ldb+p0+kb]
+			var bt []float32
+			bld := ldb
+			if fill != nil {
+				bt, bld = filled[:cols*kb], kb
+				fill(bt, kb, jj, cols, p0, kb)
+			} else {
+				bt = b[jj*ldb+p0 : (jj+cols-1)*ldb+p0+kb]
+			}
 			for i0 := 0; i0 < m; i0 += dotMA {
 				rows := min(dotMA, m-i0)
 				var at []float32
 				if acc != nil {
 					at = acc[t*dotAcc : (t+1)*dotAcc]
 				}
-				ks.dotTile(kb, a[i0*lda+p0:(i0+rows-1)*lda+p0+kb], lda, bt, ldb, at, first, last, rows, cols, sums[:])
+				ks.dotTile(kb, a[i0*lda+p0:(i0+rows-1)*lda+p0+kb], lda, bt, bld, at, first, last, rows, cols, sums[:])
 				t++
 				if !last {
 					continue

@@ -333,7 +333,7 @@ func testGemmDot(t *testing.T, ks *kernelSet) {
 			if tA || !tB {
 				t.Fatal("dot path needs transA false, transB true")
 			}
-			ks.gemmDot(workers, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+			ks.gemmDot(workers, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, nil)
 		}
 		for i, s := range sizes {
 			checkGemmWith(t, dot, r, false, true, s[0], s[1], s[2], gemmAlphaBeta[(i+workers)%len(gemmAlphaBeta)])
@@ -555,6 +555,38 @@ func TestGemmLongK(t *testing.T) {
 					if math.Float32bits(got[i]) != math.Float32bits(want[i]) {
 						t.Fatalf("%dx%d kernel, transA %v transB %v: element %d is %v, parallelRows gives %v", g.mr, g.nr, tA, tB, i, got[i], want[i])
 					}
+				}
+			}
+		}
+	})
+}
+
+// TestGemmNTFunc checks that GemmNTFunc, B written by a function, gives
+// the bits of Gemm with B stored and transposed, on products that take the
+// dot-product path (a convolution's weight gradient) and on ones that fall
+// back, and that fill is asked only for blocks inside B.
+func TestGemmNTFunc(t *testing.T) {
+	forEachSet(t, func(t *testing.T, ks *kernelSet) {
+		r := newRand(23)
+		for _, s := range [][3]int{{32, 27, 20000}, {64, 288, 9300}, {7, 5, 3000}, {13, 9, 100}, {100, 40, 70}, {1, 9, 50}, {6, 1, 50}, {5, 7, 0}} {
+			m, n, k := s[0], s[1], s[2]
+			a, b := randVec(r, m*k), randVec(r, n*k)
+			want, got := randVec(r, m*n), make([]float32, m*n)
+			copy(got, want)
+			ks.Gemm(false, true, m, n, k, 1.5, a, max(1, k), b, max(1, k), 1, want, n)
+			ks.GemmNTFunc(m, n, k, 1.5, a, max(1, k), func(dst []float32, stride, p0, kb, j0, cols int) {
+				if len(dst) != kb*stride || cols > stride || p0 < 0 || p0+kb > n || j0 < 0 || j0+cols > k {
+					t.Errorf("%v: fill(len %d, stride %d, p0 %d, kb %d, j0 %d, cols %d) outside B", s, len(dst), stride, p0, kb, j0, cols)
+					return
+				}
+				for p := range kb {
+					copy(dst[p*stride:p*stride+cols], b[(p0+p)*k+j0:(p0+p)*k+j0+cols])
+					clear(dst[p*stride+cols : (p+1)*stride])
+				}
+			}, 1, got, n)
+			for i := range want {
+				if math.Float32bits(got[i]) != math.Float32bits(want[i]) {
+					t.Fatalf("%v: element %d is %v, Gemm gives %v", s, i, got[i], want[i])
 				}
 			}
 		}

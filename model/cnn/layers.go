@@ -17,6 +17,7 @@ type Conv2D[T Float] struct {
 	Wt, B                     *Param[T] // Wt: Cout×(Cin·K·K); B nil without bias
 	in                        Shape
 	col                       []T
+	x32                       []float32 // the training input, when no col is kept (colFree)
 	out, dx                   *Tensor[T]
 	dcol                      []T
 }
@@ -63,10 +64,15 @@ func (c *Conv2D[T]) Forward(x *Tensor[T], train bool) *Tensor[T] {
 	kk := c.Cin * c.K * c.K
 	cols := os.N * os.H * os.W
 	c.out = grow(c.out, os)
-	if x32, ok := any(x.D).([]float32); ok && !train {
-		// Inference keeps no im2col matrix: its panels are gathered
+	c.x32 = nil
+	if x32, ok := any(x.D).([]float32); ok && (!train || c.colFree()) {
+		// Inference, and training when the weight gradient can gather its
+		// own blocks, keep no im2col matrix: its panels are gathered
 		// straight from x as the product needs them (the same bits).
 		num.GemmFunc(c.Cout, cols, kk, 1, any(c.Wt.W).([]float32), kk, c.gather(x32, x.Shape, os), 0, any(c.out.D).([]float32), cols)
+		if train {
+			c.x32 = x32
+		}
 	} else {
 		c.col = growSlice(c.col, kk*cols)
 		c.im2col(x, os)
@@ -129,6 +135,13 @@ func (c *Conv2D[T]) im2col(x *Tensor[T], os Shape) {
 	})
 }
 
+// colFree reports whether training keeps no im2col matrix: with few output
+// channels (the first blocks, whose matrices are the largest) num computes
+// the weight gradient as dot products over blocks of the matrix that
+// num.GemmNTFunc has gather fill. With more, num packs the matrix
+// transposed, and gathering those panels would cost more than writing it.
+func (c *Conv2D[T]) colFree() bool { return c.Cout <= 64 }
+
 // gather returns the num.BPanelFunc that writes blocks of the im2col
 // matrix of x (output shape os) that im2col would write to c.col.
 func (c *Conv2D[T]) gather(x []float32, in, os Shape) num.BPanelFunc {
@@ -144,7 +157,7 @@ func (c *Conv2D[T]) gather(x []float32, in, os Shape) num.BPanelFunc {
 	type run struct{ o, len, oy, ox, base int } // base: the input row of (n, oy*Stride)
 	return func(dst []float32, stride, p0, kb, j0, cols int) {
 		// The columns j0..j0+cols-1 in runs along an output row.
-		var buf [40]run
+		var buf [64]run
 		runs := buf[:0]
 		for o := 0; o < cols; {
 			j := j0 + o
@@ -294,7 +307,11 @@ func (c *Conv2D[T]) backwardParams(dy *Tensor[T]) {
 	os := dy.Shape
 	kk := c.Cin * c.K * c.K
 	cols := os.N * os.H * os.W
-	gemm(false, true, c.Cout, kk, cols, 1, dy.D, cols, c.col, cols, 1, c.Wt.G, kk)
+	if c.x32 != nil {
+		num.GemmNTFunc(c.Cout, kk, cols, 1, any(dy.D).([]float32), cols, c.gather(c.x32, c.in, os), 1, any(c.Wt.G).([]float32), kk)
+	} else {
+		gemm(false, true, c.Cout, kk, cols, 1, dy.D, cols, c.col, cols, 1, c.Wt.G, kk)
+	}
 	if c.B != nil {
 		for o := 0; o < c.Cout; o++ {
 			var s float64
@@ -972,7 +989,7 @@ func (d *Dense[T]) Backward(dy *Tensor[T]) *Tensor[T] {
 // trainer is a layer that keeps buffers only Backward needs.
 type trainer interface{ releaseTraining() }
 
-func (c *Conv2D[T]) releaseTraining()        { c.dx, c.dcol = nil, nil }
+func (c *Conv2D[T]) releaseTraining()        { c.dx, c.dcol, c.col, c.x32 = nil, nil, nil, nil }
 func (b *BatchNorm[T]) releaseTraining()     { b.dx, b.x = nil, nil }
 func (r *ReLU[T]) releaseTraining()          { r.dx = nil }
 func (p *Pool2D[T]) releaseTraining()        { p.dx = nil }
