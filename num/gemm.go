@@ -150,9 +150,10 @@ func (ks *kernelSet) GemmFunc(m, n, k int, alpha float32, a []float32, lda int, 
 // cols) writes rows p0..p0+kb-1 and columns j0..j0+cols-1 of B (the
 // BPanelFunc contract, B being n×k here). A convolution's weight gradient
 // is one: the output gradient times its im2col matrix transposed. The
-// result has the bits of Gemm with B stored (ldb = k). Products that Gemm
-// computes other than as dot products over rows of B (few columns of C
-// against a long k) have B written whole by fill and then go through Gemm.
+// result has the bits of Gemm with B stored (ldb = k). Small products, and
+// others that Gemm would not compute as dot products over rows of B or by
+// packing B one panel at a time, have B written whole by fill and then go
+// through Gemm.
 func GemmNTFunc(m, n, k int, alpha float32, a []float32, lda int, fill BPanelFunc, beta float32, c []float32, ldc int) {
 	impl.GemmNTFunc(m, n, k, alpha, a, lda, fill, beta, c, ldc)
 }
@@ -166,13 +167,26 @@ func (ks *kernelSet) GemmNTFunc(m, n, k int, alpha float32, a []float32, lda int
 	if m == 0 || n == 0 {
 		return
 	}
-	if k > 0 && alpha != 0 && m > 1 && n > 1 && ks.useDot(false, true, m, n, k) {
-		workers := 1
-		if float64(m)*float64(n)*float64(k) >= gemmParallelMin {
-			workers = runtime.GOMAXPROCS(0)
+	workers := 1
+	if float64(m)*float64(n)*float64(k) >= gemmParallelMin {
+		workers = runtime.GOMAXPROCS(0)
+	}
+	if k > 0 && alpha != 0 && m > 1 && n > 1 {
+		// The paths Gemm takes for a stored B that read B by blocks.
+		if ks.useDot(false, true, m, n, k) {
+			ks.gemmDot(workers, m, n, k, alpha, a, lda, nil, k, beta, c, ldc, fill)
+			return
 		}
-		ks.gemmDot(workers, m, n, k, alpha, a, lda, nil, k, beta, c, ldc, fill)
-		return
+		g, swap := ks.plan(m, n, k)
+		switch {
+		case swap:
+		case g.colsSplit(true, m, n, k, k) && (workers > 1 || float64(m)*float64(n)*float64(k) >= gemmParallelMin):
+			g.parallelCols(workers, false, true, m, n, k, alpha, a, lda, nil, k, beta, c, ldc, fill)
+			return
+		case workers > 1 && m <= g.mc && n >= 2*workers*g.nr && k >= gemmLongK*g.kc:
+			g.parallelLongK(workers, false, true, m, n, k, alpha, a, lda, nil, k, beta, c, ldc, fill)
+			return
+		}
 	}
 	b := make([]float32, n*k)
 	for j0 := 0; j0 < n; j0 += 64 {
@@ -363,7 +377,7 @@ func (g *gemmKernel) run(workers int, transA, transB bool, m, n, k int, alpha fl
 	case workers <= 1:
 		g.serial(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
 	case m <= g.mc && n >= 2*workers*g.nr && k >= gemmLongK*g.kc:
-		g.parallelLongK(workers, transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+		g.parallelLongK(workers, transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, nil)
 	default:
 		g.parallelRows(workers, transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
 	}
@@ -381,13 +395,15 @@ const gemmLongK = 16
 // where parallelRows packs op(B) for all of k and then A again for every
 // block of columns. It takes parallelRows' k chunks in the same order into
 // the same tiles, so the result has its bits.
-func (g *gemmKernel) parallelLongK(workers int, transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
+//
+// With fill set, B is not stored: fill writes each panel (GemmNTFunc).
+func (g *gemmKernel) parallelLongK(workers int, transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int, fill BPanelFunc) {
 	mr, nr := g.mr, g.nr
 	kc := blockSize(k, g.kc, 1)
 	mR := (m + mr - 1) / mr * mr
 	panels := (n + nr - 1) / nr
 	shares := min(panels, workers)
-	inPlace := g.bInPlace(transB, m, ldb)
+	inPlace := fill == nil && g.bInPlace(transB, m, ldb)
 	item := func(i int, w *gemmWork) {
 		p0, p1 := i*panels/shares, (i+1)*panels/shares
 		j0, j1 := p0*nr, min(p1*nr, n)
@@ -402,7 +418,14 @@ func (g *gemmKernel) parallelLongK(workers int, transA, transB bool, m, n, k int
 			if inPlace {
 				bsrc = bPanels{p: b[pc*ldb+j0:], step: ldb, panel: nr}
 			} else {
-				g.packB(transB, b, ldb, pc, j0, kb, j1-j0, bp)
+				if fill != nil {
+					for q := p0; q < p1; q++ { // packBFill works one panel at a time
+						jq := q * nr
+						g.packBFill(fill, transB, pc, jq, kb, min(nr, j1-jq), bp[(q-p0)*kb*nr:(q-p0+1)*kb*nr], w)
+					}
+				} else {
+					g.packB(transB, b, ldb, pc, j0, kb, j1-j0, bp)
+				}
 			}
 			g.macro(w.a, m, j1-j0, kb, bsrc, pc > 0, beta, c[j0:], ldc, prefetch{})
 		}
@@ -771,7 +794,7 @@ func (g *gemmKernel) parallelCols(workers int, transA, transB bool, m, n, k int,
 				case inPlace:
 					bsrc = bPanels{p: b[pc*ldb+jr:], step: ldb, panel: nr}
 				case fill != nil:
-					fill(bp[:kb*nr], nr, pc, kb, jr, nb)
+					g.packBFill(fill, transB, pc, jr, kb, nb, bp, w)
 				default:
 					g.packB(transB, b, ldb, pc, jr, kb, nb, bp)
 				}
@@ -952,6 +975,21 @@ func (g *gemmKernel) packB(trans bool, b []float32, ldb, pc, jc, kb, nb int, dst
 			g.transpose(b[(j0+c0)*ldb+pc:(j0+c0+nc-1)*ldb+pc+kb], ldb, nc, kb, 1, d[c0:], nr)
 		}
 	}
+}
+
+// packBFill is packB for a B that fill writes (GemmFunc, GemmNTFunc): one
+// panel, columns jc..jc+nb-1 (nb <= nr) of op(B) over rows pc..pc+kb-1, into
+// dst. Not transposed, fill writes the panel itself; transposed, it writes
+// the block of B (nb rows of kb) into w's buffer, which packB then packs as
+// it packs a stored B, so the panel holds the same values either way.
+func (g *gemmKernel) packBFill(fill BPanelFunc, trans bool, pc, jc, kb, nb int, dst []float32, w *gemmWork) {
+	if !trans {
+		fill(dst[:kb*g.nr], g.nr, pc, kb, jc, nb)
+		return
+	}
+	t := aligned64(&w.tbuf, nb*kb)
+	fill(t, kb, jc, nb, pc, kb)
+	g.packB(true, t, kb, 0, 0, kb, nb, dst)
 }
 
 // panelCopyGeneric is the portable gemmKernel.panelCopy.

@@ -284,7 +284,12 @@ func testGemmPaths(t *testing.T, g *gemmKernel) {
 			}
 			return bindDriver(cols, workers)
 		}},
-		{"longk", func(workers int) gemmFunc { return bindDriver(g.parallelLongK, workers) }},
+		{"longk", func(workers int) gemmFunc {
+			longK := func(workers int, transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
+				g.parallelLongK(workers, transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, nil)
+			}
+			return bindDriver(longK, workers)
+		}},
 		{"swapped", func(workers int) gemmFunc { return bindDriver(g.swapped, workers) }},
 		{"run", func(workers int) gemmFunc { return bindDriver(g.run, workers) }},
 	}
@@ -550,7 +555,7 @@ func TestGemmLongK(t *testing.T) {
 				want, got := randVec(r, m*n), make([]float32, m*n)
 				copy(got, want)
 				g.parallelRows(2, tA, tB, m, n, k, 1.25, a, lda, b, ldb, 0.5, want, n)
-				g.parallelLongK(2, tA, tB, m, n, k, 1.25, a, lda, b, ldb, 0.5, got, n)
+				g.parallelLongK(2, tA, tB, m, n, k, 1.25, a, lda, b, ldb, 0.5, got, n, nil)
 				for i := range want {
 					if math.Float32bits(got[i]) != math.Float32bits(want[i]) {
 						t.Fatalf("%dx%d kernel, transA %v transB %v: element %d is %v, parallelRows gives %v", g.mr, g.nr, tA, tB, i, got[i], want[i])
@@ -568,7 +573,7 @@ func TestGemmLongK(t *testing.T) {
 func TestGemmNTFunc(t *testing.T) {
 	forEachSet(t, func(t *testing.T, ks *kernelSet) {
 		r := newRand(23)
-		for _, s := range [][3]int{{32, 27, 20000}, {64, 288, 9300}, {7, 5, 3000}, {13, 9, 100}, {100, 40, 70}, {1, 9, 50}, {6, 1, 50}, {5, 7, 0}} {
+		for _, s := range [][3]int{{32, 27, 20000}, {64, 288, 9300}, {128, 576, 3000}, {128, 160, 40000}, {7, 5, 3000}, {13, 9, 100}, {100, 40, 70}, {1, 9, 50}, {6, 1, 50}, {5, 7, 0}} {
 			m, n, k := s[0], s[1], s[2]
 			a, b := randVec(r, m*k), randVec(r, n*k)
 			want, got := randVec(r, m*n), make([]float32, m*n)

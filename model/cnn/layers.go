@@ -17,7 +17,7 @@ type Conv2D[T Float] struct {
 	Wt, B                     *Param[T] // Wt: Cout×(Cin·K·K); B nil without bias
 	in                        Shape
 	col                       []T
-	x32                       []float32 // the training input, when no col is kept (colFree)
+	x32                       []float32 // the float32 training input, from which backwardParams gathers
 	out, dx                   *Tensor[T]
 	dcol                      []T
 }
@@ -65,10 +65,10 @@ func (c *Conv2D[T]) Forward(x *Tensor[T], train bool) *Tensor[T] {
 	cols := os.N * os.H * os.W
 	c.out = grow(c.out, os)
 	c.x32 = nil
-	if x32, ok := any(x.D).([]float32); ok && (!train || c.colFree()) {
-		// Inference, and training when the weight gradient can gather its
-		// own blocks, keep no im2col matrix: its panels are gathered
-		// straight from x as the product needs them (the same bits).
+	if x32, ok := any(x.D).([]float32); ok {
+		// float32 keeps no im2col matrix: the product gathers its panels
+		// straight from x as it needs them, and so does the weight
+		// gradient's (num.GemmFunc, num.GemmNTFunc; the same bits).
 		num.GemmFunc(c.Cout, cols, kk, 1, any(c.Wt.W).([]float32), kk, c.gather(x32, x.Shape, os), 0, any(c.out.D).([]float32), cols)
 		if train {
 			c.x32 = x32
@@ -134,13 +134,6 @@ func (c *Conv2D[T]) im2col(x *Tensor[T], os Shape) {
 		}
 	})
 }
-
-// colFree reports whether training keeps no im2col matrix: with few output
-// channels (the first blocks, whose matrices are the largest) num computes
-// the weight gradient as dot products over blocks of the matrix that
-// num.GemmNTFunc has gather fill. With more, num packs the matrix
-// transposed, and gathering those panels would cost more than writing it.
-func (c *Conv2D[T]) colFree() bool { return c.Cout <= 64 }
 
 // gather returns the num.BPanelFunc that writes blocks of the im2col
 // matrix of x (output shape os) that im2col would write to c.col.
