@@ -812,3 +812,47 @@ func TestConvBackwardChunks(t *testing.T) {
 		}
 	}
 }
+
+// TestCol2imReference checks a float32 convolution's input gradient bit for
+// bit against col2im written out element by element (rows in order), for
+// "same" convolutions (one shifted run per row and image) and others.
+func TestCol2imReference(t *testing.T) {
+	rng := rand.New(rand.NewPCG(19, 20))
+	for _, c := range []struct{ cin, cout, k, stride, pad, n, h, w int }{
+		{32, 64, 3, 1, 1, 3, 17, 17}, {3, 5, 3, 1, 1, 2, 7, 9}, {4, 6, 5, 1, 2, 2, 9, 6}, {5, 7, 3, 2, 1, 2, 9, 11}, {2, 3, 3, 1, 1, 1, 1, 2},
+	} {
+		conv := NewConv2D[float32]("c", c.cin, c.cout, c.k, c.stride, c.pad, false, rng)
+		x := &Tensor[float32]{Shape: Shape{C: c.cin, N: c.n, H: c.h, W: c.w}, D: make([]float32, c.cin*c.n*c.h*c.w)}
+		for i := range x.D {
+			x.D[i] = float32(rng.NormFloat64())
+		}
+		y := conv.Forward(x, true)
+		dy := &Tensor[float32]{Shape: y.Shape, D: make([]float32, len(y.D))}
+		for i := range dy.D {
+			dy.D[i] = float32(rng.NormFloat64())
+		}
+		got := conv.Backward(dy).D
+		kk, cols := c.cin*c.k*c.k, y.N*y.H*y.W
+		dcol := make([]float32, kk*cols)
+		gemm(true, false, kk, cols, c.cout, 1, conv.Wt.W, kk, dy.D, cols, 0, dcol, cols)
+		want := make([]float32, len(x.D))
+		for r := range kk {
+			ci, ky, kx := r/(c.k*c.k), r/c.k%c.k, r%c.k
+			for n := range y.N {
+				for oy := range y.H {
+					for ox := range y.W {
+						iy, ix := oy*c.stride-c.pad+ky, ox*c.stride-c.pad+kx
+						if iy >= 0 && iy < c.h && ix >= 0 && ix < c.w {
+							want[((ci*c.n+n)*c.h+iy)*c.w+ix] += dcol[r*cols+(n*y.H+oy)*y.W+ox]
+						}
+					}
+				}
+			}
+		}
+		for i := range want {
+			if math.Float32bits(got[i]) != math.Float32bits(want[i]) {
+				t.Fatalf("%+v: dx[%d] is %v, the element-by-element col2im gives %v", c, i, got[i], want[i])
+			}
+		}
+	}
+}

@@ -261,6 +261,12 @@ func (c *Conv2D[T]) col2im(dy *Tensor[T], n0, nb, cols int) {
 	os, in := dy.Shape, c.in
 	kk, hw := c.Cin*c.K*c.K, os.H*os.W
 	gemm(true, false, kk, nb*hw, c.Cout, 1, c.Wt.W, kk, dy.D[n0*hw:], cols, 0, c.dcol, nb*hw)
+	// In a "same" convolution (stride 1, output the size of the input)
+	// each row of dcol adds to its image as one run, shifted by
+	// (ky-Pad)·W + kx-Pad, once the values that would wrap around a row's
+	// edge are set to 0: adding +0 to a sum that started at +0 changes no
+	// bit (such a sum is never -0).
+	same := c.Stride == 1 && os.W == in.W && os.H == in.H
 	parallel(c.Cin, 1, func(lo, hi int) {
 		for ci := lo; ci < hi; ci++ {
 			for r := ci * c.K * c.K; r < (ci+1)*c.K*c.K; r++ {
@@ -268,6 +274,28 @@ func (c *Conv2D[T]) col2im(dy *Tensor[T], n0, nb, cols int) {
 				src := c.dcol[r*nb*hw : (r+1)*nb*hw]
 				for n := n0; n < n0+nb; n++ {
 					plane := c.dx.D[(ci*in.N+n)*in.H*in.W : (ci*in.N+n+1)*in.H*in.W]
+					if same {
+						dy, dx, w := ky-c.Pad, kx-c.Pad, os.W
+						oyLo, oyHi := max(0, -dy), min(os.H, os.H-dy)
+						if oyLo >= oyHi {
+							continue
+						}
+						img := src[(n-n0)*hw : (n-n0+1)*hw]
+						for oy := oyLo; oy < oyHi && dx != 0; oy++ {
+							row := img[oy*w : (oy+1)*w]
+							for j := 0; j < -dx; j++ {
+								row[j] = 0
+							}
+							for j := max(0, w-dx); j < w; j++ {
+								row[j] = 0
+							}
+						}
+						a, b := oyLo*w+max(0, -dx), oyHi*w-max(0, dx)
+						if a < b {
+							addTo(plane[a+dy*w+dx:b+dy*w+dx], img[a:b])
+						}
+						continue
+					}
 					for oy := 0; oy < os.H; oy++ {
 						iy := oy*c.Stride - c.Pad + ky
 						if iy < 0 || iy >= in.H {
