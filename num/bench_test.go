@@ -74,13 +74,7 @@ func BenchmarkTrainStep100x4761(b *testing.B) {
 func benchGemm(b *testing.B, gemm gemmFunc, tA, tB bool, m, n, k int) {
 	r := newRand(47)
 	a, bb, c := randVec(r, m*k), randVec(r, k*n), make([]float32, m*n)
-	lda, ldb := k, n
-	if tA {
-		lda = m
-	}
-	if tB {
-		ldb = k
-	}
+	lda, ldb := leadingDims(tA, tB, m, n, k)
 	for b.Loop() {
 		gemm(tA, tB, m, n, k, 1, a, lda, bb, ldb, 0, c, n)
 	}

@@ -93,11 +93,15 @@ func (ks *kernelSet) Gemm(transA, transB bool, m, n, k int, alpha float32, a []f
 		ks.gemmCol(m, k, alpha, a, lda, b[:k], beta, c, ldc)
 		return
 	}
-	workers := 1
+	ks.gemm(gemmWorkers(m, n, k), transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+}
+
+// gemmWorkers returns how many goroutines an m×n×k product is split over.
+func gemmWorkers(m, n, k int) int {
 	if float64(m)*float64(n)*float64(k) >= gemmParallelMin {
-		workers = runtime.GOMAXPROCS(0)
+		return runtime.GOMAXPROCS(0)
 	}
-	ks.gemm(workers, transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+	return 1
 }
 
 // BPanelFunc writes a block of a matrix B that GemmFunc never stores: rows
@@ -118,30 +122,7 @@ func GemmFunc(m, n, k int, alpha float32, a []float32, lda int, fill BPanelFunc,
 }
 
 func (ks *kernelSet) GemmFunc(m, n, k int, alpha float32, a []float32, lda int, fill BPanelFunc, beta float32, c []float32, ldc int) {
-	if m < 0 || n < 0 || k < 0 {
-		panicNegGemm(m, n, k)
-	}
-	checkMatrix("GemmFunc", "a", m, k, a, lda)
-	checkMatrix("GemmFunc", "c", m, n, c, ldc)
-	if m == 0 || n == 0 {
-		return
-	}
-	workers := 1
-	if float64(m)*float64(n)*float64(k) >= gemmParallelMin {
-		workers = runtime.GOMAXPROCS(0)
-	}
-	if k > 0 && alpha != 0 && m > 1 && n > 1 && !ks.useDot(false, false, m, n, k) {
-		// The path Gemm takes for a stored B, when it packs B by columns.
-		if g, swap := ks.plan(m, n, k); !swap && g.colsSplit(false, m, n, k, n) && (workers > 1 || float64(m)*float64(n)*float64(k) >= gemmParallelMin) {
-			g.parallelCols(workers, false, false, m, n, k, alpha, a, lda, nil, n, beta, c, ldc, fill)
-			return
-		}
-	}
-	b := make([]float32, k*n)
-	for p0 := 0; p0 < k; p0 += 256 {
-		fill(b[p0*n:min(k, p0+256)*n], n, p0, min(256, k-p0), 0, n)
-	}
-	ks.Gemm(false, false, m, n, k, alpha, a, lda, b, max(1, n), beta, c, ldc)
+	ks.gemmFill("GemmFunc", false, m, n, k, alpha, a, lda, fill, beta, c, ldc)
 }
 
 // GemmNTFunc computes C = alpha*A*Bᵀ + beta*C like Gemm with B transposed
@@ -159,40 +140,51 @@ func GemmNTFunc(m, n, k int, alpha float32, a []float32, lda int, fill BPanelFun
 }
 
 func (ks *kernelSet) GemmNTFunc(m, n, k int, alpha float32, a []float32, lda int, fill BPanelFunc, beta float32, c []float32, ldc int) {
+	ks.gemmFill("GemmNTFunc", true, m, n, k, alpha, a, lda, fill, beta, c, ldc)
+}
+
+// gemmFill is GemmFunc (B k×n) and GemmNTFunc (transB: B n×k, used
+// transposed). It takes the path Gemm takes for B stored with rows of its
+// own length when that path reads B a block at a time (dot products,
+// parallelCols, parallelLongK), with fill writing the blocks; otherwise it
+// has fill write B whole, into a pooled buffer, and calls Gemm.
+func (ks *kernelSet) gemmFill(name string, transB bool, m, n, k int, alpha float32, a []float32, lda int, fill BPanelFunc, beta float32, c []float32, ldc int) {
 	if m < 0 || n < 0 || k < 0 {
 		panicNegGemm(m, n, k)
 	}
-	checkMatrix("GemmNTFunc", "a", m, k, a, lda)
-	checkMatrix("GemmNTFunc", "c", m, n, c, ldc)
+	checkMatrix(name, "a", m, k, a, lda)
+	checkMatrix(name, "c", m, n, c, ldc)
 	if m == 0 || n == 0 {
 		return
 	}
-	workers := 1
-	if float64(m)*float64(n)*float64(k) >= gemmParallelMin {
-		workers = runtime.GOMAXPROCS(0)
+	rows, cols := k, n // B as stored
+	if transB {
+		rows, cols = n, k
 	}
+	workers := gemmWorkers(m, n, k)
 	if k > 0 && alpha != 0 && m > 1 && n > 1 {
-		// The paths Gemm takes for a stored B that read B by blocks.
-		if ks.useDot(false, true, m, n, k) {
-			ks.gemmDot(workers, m, n, k, alpha, a, lda, nil, k, beta, c, ldc, fill)
+		if ks.useDot(false, transB, m, n, k) {
+			ks.gemmDot(workers, m, n, k, alpha, a, lda, nil, cols, beta, c, ldc, fill)
 			return
 		}
-		g, swap := ks.plan(m, n, k)
-		switch {
-		case swap:
-		case g.colsSplit(true, m, n, k, k) && (workers > 1 || float64(m)*float64(n)*float64(k) >= gemmParallelMin):
-			g.parallelCols(workers, false, true, m, n, k, alpha, a, lda, nil, k, beta, c, ldc, fill)
-			return
-		case workers > 1 && m <= g.mc && n >= 2*workers*g.nr && k >= gemmLongK*g.kc:
-			g.parallelLongK(workers, false, true, m, n, k, alpha, a, lda, nil, k, beta, c, ldc, fill)
-			return
+		if g, swap := ks.plan(m, n, k); !swap {
+			switch g.route(workers, transB, m, n, k, cols) {
+			case byCols:
+				g.parallelCols(workers, false, transB, m, n, k, alpha, a, lda, nil, cols, beta, c, ldc, fill)
+				return
+			case byLongK:
+				g.parallelLongK(workers, false, transB, m, n, k, alpha, a, lda, nil, cols, beta, c, ldc, fill)
+				return
+			}
 		}
 	}
-	b := make([]float32, n*k)
-	for j0 := 0; j0 < n; j0 += 64 {
-		fill(b[j0*k:min(n, j0+64)*k], k, j0, min(64, n-j0), 0, k)
+	w := gemmPool.Get().(*gemmWork)
+	defer gemmPool.Put(w)
+	b := aligned64(&w.bbuf, rows*cols)
+	for r0 := 0; r0 < rows; r0 += 256 {
+		fill(b[r0*cols:min(rows, r0+256)*cols], cols, r0, min(256, rows-r0), 0, cols)
 	}
-	ks.Gemm(false, true, m, n, k, alpha, a, lda, b, max(1, k), beta, c, ldc)
+	ks.Gemm(false, transB, m, n, k, alpha, a, lda, b, max(1, cols), beta, c, ldc)
 }
 
 // gemm computes a product with m, n > 1 and k, alpha != 0 on up to workers
@@ -370,16 +362,42 @@ func (ks *kernelSet) plan(m, n, k int) (*gemmKernel, bool) {
 
 // run computes the product with kernel g, on workers goroutines or fewer.
 func (g *gemmKernel) run(workers int, transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
-	switch {
-	case g.colsSplit(transB, m, n, k, ldb) && (workers > 1 || float64(m)*float64(n)*float64(k) >= gemmParallelMin):
-		// (Small products skip the set-up of parallelCols.)
+	switch g.route(workers, transB, m, n, k, ldb) {
+	case byCols:
 		g.parallelCols(workers, transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, nil)
-	case workers <= 1:
+	case bySerial:
 		g.serial(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
-	case m <= g.mc && n >= 2*workers*g.nr && k >= gemmLongK*g.kc:
+	case byLongK:
 		g.parallelLongK(workers, transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, nil)
 	default:
 		g.parallelRows(workers, transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+	}
+}
+
+// gemmRoute names a blocked driver of run.
+type gemmRoute int
+
+const (
+	byCols   gemmRoute = iota // parallelCols
+	bySerial                  // serial
+	byLongK                   // parallelLongK
+	byRows                    // parallelRows
+)
+
+// route returns the driver run takes for a product on workers goroutines
+// (B's leading dimension ldb): the one decision that GemmFunc and
+// GemmNTFunc follow too.
+func (g *gemmKernel) route(workers int, transB bool, m, n, k, ldb int) gemmRoute {
+	switch {
+	case g.colsSplit(transB, m, n, k, ldb) && (workers > 1 || float64(m)*float64(n)*float64(k) >= gemmParallelMin):
+		// (Small products skip the set-up of parallelCols.)
+		return byCols
+	case workers <= 1:
+		return bySerial
+	case m <= g.mc && n >= 2*workers*g.nr && k >= gemmLongK*g.kc:
+		return byLongK
+	default:
+		return byRows
 	}
 }
 
@@ -886,7 +904,7 @@ func (ks *kernelSet) dotBlock(m, j0, j1, k int, alpha float32, a []float32, lda 
 	var sums [dotMA * dotNB]float32
 	var filled []float32
 	if fill != nil {
-		filled = make([]float32, dotNB*kc)
+		filled = aligned64(&w.bbuf, dotNB*kc)
 	}
 	for p0 := 0; p0 < k; p0 += kc {
 		kb := min(kc, k-p0)

@@ -448,13 +448,7 @@ func TestGemmDeterministic(t *testing.T) {
 				continue
 			}
 			a, b := randVec(r, m*k), randVec(r, k*n)
-			lda, ldb := k, n
-			if tA {
-				lda = m
-			}
-			if tB {
-				ldb = k
-			}
+			lda, ldb := leadingDims(tA, tB, m, n, k)
 			c0 := randVec(r, m*n)
 			var first []float32
 			for run := 0; run < 8; run++ {
@@ -496,42 +490,6 @@ func TestGemmVectorShapes(t *testing.T) {
 	})
 }
 
-// TestGemmFunc checks that GemmFunc, B written by a function, gives the
-// bits of Gemm with B stored, on products that take the column-split path
-// and on small ones that fall back, and that fill is asked only for blocks
-// inside B with zeroed padding.
-func TestGemmFunc(t *testing.T) {
-	forEachSet(t, func(t *testing.T, ks *kernelSet) {
-		r := newRand(21)
-		for _, s := range [][3]int{{32, 4761, 27}, {64, 1200, 288}, {128, 4096, 1152}, {13, 333, 70}, {100, 129, 127}, {1, 50, 9}, {7, 1, 9}, {5, 7, 0}, {3, 5, 2}} {
-			m, n, k := s[0], s[1], s[2]
-			a, b := randVec(r, m*k), randVec(r, k*n)
-			want, got := randVec(r, m*n), make([]float32, m*n)
-			copy(got, want)
-			ks.Gemm(false, false, m, n, k, 1.5, a, max(1, k), b, max(1, n), 0.5, want, n)
-			ks.GemmFunc(m, n, k, 1.5, a, max(1, k), func(dst []float32, stride, p0, kb, j0, cols int) {
-				if len(dst) != kb*stride || cols > stride || p0 < 0 || p0+kb > k || j0 < 0 || j0+cols > n {
-					t.Errorf("%v: fill(len %d, stride %d, p0 %d, kb %d, j0 %d, cols %d) outside B", s, len(dst), stride, p0, kb, j0, cols)
-					return
-				}
-				for p := range kb {
-					copy(dst[p*stride:p*stride+cols], b[(p0+p)*n+j0:(p0+p)*n+j0+cols])
-					for j := cols; j < stride; j++ {
-						dst[p*stride+j] = float32(math.NaN()) // must not reach C
-					}
-				}
-				for p := range kb {
-					clear(dst[p*stride+cols : (p+1)*stride])
-				}
-			}, 0.5, got, n)
-			for i := range want {
-				if math.Float32bits(got[i]) != math.Float32bits(want[i]) {
-					t.Fatalf("%v: element %d is %v, Gemm gives %v", s, i, got[i], want[i])
-				}
-			}
-		}
-	})
-}
 
 // TestGemmLongK checks that parallelLongK, which run takes for products of
 // few rows and a long k, gives the bits of parallelRows, which it replaces
@@ -544,13 +502,7 @@ func TestGemmLongK(t *testing.T) {
 			m, n, k := min(g.mc, 2*g.mr+3), 5*g.nr+7, gemmLongK*g.kc+37
 			for tc := range 4 {
 				tA, tB := tc&1 != 0, tc&2 != 0
-				lda, ldb := k, n
-				if tA {
-					lda = m
-				}
-				if tB {
-					ldb = k
-				}
+				lda, ldb := leadingDims(tA, tB, m, n, k)
 				a, b := randVec(r, m*k), randVec(r, k*n)
 				want, got := randVec(r, m*n), make([]float32, m*n)
 				copy(got, want)
@@ -566,34 +518,67 @@ func TestGemmLongK(t *testing.T) {
 	})
 }
 
-// TestGemmNTFunc checks that GemmNTFunc, B written by a function, gives
-// the bits of Gemm with B stored and transposed, on products that take the
-// dot-product path (a convolution's weight gradient) and on ones that fall
-// back, and that fill is asked only for blocks inside B.
-func TestGemmNTFunc(t *testing.T) {
+// TestGemmFill checks that GemmFunc and GemmNTFunc, B written by a
+// function, give the bits of Gemm with B stored (transposed for
+// GemmNTFunc), on products that take each block-reading path (column
+// split, long k, dot products: a convolution's forward product and weight
+// gradient) and on ones that fall back, and that fill is asked only for
+// blocks inside B.
+func TestGemmFill(t *testing.T) {
 	forEachSet(t, func(t *testing.T, ks *kernelSet) {
-		r := newRand(23)
-		for _, s := range [][3]int{{32, 27, 20000}, {64, 288, 9300}, {128, 576, 3000}, {128, 160, 40000}, {7, 5, 3000}, {13, 9, 100}, {100, 40, 70}, {1, 9, 50}, {6, 1, 50}, {5, 7, 0}} {
-			m, n, k := s[0], s[1], s[2]
-			a, b := randVec(r, m*k), randVec(r, n*k)
-			want, got := randVec(r, m*n), make([]float32, m*n)
-			copy(got, want)
-			ks.Gemm(false, true, m, n, k, 1.5, a, max(1, k), b, max(1, k), 1, want, n)
-			ks.GemmNTFunc(m, n, k, 1.5, a, max(1, k), func(dst []float32, stride, p0, kb, j0, cols int) {
-				if len(dst) != kb*stride || cols > stride || p0 < 0 || p0+kb > n || j0 < 0 || j0+cols > k {
-					t.Errorf("%v: fill(len %d, stride %d, p0 %d, kb %d, j0 %d, cols %d) outside B", s, len(dst), stride, p0, kb, j0, cols)
-					return
+		r := newRand(21)
+		for _, c := range []struct {
+			transB bool
+			beta   float32
+			shapes [][3]int
+		}{
+			{false, 0.5, [][3]int{{32, 4761, 27}, {64, 1200, 288}, {128, 4096, 1152}, {13, 333, 70}, {100, 129, 127}, {1, 50, 9}, {7, 1, 9}, {5, 7, 0}, {3, 5, 2}}},
+			{true, 1, [][3]int{{32, 27, 20000}, {64, 288, 9300}, {128, 576, 3000}, {128, 160, 40000}, {7, 5, 3000}, {13, 9, 100}, {100, 40, 70}, {1, 9, 50}, {6, 1, 50}, {5, 7, 0}}},
+		} {
+			for _, s := range c.shapes {
+				m, n, k := s[0], s[1], s[2]
+				rows, cols := k, n // B as stored
+				if c.transB {
+					rows, cols = n, k
 				}
-				for p := range kb {
-					copy(dst[p*stride:p*stride+cols], b[(p0+p)*k+j0:(p0+p)*k+j0+cols])
-					clear(dst[p*stride+cols : (p+1)*stride])
+				a, b := randVec(r, m*k), randVec(r, rows*cols)
+				want, got := randVec(r, m*n), make([]float32, m*n)
+				copy(got, want)
+				ks.Gemm(false, c.transB, m, n, k, 1.5, a, max(1, k), b, max(1, cols), c.beta, want, n)
+				fill := func(dst []float32, stride, p0, kb, j0, nc int) {
+					if len(dst) != kb*stride || nc > stride || p0 < 0 || p0+kb > rows || j0 < 0 || j0+nc > cols {
+						t.Errorf("transB %v %v: fill(len %d, stride %d, p0 %d, kb %d, j0 %d, cols %d) outside B", c.transB, s, len(dst), stride, p0, kb, j0, nc)
+						return
+					}
+					for p := range kb {
+						copy(dst[p*stride:p*stride+nc], b[(p0+p)*cols+j0:(p0+p)*cols+j0+nc])
+						clear(dst[p*stride+nc : (p+1)*stride])
+					}
 				}
-			}, 1, got, n)
-			for i := range want {
-				if math.Float32bits(got[i]) != math.Float32bits(want[i]) {
-					t.Fatalf("%v: element %d is %v, Gemm gives %v", s, i, got[i], want[i])
+				if c.transB {
+					ks.GemmNTFunc(m, n, k, 1.5, a, max(1, k), fill, c.beta, got, n)
+				} else {
+					ks.GemmFunc(m, n, k, 1.5, a, max(1, k), fill, c.beta, got, n)
+				}
+				for i := range want {
+					if math.Float32bits(got[i]) != math.Float32bits(want[i]) {
+						t.Fatalf("transB %v %v: element %d is %v, Gemm gives %v", c.transB, s, i, got[i], want[i])
+					}
 				}
 			}
 		}
 	})
+}
+
+// leadingDims returns the leading dimensions of A and B stored as op(A)
+// (m×k) and op(B) (k×n) ask.
+func leadingDims(tA, tB bool, m, n, k int) (lda, ldb int) {
+	lda, ldb = k, n
+	if tA {
+		lda = m
+	}
+	if tB {
+		ldb = k
+	}
+	return lda, ldb
 }

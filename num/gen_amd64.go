@@ -1293,6 +1293,24 @@ func deinterleave(lo, hi, ev, od string) {
 	w("\tVPERMPD $0xD8, %s, %s", od, od)
 }
 
+// poolLanes emits the constants of maxPool2RowArgAVX2 and
+// maxUnpool2RowAVX2 from their arguments base and w (at 96 and 100): Y14 =
+// base + 2i for lane i (the plane index of each window's first value,
+// advanced by 16 a block), Y13 = w, Y15 = 16.
+func poolLanes() {
+	w("\tMOVL base+96(FP), AX")
+	w("\tVMOVD AX, X12")
+	w("\tVPBROADCASTD X12, Y12")
+	w("\tVMOVDQU pool2lanes<>(SB), Y14")
+	w("\tVPADDD Y12, Y14, Y14          // base + 2i")
+	w("\tMOVL w+100(FP), AX")
+	w("\tVMOVD AX, X13")
+	w("\tVPBROADCASTD X13, Y13")
+	w("\tMOVL $16, AX")
+	w("\tVMOVD AX, X15")
+	w("\tVPBROADCASTD X15, Y15")
+}
+
 // maxPool2RowArg emits maxPool2RowArgAVX2: maxPool2Row's outputs and, for
 // each, in arg the plane index of the maximum, base + 2i + 0, 1, w or w+1,
 // chosen as the Go loop does (the right one when it is greater, the bottom
@@ -1313,17 +1331,7 @@ func maxPool2RowArg() {
 	w("\tMOVQ arg_base+24(FP), DX")
 	w("\tMOVQ r0_base+48(FP), SI")
 	w("\tMOVQ r1_base+72(FP), R8")
-	w("\tMOVL base+96(FP), AX")
-	w("\tVMOVD AX, X12")
-	w("\tVPBROADCASTD X12, Y12")
-	w("\tVMOVDQU pool2lanes<>(SB), Y14")
-	w("\tVPADDD Y12, Y14, Y14          // base + 2i")
-	w("\tMOVL w+100(FP), AX")
-	w("\tVMOVD AX, X13")
-	w("\tVPBROADCASTD X13, Y13")
-	w("\tMOVL $16, AX")
-	w("\tVMOVD AX, X15")
-	w("\tVPBROADCASTD X15, Y15")
+	poolLanes()
 	w("")
 	w("mpaloop:")
 	w("\tCMPQ CX, $8")
@@ -1373,17 +1381,7 @@ func maxUnpool2Row() {
 	w("\tMOVQ g_base+48(FP), SI")
 	w("\tMOVQ g_len+56(FP), CX")
 	w("\tMOVQ arg_base+72(FP), DX")
-	w("\tMOVL base+96(FP), AX")
-	w("\tVMOVD AX, X12")
-	w("\tVPBROADCASTD X12, Y12")
-	w("\tVMOVDQU pool2lanes<>(SB), Y14")
-	w("\tVPADDD Y12, Y14, Y14          // base + 2i")
-	w("\tMOVL w+100(FP), AX")
-	w("\tVMOVD AX, X13")
-	w("\tVPBROADCASTD X13, Y13")
-	w("\tMOVL $16, AX")
-	w("\tVMOVD AX, X15")
-	w("\tVPBROADCASTD X15, Y15")
+	poolLanes()
 	w("\tVPXOR Y11, Y11, Y11           // 0")
 	w("\tVPCMPEQD Y10, Y10, Y10")
 	w("\tVPSRLD $31, Y10, Y10          // 1")

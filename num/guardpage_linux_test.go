@@ -78,13 +78,7 @@ func TestFencedAccess(t *testing.T) {
 				m, n, k := s[0], s[1], s[2]
 				for tc := 0; tc < 4; tc++ {
 					tA, tB := tc&1 != 0, tc&2 != 0
-					lda, ldb := k, n
-					if tA {
-						lda = m
-					}
-					if tB {
-						ldb = k
-					}
+					lda, ldb := leadingDims(tA, tB, m, n, k)
 					a, b, c := fenced(t, m*k, atStart), fenced(t, k*n, atStart), fenced(t, m*n, atStart)
 					t.Run(fmt.Sprintf("gemm%v%v_%dx%dx%d", tA, tB, m, n, k), func(t *testing.T) {
 						ks.Gemm(tA, tB, m, n, k, 1, a, lda, b, ldb, 0.5, c, n)
