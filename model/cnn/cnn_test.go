@@ -16,6 +16,15 @@ func randTensor(rng *rand.Rand, s Shape) *Tensor[float64] {
 	return t
 }
 
+// randTensor32 is randTensor in float32.
+func randTensor32(rng *rand.Rand, s Shape) *Tensor[float32] {
+	t := &Tensor[float32]{Shape: s, D: make([]float32, s.Len())}
+	for i := range t.D {
+		t.D[i] = float32(rng.NormFloat64())
+	}
+	return t
+}
+
 func relErr(fd, an float64) float64 {
 	if math.Abs(fd-an) < 1e-9 {
 		return 0
@@ -767,10 +776,7 @@ func TestConvGather(t *testing.T) {
 		{4, 6, 2, 2, 0, 2, 8, 8}, {3, 8, 5, 1, 2, 1, 7, 6}, {2, 3, 3, 1, 1, 1, 3, 3}, {8, 128, 3, 1, 1, 64, 8, 8},
 	} {
 		conv := NewConv2D[float32]("c", c.cin, c.cout, c.k, c.stride, c.pad, false, rng)
-		x := &Tensor[float32]{Shape: Shape{C: c.cin, N: c.n, H: c.h, W: c.w}, D: make([]float32, c.cin*c.n*c.h*c.w)}
-		for i := range x.D {
-			x.D[i] = float32(rng.NormFloat64())
-		}
+		x := randTensor32(rng, Shape{C: c.cin, N: c.n, H: c.h, W: c.w})
 		want := slices.Clone(conv.Forward(x, true).D)
 		got := conv.Forward(x, false).D
 		for i := range want {
@@ -788,18 +794,12 @@ func TestConvBackwardChunks(t *testing.T) {
 	rng := rand.New(rand.NewPCG(17, 18))
 	for _, c := range []struct{ cin, cout, n, h int }{{32, 64, 5, 34}, {64, 128, 9, 17}, {8, 16, 3, 128}} {
 		conv := NewConv2D[float32]("c", c.cin, c.cout, 3, 1, 1, false, rng)
-		x := &Tensor[float32]{Shape: Shape{C: c.cin, N: c.n, H: c.h, W: c.h}, D: make([]float32, c.cin*c.n*c.h*c.h)}
-		for i := range x.D {
-			x.D[i] = float32(rng.NormFloat64())
-		}
+		x := randTensor32(rng, Shape{C: c.cin, N: c.n, H: c.h, W: c.h})
 		y := conv.Forward(x, true)
-		dy := &Tensor[float32]{Shape: y.Shape, D: make([]float32, len(y.D))}
-		for i := range dy.D {
-			dy.D[i] = float32(rng.NormFloat64())
-		}
+		dy := randTensor32(rng, y.Shape)
 		got := slices.Clone(conv.Backward(dy).D)
 		cols := y.N * y.H * y.W
-		if chunk := max(1, min(c.n, (1<<19)/(c.cin*9*y.H*y.W))); chunk == c.n {
+		if col2imChunk(c.n, c.cin*9, y.H*y.W) == c.n {
 			t.Fatalf("%+v: one chunk; the test needs several", c)
 		}
 		conv.dcol = make([]float32, c.cin*9*cols)
@@ -822,15 +822,9 @@ func TestCol2imReference(t *testing.T) {
 		{32, 64, 3, 1, 1, 3, 17, 17}, {3, 5, 3, 1, 1, 2, 7, 9}, {4, 6, 5, 1, 2, 2, 9, 6}, {5, 7, 3, 2, 1, 2, 9, 11}, {2, 3, 3, 1, 1, 1, 1, 2},
 	} {
 		conv := NewConv2D[float32]("c", c.cin, c.cout, c.k, c.stride, c.pad, false, rng)
-		x := &Tensor[float32]{Shape: Shape{C: c.cin, N: c.n, H: c.h, W: c.w}, D: make([]float32, c.cin*c.n*c.h*c.w)}
-		for i := range x.D {
-			x.D[i] = float32(rng.NormFloat64())
-		}
+		x := randTensor32(rng, Shape{C: c.cin, N: c.n, H: c.h, W: c.w})
 		y := conv.Forward(x, true)
-		dy := &Tensor[float32]{Shape: y.Shape, D: make([]float32, len(y.D))}
-		for i := range dy.D {
-			dy.D[i] = float32(rng.NormFloat64())
-		}
+		dy := randTensor32(rng, y.Shape)
 		got := conv.Backward(dy).D
 		kk, cols := c.cin*c.k*c.k, y.N*y.H*y.W
 		dcol := make([]float32, kk*cols)

@@ -245,7 +245,7 @@ func (c *Conv2D[T]) Backward(dy *Tensor[T]) *Tensor[T] {
 	// chunking changes no bit: each value of dcol is one sum over Cout
 	// (within one of Gemm's k chunks), and each element of dx adds its rows
 	// in the same order.
-	chunk := max(1, min(os.N, (1<<19)/(kk*hw)))
+	chunk := col2imChunk(os.N, kk, hw)
 	c.dcol = growSlice(c.dcol, kk*chunk*hw)
 	for n0 := 0; n0 < os.N; n0 += chunk {
 		nb := min(chunk, os.N-n0)
@@ -253,6 +253,11 @@ func (c *Conv2D[T]) Backward(dy *Tensor[T]) *Tensor[T] {
 	}
 	return c.dx
 }
+
+// col2imChunk returns how many of n images Backward takes at a time: those
+// whose im2col gradient (kk values for each of their hw pixels) makes
+// about 2 MB, and at least one.
+func col2imChunk(n, kk, hw int) int { return max(1, min(n, (1<<19)/(kk*hw))) }
 
 // col2im adds to c.dx the input gradient of images n0..n0+nb-1: dcol =
 // Wᵀ·dy for their columns, then each input channel gathers its own rows of
@@ -501,15 +506,21 @@ func minPool2[T Float](dst []T, src []T, w, oh, ow int) {
 	}
 }
 
-// meanVar returns the mean and the (biased) variance of v, accumulated in
-// float64 in one pass over memory: for float32 by num.SumsF64, for float64
-// over four running sums combined in a fixed order.
+// meanVar returns the mean and the (biased) variance of v, from sums
+// accumulated in float64 in one pass over memory.
 func meanVar[T Float](v []T) (mean, variance float64) {
-	if v32, ok := any(v).([]float32); ok { // num's vector sums, in their own order
-		s, q := num.SumsF64(v32)
-		n := float64(len(v))
-		mean = s / n
-		return mean, max(q/n-mean*mean, 0)
+	s, q := sums(v)
+	n := float64(len(v))
+	mean = s / n
+	return mean, max(q/n-mean*mean, 0)
+}
+
+// sums returns Σv and Σv² in float64: num's vector sums, in their own
+// order, for float32; four running sums, added in a fixed order, for
+// float64.
+func sums[T Float](v []T) (s, q float64) {
+	if v32, ok := any(v).([]float32); ok {
+		return num.SumsF64(v32)
 	}
 	var s0, s1, s2, s3, q0, q1, q2, q3 float64
 	i := 0
@@ -522,10 +533,7 @@ func meanVar[T Float](v []T) (mean, variance float64) {
 		a := float64(v[i])
 		s0, q0 = s0+a, q0+a*a
 	}
-	n := float64(len(v))
-	mean = (s0 + s1 + s2 + s3) / n
-	variance = max((q0+q1+q2+q3)/n-mean*mean, 0)
-	return mean, variance
+	return s0 + s1 + s2 + s3, q0 + q1 + q2 + q3
 }
 
 // affine writes dst = sc·src + sh, or max(0, sc·src + sh) with relu (the
