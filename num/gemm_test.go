@@ -490,7 +490,6 @@ func TestGemmVectorShapes(t *testing.T) {
 	})
 }
 
-
 // TestGemmLongK checks that parallelLongK, which run takes for products of
 // few rows and a long k, gives the bits of parallelRows, which it replaces
 // there, for both transpositions and partial tiles.
