@@ -147,7 +147,7 @@ func maxUnpool2RowVector(r0, r1, g []float32, arg []int32, base, w int32) {
 func sumsF64AVX2(v []float32) (sum, sumSq float64)
 
 //go:noescape
-func maskedSumsF64AVX2(g, x, y []float32, mu float64) (sg, sgx float64)
+func maskedSumsF64AVX2(g, x []float32, sc, sh float32, mu float64, acc *[32]float64, last bool) (sg, sgx float64)
 
 //go:noescape
 func scaleShiftAVX2(dst, src []float32, a, b float32)
@@ -156,7 +156,7 @@ func scaleShiftAVX2(dst, src []float32, a, b float32)
 func scaleShiftReLUAVX2(dst, src []float32, a, b float32)
 
 //go:noescape
-func batchNormGradAVX2(d, g, x, y []float32, mu, a, b, c float32)
+func batchNormGradAVX2(d, g, x []float32, sc, sh, mu, a, b, c float32)
 
 //go:noescape
 func sgemmKernel6x16AVX2(kc int, a, b, c []float32, ldc int, beta float32, load bool)
@@ -194,7 +194,7 @@ func addAVX512(dst, x []float32)
 func sumsF64AVX512(v []float32) (sum, sumSq float64)
 
 //go:noescape
-func maskedSumsF64AVX512(g, x, y []float32, mu float64) (sg, sgx float64)
+func maskedSumsF64AVX512(g, x []float32, sc, sh float32, mu float64, acc *[32]float64, last bool) (sg, sgx float64)
 
 //go:noescape
 func scaleShiftAVX512(dst, src []float32, a, b float32)
@@ -203,7 +203,7 @@ func scaleShiftAVX512(dst, src []float32, a, b float32)
 func scaleShiftReLUAVX512(dst, src []float32, a, b float32)
 
 //go:noescape
-func batchNormGradAVX512(d, g, x, y []float32, mu, a, b, c float32)
+func batchNormGradAVX512(d, g, x []float32, sc, sh, mu, a, b, c float32)
 
 //go:noescape
 func transpose16AVX512(src []float32, ld, rows, cols int, alpha float32, dst []float32, dstStride int)

@@ -1003,7 +1003,7 @@ func (s isa) add() {
 }
 
 // konst is the register of constant i of scaleShift and batchNormGrad: the
-// last six registers.
+// last six registers for i = 0..5, and the two before them for i = -2, -1.
 func (s isa) konst(i int) string {
 	if s.lanes == 8 {
 		return s.v(10 + i)
@@ -1051,21 +1051,23 @@ func (s isa) scaleShift(relu bool) {
 	ret(p)
 }
 
-// batchNormGrad emits batchNormGrad: d = (a*g*[y > 0] + b) + c*(x-mu),
-// each operation rounded as the Go expression, the mask a multiplication
-// by 1 or 0 (so an infinite a*g gives NaN, as in Go).
+// batchNormGrad emits batchNormGrad: d = (a*g*[sc*x+sh > 0] + b) +
+// c*(x-mu), each operation rounded as the Go expression, the mask a
+// multiplication by 1 or 0 (so an infinite a*g gives NaN, as in Go).
 func (s isa) batchNormGrad() {
 	p, l := "bg"+s.tag, s.lanes
 	mu, a, b, c, z, one := s.konst(0), s.konst(1), s.konst(2), s.konst(3), s.konst(4), s.konst(5)
-	head := []string{"VBROADCASTSS mu+96(FP), " + mu, "VBROADCASTSS a+100(FP), " + a, "VBROADCASTSS b+104(FP), " + b,
-		"VBROADCASTSS c+108(FP), " + c, fmt.Sprintf("%s %s, %s, %s", s.zero, z, z, z), "MOVL $0x3f800000, AX"}
+	sc, sh := s.konst(-2), s.konst(-1)
+	head := []string{"VBROADCASTSS sc+72(FP), " + sc, "VBROADCASTSS sh+76(FP), " + sh, "VBROADCASTSS mu+80(FP), " + mu,
+		"VBROADCASTSS a+84(FP), " + a, "VBROADCASTSS b+88(FP), " + b, "VBROADCASTSS c+92(FP), " + c,
+		fmt.Sprintf("%s %s, %s, %s", s.zero, z, z, z), "MOVL $0x3f800000, AX"}
 	if s.masked {
 		head = append(head, "VPBROADCASTD AX, "+one)
 	} else {
 		head = append(head, "VMOVD AX, X15", "VBROADCASTSS X15, "+one)
 	}
-	s.text("batchNormGrad", "d, g, x, y []float32, mu, a, b, c float32)", 112, append(head,
-		"MOVQ d_base+0(FP), DI", "MOVQ d_len+8(FP), CX", "MOVQ g_base+24(FP), SI", "MOVQ x_base+48(FP), R8", "MOVQ y_base+72(FP), R9")...)
+	s.text("batchNormGrad", "d, g, x []float32, sc, sh, mu, a, b, c float32)", 96, append(head,
+		"MOVQ d_base+0(FP), DI", "MOVQ d_len+8(FP), CX", "MOVQ g_base+24(FP), SI", "MOVQ x_base+48(FP), R8")...)
 	unroll := 2
 	if s.masked {
 		unroll = 4
@@ -1074,13 +1076,14 @@ func (s isa) batchNormGrad() {
 	// register i, g into unroll+i, the mask into 2*unroll+i.
 	vec := func(i int, off func(string) string) []string {
 		xr, gr, pr := s.v(i), s.v(unroll+i), s.v(2*unroll+i)
-		o := []string{"VMOVUPS " + off("(R8)") + ", " + xr, fmt.Sprintf("VSUBPS %s, %s, %s", mu, xr, xr), fmt.Sprintf("VMULPS %s, %s, %s", c, xr, xr),
+		o := []string{"VMOVUPS " + off("(R8)") + ", " + xr, fmt.Sprintf("VMULPS %s, %s, %s", xr, sc, pr), fmt.Sprintf("VADDPS %s, %s, %s", sh, pr, pr),
+			fmt.Sprintf("VSUBPS %s, %s, %s", mu, xr, xr), fmt.Sprintf("VMULPS %s, %s, %s", c, xr, xr),
 			fmt.Sprintf("VMULPS %s, %s, %s", off("(SI)"), a, gr)}
 		if s.masked {
 			k := fmt.Sprintf("K%d", 2+i)
-			o = append(o, fmt.Sprintf("VCMPPS $0x11, %s, %s, %s", off("(R9)"), z, k), fmt.Sprintf("VMOVAPS.Z %s, %s, %s", one, k, pr))
+			o = append(o, fmt.Sprintf("VCMPPS $0x11, %s, %s, %s", pr, z, k), fmt.Sprintf("VMOVAPS.Z %s, %s, %s", one, k, pr))
 		} else {
-			o = append(o, fmt.Sprintf("VCMPPS $0x11, %s, %s, %s", off("(R9)"), z, pr), fmt.Sprintf("VANDPS %s, %s, %s", one, pr, pr))
+			o = append(o, fmt.Sprintf("VCMPPS $0x11, %s, %s, %s", pr, z, pr), fmt.Sprintf("VANDPS %s, %s, %s", one, pr, pr))
 		}
 		return append(o, fmt.Sprintf("VMULPS %s, %s, %s", pr, gr, gr), fmt.Sprintf("VADDPS %s, %s, %s", b, gr, gr),
 			fmt.Sprintf("VADDPS %s, %s, %s", xr, gr, gr), fmt.Sprintf("VMOVUPS %s, %s", gr, off("(DI)")))
@@ -1089,15 +1092,17 @@ func (s isa) batchNormGrad() {
 	for i := range unroll {
 		body = append(body, vec(i, func(base string) string { return s.at(i, base) })...)
 	}
-	ptrs := []string{"SI", "DI", "R8", "R9"}
+	ptrs := []string{"SI", "DI", "R8"}
 	loop(fmt.Sprintf("%sloop%d", p, unroll*l), fmt.Sprintf("%sloop%d", p, l), unroll*l, ptrs, false, body...)
 	loop(fmt.Sprintf("%sloop%d", p, l), p+"tail", l, ptrs, false, vec(0, func(base string) string { return base })...)
 	x := func(r string) string { return "X" + strings.TrimLeft(r, "YZ") }
-	scalar := []string{"VMOVSS (R8), X0", fmt.Sprintf("VSUBSS %s, X0, X0", x(mu)), fmt.Sprintf("VMULSS %s, X0, X0", x(c)),
-		fmt.Sprintf("VMULSS (SI), %s, X2", x(a)), fmt.Sprintf("VCMPSS $0x11, (R9), %s, X4", x(z)), fmt.Sprintf("VANDPS %s, X4, X4", x(one)),
+	scalar := []string{"VMOVSS (R8), X0", fmt.Sprintf("VMULSS X0, %s, X4", x(sc)), fmt.Sprintf("VADDSS %s, X4, X4", x(sh)),
+		fmt.Sprintf("VSUBSS %s, X0, X0", x(mu)), fmt.Sprintf("VMULSS %s, X0, X0", x(c)),
+		fmt.Sprintf("VMULSS (SI), %s, X2", x(a)), fmt.Sprintf("VCMPSS $0x11, X4, %s, X4", x(z)), fmt.Sprintf("VANDPS %s, X4, X4", x(one)),
 		"VMULSS X4, X2, X2", fmt.Sprintf("VADDSS %s, X2, X2", x(b)), "VADDSS X0, X2, X2", "VMOVSS X2, (DI)"}
-	masked := []string{"VMOVUPS.Z (R8), K1, Z0", fmt.Sprintf("VSUBPS %s, Z0, Z0", mu), fmt.Sprintf("VMULPS %s, Z0, Z0", c),
-		"VMOVUPS.Z (SI), K1, Z4", fmt.Sprintf("VMULPS Z4, %s, Z4", a), "VMOVUPS.Z (R9), K1, Z8",
+	masked := []string{"VMOVUPS.Z (R8), K1, Z0", fmt.Sprintf("VMULPS Z0, %s, Z8", sc), fmt.Sprintf("VADDPS %s, Z8, Z8", sh),
+		fmt.Sprintf("VSUBPS %s, Z0, Z0", mu), fmt.Sprintf("VMULPS %s, Z0, Z0", c),
+		"VMOVUPS.Z (SI), K1, Z4", fmt.Sprintf("VMULPS Z4, %s, Z4", a),
 		fmt.Sprintf("VCMPPS $0x11, Z8, %s, K2", z), fmt.Sprintf("VMOVAPS.Z %s, K2, Z8", one),
 		"VMULPS Z8, Z4, Z4", fmt.Sprintf("VADDPS %s, Z4, Z4", b), "VADDPS Z0, Z4, Z4", "VMOVUPS Z4, K1, (DI)"}
 	s.tail(p+"tail", p+"done", ptrs, scalar, masked)
@@ -1225,25 +1230,31 @@ func (s isa) sumsF64() {
 	w("\tRET")
 }
 
-// maskedSumsF64 emits maskedSumsF64: with g' = g*[y > 0] (a float32
-// product, as the Go loop), the sums of g' and of g'*(x-mu) in float64,
-// over 2 accumulators of d lanes each.
+// maskedSumsF64 emits maskedSumsF64: with g' = g*[sc*x+sh > 0] (float32
+// products and sum, as the Go loop), the sums of g' and of g'*(x-mu) in
+// float64, over 2 accumulators of d lanes each, which start from acc. When
+// last is false, the caller passes a multiple of 2d values (all of which
+// the first loop takes) and the accumulators go back to acc; when true,
+// the rest of the loops and the reduction run and acc is not written.
 func (s isa) maskedSumsF64() {
 	p := "ms" + s.tag
 	d, half, full := s.f64()
-	zero, one, mu := 13, 14, 12
-	head := []string{"MOVQ g_base+0(FP), SI", "MOVQ g_len+8(FP), CX", "MOVQ x_base+24(FP), R8", "MOVQ y_base+48(FP), R9",
-		fmt.Sprintf("VBROADCASTSD mu+72(FP), %s", full(mu)), fmt.Sprintf("VXORPS Y%d, Y%d, Y%d", zero, zero, zero),
+	zero, one, mu, sc, sh := 13, 14, 12, 4, 5
+	head := []string{"MOVQ g_base+0(FP), SI", "MOVQ g_len+8(FP), CX", "MOVQ x_base+24(FP), R8", "MOVQ acc+64(FP), DX",
+		fmt.Sprintf("VBROADCASTSD mu+56(FP), %s", full(mu)), fmt.Sprintf("VXORPS Y%d, Y%d, Y%d", zero, zero, zero),
+		fmt.Sprintf("VBROADCASTSS sc+48(FP), %s", full(sc)), fmt.Sprintf("VBROADCASTSS sh+52(FP), %s", full(sh)),
 		"MOVL $0x3f800000, AX", fmt.Sprintf("VMOVD AX, X%d", one), fmt.Sprintf("VBROADCASTSS X%d, Y%d", one, one)}
-	s.text("maskedSumsF64", "g, x, y []float32, mu float64) (sg, sgx float64)", 96, head...)
+	s.text("maskedSumsF64", "g, x []float32, sc, sh float32, mu float64, acc *[32]float64, last bool) (sg, sgx float64)", 96, head...)
 	for i := range 4 {
-		w("\tVXORPD %s, %s, %s", full(i), full(i), full(i))
+		w("\tVMOVUPD %d(DX), %s", 8*d*i, full(i))
 	}
 	// vec adds the d values at byte offset off: g' into register i, its
 	// product with x-mu into 2+i.
 	vec := func(i, off int) []string {
 		return []string{
-			fmt.Sprintf("VCMPPS $0x11, %d(R9), %s, %s", off, half(zero), half(6)),
+			fmt.Sprintf("VMULPS %d(R8), %s, %s", off, half(sc), half(6)),
+			fmt.Sprintf("VADDPS %s, %s, %s", half(sh), half(6), half(6)),
+			fmt.Sprintf("VCMPPS $0x11, %s, %s, %s", half(6), half(zero), half(6)),
 			fmt.Sprintf("VANDPS %s, %s, %s", half(one), half(6), half(6)),
 			fmt.Sprintf("VMULPS %d(SI), %s, %s", off, half(6), half(6)),
 			fmt.Sprintf("VCVTPS2PD %s, %s", half(6), full(6)),
@@ -1254,12 +1265,22 @@ func (s isa) maskedSumsF64() {
 			fmt.Sprintf("VADDPD %s, %s, %s", full(7), full(2+i), full(2+i)),
 		}
 	}
-	ptrs := []string{"SI", "R8", "R9"}
-	loop(fmt.Sprintf("%sloop%d", p, 2*d), fmt.Sprintf("%sloop%d", p, d), 2*d, ptrs, false, append(vec(0, 0), vec(1, 4*d)...)...)
+	ptrs := []string{"SI", "R8"}
+	loop(fmt.Sprintf("%sloop%d", p, 2*d), p+"more", 2*d, ptrs, false, append(vec(0, 0), vec(1, 4*d)...)...)
+	w("")
+	w("%smore:", p)
+	w("\tMOVBLZX last+72(FP), AX")
+	w("\tTESTL AX, AX")
+	w("\tJNZ %sloop%d", p, d)
+	for i := range 4 {
+		w("\tVMOVUPD %s, %d(DX)", full(i), 8*d*i)
+	}
+	w("\tVZEROUPPER")
+	w("\tRET")
 	loop(fmt.Sprintf("%sloop%d", p, d), p+"tail", d, ptrs, false, vec(0, 0)...)
 	if s.masked {
 		s.tail(p+"tail", p+"reduce", ptrs, nil, []string{
-			"VMOVUPS.Z (R9), K1, Z8", "VCMPPS $0x11, Z8, Z13, K2", "VMOVUPS.Z (SI), K1, Z9",
+			"VMOVUPS.Z (R8), K1, Z8", "VMULPS Z8, Z4, Z8", "VADDPS Z5, Z8, Z8", "VCMPPS $0x11, Z8, Z13, K2", "VMOVUPS.Z (SI), K1, Z9",
 			"VBROADCASTSS X14, Z10", "VMOVAPS.Z Z10, K2, Z10", "VMULPS Z10, Z9, Z9", "VCVTPS2PD Y9, Z9",
 			"VADDPD Z9, Z0, Z0", "VMOVUPS.Z (R8), K1, Z10", "VCVTPS2PD Y10, Z10",
 			"VSUBPD Z12, Z10, Z10", "VMULPD Z9, Z10, Z10", "VADDPD Z10, Z2, Z2"})
@@ -1273,7 +1294,7 @@ func (s isa) maskedSumsF64() {
 		s.reduceF64(0, 1)
 		s.reduceF64(2, 3)
 		s.tail(p+"scalar", p+"reduce", ptrs, []string{
-			"VCMPSS $0x11, (R9), X13, X6", "VANDPS X14, X6, X6", "VMULSS (SI), X6, X6", "VCVTSS2SD X6, X6, X6",
+			"VMULSS (R8), X4, X6", "VADDSS X5, X6, X6", "VCMPSS $0x11, X6, X13, X6", "VANDPS X14, X6, X6", "VMULSS (SI), X6, X6", "VCVTSS2SD X6, X6, X6",
 			"VADDSD X6, X0, X0", "VCVTSS2SD (R8), X7, X7", "VSUBSD X12, X7, X7", "VMULSD X6, X7, X7", "VADDSD X7, X2, X2"}, nil)
 		w("")
 		w("%sreduce:", p)

@@ -169,14 +169,10 @@ func scaleShiftReLUGeneric(dst, src []float32, a, b float32) {
 	}
 }
 
-func batchNormGradGeneric(d, g, x, y []float32, mu, a, b, c float32) {
-	g, x, y = g[:len(d)], x[:len(d)], y[:len(d)]
+func batchNormGradGeneric(d, g, x []float32, sc, sh, mu, a, b, c float32) {
+	g, x = g[:len(d)], x[:len(d)]
 	for i, v := range g {
-		var s float32
-		if y[i] > 0 {
-			s = 1
-		}
-		d[i] = float32(float32(a*v)*s) + b + float32(c*(x[i]-mu))
+		d[i] = float32(float32(a*v)*step(float32(sc*x[i])+sh)) + b + float32(c*(x[i]-mu))
 	}
 }
 
@@ -202,17 +198,25 @@ func sumsF64Generic(v []float32) (sum, sumSq float64) {
 	return (s0 + s1) + (s2 + s3), (q0 + q1) + (q2 + q3)
 }
 
-func maskedSumsF64Generic(g, x, y []float32, mu float64) (sg, sgx float64) {
-	x, y = x[:len(g)], y[:len(g)]
-	var s0, s1, t0, t1 float64
+// maskedSumsF64Generic adds in two accumulators, acc[0] and acc[1] for the
+// sums of g' and acc[2] and acc[3] for those of g'·(x-mu), even elements in
+// the first; a call that is not last takes an even number of values.
+func maskedSumsF64Generic(g, x []float32, sc, sh float32, mu float64, acc *[32]float64, last bool) (sg, sgx float64) {
+	x = x[:len(g)]
+	s0, s1, t0, t1 := acc[0], acc[1], acc[2], acc[3]
 	i := 0
 	for ; i+2 <= len(g); i += 2 {
-		a, b := float64(g[i]*step(y[i])), float64(g[i+1]*step(y[i+1]))
+		a := float64(g[i] * step(float32(sc*x[i])+sh))
+		b := float64(g[i+1] * step(float32(sc*x[i+1])+sh))
 		s0, s1 = s0+a, s1+b
 		t0, t1 = t0+a*(float64(x[i])-mu), t1+b*(float64(x[i+1])-mu)
 	}
+	if !last {
+		acc[0], acc[1], acc[2], acc[3] = s0, s1, t0, t1
+		return 0, 0
+	}
 	for ; i < len(g); i++ {
-		a := float64(g[i] * step(y[i]))
+		a := float64(g[i] * step(float32(sc*x[i])+sh))
 		s0, t0 = s0+a, t0+a*(float64(x[i])-mu)
 	}
 	return s0 + s1, t0 + t1

@@ -111,8 +111,9 @@ type kernelSet struct {
 	// scaleShift: dst = a*src + b; scaleShiftReLU: dst = max(a*src+b, 0);
 	// len(dst) == len(src).
 	scaleShift, scaleShiftReLU func(dst, src []float32, a, b float32)
-	// batchNormGrad: d = a*g*[y > 0] + b + c*(x-mu); all of one length.
-	batchNormGrad func(d, g, x, y []float32, mu, a, b, c float32)
+	// batchNormGrad: d = a*g*[sc*x+sh > 0] + b + c*(x-mu); all of one
+	// length.
+	batchNormGrad func(d, g, x []float32, sc, sh, mu, a, b, c float32)
 	// maxPool2Row: dst[i] = max(r0[2i], r0[2i+1], r1[2i], r1[2i+1]);
 	// len(r0), len(r1) >= 2*len(dst).
 	maxPool2Row func(dst, r0, r1 []float32)
@@ -122,9 +123,12 @@ type kernelSet struct {
 	maxPool2RowArg func(dst []float32, arg []int32, r0, r1 []float32, base, w int32)
 	maxUnpool2Row  func(r0, r1, g []float32, arg []int32, base, w int32)
 	// sumsF64: Σv and Σv² in float64; maskedSumsF64: Σg' and
-	// Σg'·(x-mu) in float64 with g' = g·[y > 0] (float32); all of one length.
+	// Σg'·(x-mu) in float64 with g' = g·[sc*x+sh > 0] (float32), from
+	// the accumulators in acc; when not last, len(g) is a multiple of
+	// maskedChunk and the accumulators go back to acc, else the sums are
+	// returned; g and x of one length.
 	sumsF64       func(v []float32) (sum, sumSq float64)
-	maskedSumsF64 func(g, x, y []float32, mu float64) (sg, sgx float64)
+	maskedSumsF64 func(g, x []float32, sc, sh float32, mu float64, acc *[32]float64, last bool) (sg, sgx float64)
 
 	// gemms are the micro-kernels and blocking of Gemm, one chosen per
 	// product (kernelSet.kernelFor); at least one.
@@ -171,14 +175,15 @@ func ScaleShift(dst, src []float32, a, b float32) { impl.ScaleShift(dst, src, a,
 func ScaleShiftReLU(dst, src []float32, a, b float32) { impl.ScaleShiftReLU(dst, src, a, b) }
 
 // BatchNormGrad stores d[i] = a*g[i]*s + b + c*(x[i]-mu), with s 1 when
-// y[i] > 0 and 0 otherwise: batch normalisation's input gradient through a
-// ReLU whose output is y. Every operation is rounded in float32 in the
-// order written, with no fused multiply-add, and the mask is a
-// multiplication (so an infinite a*g[i] gives NaN where the ReLU is off),
-// on every implementation. It panics unless g, x and y have len(d)
-// elements.
-func BatchNormGrad(d, g, x, y []float32, mu, a, b, c float32) {
-	impl.BatchNormGrad(d, g, x, y, mu, a, b, c)
+// sc*x[i]+sh > 0 and 0 otherwise: batch normalisation's input gradient
+// through the ReLU after it, whose input sc*x+sh is the batch norm's output
+// (the ReLU is on exactly where ScaleShiftReLU(·, x, sc, sh) is positive).
+// Every operation is rounded in float32 in the order written, with no
+// fused multiply-add, and the mask is a multiplication (so an infinite
+// a*g[i] gives NaN where the ReLU is off), on every implementation. It
+// panics unless g and x have len(d) elements.
+func BatchNormGrad(d, g, x []float32, sc, sh, mu, a, b, c float32) {
+	impl.BatchNormGrad(d, g, x, sc, sh, mu, a, b, c)
 }
 
 // MaxPool2Row stores dst[i] = max(r0[2i], r0[2i+1], r1[2i], r1[2i+1]) with
@@ -189,17 +194,69 @@ func MaxPool2Row(dst, r0, r1 []float32) { impl.MaxPool2Row(dst, r0, r1) }
 
 // SumsF64 returns the sum and the sum of squares of v, accumulated in
 // float64 (batch normalisation's statistics). MaskedSumsF64 returns, with
-// g'[i] = g[i]·s (s 1 when y[i] > 0, else 0; a float32 product), the sums of
-// g' and of g'·(x[i]-mu) in float64 (batch normalisation's gradient sums
-// through a ReLU whose output is y). Each implementation adds in its own
-// order, over several accumulators, so the results differ between them in
-// the last bits of the float64 (and hardly ever in a float32 rounded from
-// it). MaskedSumsF64 panics unless x and y have len(g) elements.
+// g'[i] = g[i]·s (s 1 when sc*x[i]+sh > 0 in float32, as in BatchNormGrad,
+// else 0; a float32 product), the sums of g' and of g'·(x[i]-mu) in
+// float64 (batch normalisation's gradient sums through a ReLU). Each
+// implementation adds in its own order, over several accumulators, so the
+// results differ between them in the last bits of the float64 (and hardly
+// ever in a float32 rounded from it). MaskedSumsF64 panics unless x has
+// len(g) elements.
 func SumsF64(v []float32) (sum, sumSq float64) { return impl.SumsF64(v) }
 
 // MaskedSumsF64: see SumsF64.
-func MaskedSumsF64(g, x, y []float32, mu float64) (sg, sgx float64) {
-	return impl.MaskedSumsF64(g, x, y, mu)
+func MaskedSumsF64(g, x []float32, sc, sh float32, mu float64) (sg, sgx float64) {
+	return impl.MaskedSumsF64(g, x, sc, sh, mu)
+}
+
+// maskedChunk is how many values every call of a kernel's maskedSumsF64
+// but the last takes at a time: a multiple of each kernel set's block.
+const maskedChunk = 16
+
+// MaskedSums is MaskedSumsF64 over values that come in pieces: Add each
+// piece in order, then Sums returns the bits MaskedSumsF64 returns for all
+// the pieces joined into one slice. A caller that makes each piece where it
+// is needed (batch normalisation's gradient, unpooled a plane at a time)
+// never stores the whole. The zero value is not ready: use NewMaskedSums.
+type MaskedSums struct {
+	k      *kernelSet
+	sc, sh float32
+	mu     float64
+	acc    [32]float64
+	n      int                  // values waiting in g and x
+	g, x   [maskedChunk]float32 // fewer than maskedChunk, from the pieces' ends
+}
+
+// NewMaskedSums starts MaskedSumsF64's sums with its sc, sh and mu.
+func NewMaskedSums(sc, sh float32, mu float64) MaskedSums { return impl.newMaskedSums(sc, sh, mu) }
+
+// Add adds the values of a piece: g' from g and x as in MaskedSumsF64. It
+// panics unless x has len(g) elements.
+func (m *MaskedSums) Add(g, x []float32) {
+	checkMin("MaskedSums.Add", "x", len(x), len(g))
+	x = x[:len(g)]
+	if m.n > 0 { // complete the waiting chunk first
+		c := min(maskedChunk-m.n, len(g))
+		copy(m.g[m.n:], g[:c])
+		copy(m.x[m.n:], x[:c])
+		m.n += c
+		g, x = g[c:], x[c:]
+		if m.n < maskedChunk {
+			return
+		}
+		m.k.maskedSumsF64(m.g[:], m.x[:], m.sc, m.sh, m.mu, &m.acc, false)
+		m.n = 0
+	}
+	whole := len(g) / maskedChunk * maskedChunk
+	if whole > 0 {
+		m.k.maskedSumsF64(g[:whole], x[:whole], m.sc, m.sh, m.mu, &m.acc, false)
+	}
+	m.n = copy(m.g[:], g[whole:])
+	copy(m.x[:], x[whole:])
+}
+
+// Sums returns the sums of every value added.
+func (m *MaskedSums) Sums() (sg, sgx float64) {
+	return m.k.maskedSumsF64(m.g[:m.n], m.x[:m.n], m.sc, m.sh, m.mu, &m.acc, true)
 }
 
 // MaxPool2RowArg is MaxPool2Row that also stores in arg[i] where the
@@ -250,13 +307,14 @@ func (k *kernelSet) SumsF64(v []float32) (sum, sumSq float64) {
 	return k.sumsF64(v)
 }
 
-func (k *kernelSet) MaskedSumsF64(g, x, y []float32, mu float64) (sg, sgx float64) {
-	checkMin("MaskedSumsF64", "x", len(x), len(g))
-	checkMin("MaskedSumsF64", "y", len(y), len(g))
-	if len(g) == 0 {
-		return 0, 0
-	}
-	return k.maskedSumsF64(g, x[:len(g)], y[:len(g)], mu)
+func (k *kernelSet) MaskedSumsF64(g, x []float32, sc, sh float32, mu float64) (sg, sgx float64) {
+	m := k.newMaskedSums(sc, sh, mu)
+	m.Add(g, x)
+	return m.Sums()
+}
+
+func (k *kernelSet) newMaskedSums(sc, sh float32, mu float64) MaskedSums {
+	return MaskedSums{k: k, sc: sc, sh: sh, mu: mu}
 }
 
 func (k *kernelSet) MaxPool2Row(dst, r0, r1 []float32) {
@@ -285,17 +343,15 @@ func (k *kernelSet) ScaleShiftReLU(dst, src []float32, a, b float32) {
 	}
 }
 
-func (k *kernelSet) BatchNormGrad(d, g, x, y []float32, mu, a, b, c float32) {
-	for _, v := range []struct {
-		name string
-		s    []float32
-	}{{"g", g}, {"x", x}, {"y", y}} {
-		if len(v.s) != len(d) {
-			panicLen("BatchNormGrad", v.name, len(v.s), "len(d)", len(d))
-		}
+func (k *kernelSet) BatchNormGrad(d, g, x []float32, sc, sh, mu, a, b, c float32) {
+	if len(g) != len(d) {
+		panicLen("BatchNormGrad", "g", len(g), "len(d)", len(d))
+	}
+	if len(x) != len(d) {
+		panicLen("BatchNormGrad", "x", len(x), "len(d)", len(d))
 	}
 	if len(d) > 0 {
-		k.batchNormGrad(d, g, x, y, mu, a, b, c)
+		k.batchNormGrad(d, g, x, sc, sh, mu, a, b, c)
 	}
 }
 

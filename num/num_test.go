@@ -472,28 +472,29 @@ func TestBatchNormGrad(t *testing.T) {
 	forEachSet(t, func(t *testing.T, ks *kernelSet) {
 		r := newRand(12)
 		for _, n := range append(vecSizes, 1000) {
-			g, x, y := specialVec(r, n), specialVec(r, n), specialVec(r, n)
-			c := specialVec(r, 4)
+			g, x := specialVec(r, n), specialVec(r, n)
+			c := specialVec(r, 6)
 			if r.IntN(2) == 0 {
 				for i := range c {
 					c[i] = float32(r.NormFloat64())
 				}
 			}
-			mu, a, b, cc := c[0], c[1], c[2], c[3]
+			sc, sh, mu, a, b, cc := c[0], c[1], c[2], c[3], c[4], c[5]
 			d, ok := guarded(r, n)
-			ks.BatchNormGrad(d, g, x, y, mu, a, b, cc)
+			ks.BatchNormGrad(d, g, x, sc, sh, mu, a, b, cc)
 			for i := range d {
 				ag := a * g[i]
 				masked := float32(ag) * 0
-				if y[i] > 0 {
+				scaled := sc * x[i]
+				if y := float32(scaled) + sh; y > 0 {
 					masked = float32(ag)
 				}
 				sum := masked + b
 				diff := x[i] - mu
-				scaled := cc * diff
-				want := sum + float32(scaled)
+				grad := cc * diff
+				want := sum + float32(grad)
 				if !sameBits(d[i], want) {
-					t.Fatalf("n=%d i=%d: g=%v x=%v y=%v mu=%v a=%v b=%v c=%v gave %v, want %v", n, i, g[i], x[i], y[i], mu, a, b, cc, d[i], want)
+					t.Fatalf("n=%d i=%d: g=%v x=%v sc=%v sh=%v mu=%v a=%v b=%v c=%v gave %v, want %v", n, i, g[i], x[i], sc, sh, mu, a, b, cc, d[i], want)
 				}
 			}
 			if !ok() {
@@ -537,23 +538,23 @@ func TestSumsF64(t *testing.T) {
 		r := newRand(14)
 		for _, n := range append(vecSizes, 1000, 100003) {
 			for _, special := range []bool{false, true} {
-				v, x, y := randVec(r, n), randVec(r, n), randVec(r, n)
+				v, x := randVec(r, n), randVec(r, n)
 				if special && n > 0 {
 					v = specialVec(r, n)
 				}
-				mu := r.NormFloat64()
+				mu, sc, sh := r.NormFloat64(), float32(r.NormFloat64()), float32(r.NormFloat64())
 				var s, q, sg, sgx, abs, absx float64
 				for i := range v {
 					a := float64(v[i])
 					s, q, abs = s+a, q+a*a, abs+math.Abs(a)
 					gm := float64(v[i] * 0)
-					if y[i] > 0 {
+					if float32(sc*x[i])+sh > 0 {
 						gm = a
 					}
 					sg, sgx, absx = sg+gm, sgx+gm*(float64(x[i])-mu), absx+math.Abs(gm*(float64(x[i])-mu))
 				}
 				gs, gq := ks.SumsF64(v)
-				ms, msx := ks.MaskedSumsF64(v, x, y, mu)
+				ms, msx := ks.MaskedSumsF64(v, x, sc, sh, mu)
 				tol := func(scale float64) float64 { return 4 * float64(n+1) * 0x1p-52 * scale }
 				for _, c := range []struct {
 					name            string
@@ -568,6 +569,35 @@ func TestSumsF64(t *testing.T) {
 					if math.Abs(c.got-c.want) > c.tolv {
 						t.Fatalf("n=%d special=%v: %s = %v, want %v (tolerance %g)", n, special, c.name, c.got, c.want, c.tolv)
 					}
+				}
+			}
+		}
+	})
+}
+
+// TestMaskedSumsPieces checks that MaskedSums over a slice cut into random
+// pieces (empty ones, pieces shorter and longer than a chunk) gives the
+// bits of MaskedSumsF64 over the whole slice.
+func TestMaskedSumsPieces(t *testing.T) {
+	forEachSet(t, func(t *testing.T, ks *kernelSet) {
+		r := newRand(16)
+		for _, n := range append(vecSizes, 1000, 4761) {
+			g, x := randVec(r, n), randVec(r, n)
+			sc, sh, mu := float32(r.NormFloat64()), float32(r.NormFloat64()), r.NormFloat64()
+			wantS, wantX := ks.MaskedSumsF64(g, x, sc, sh, mu)
+			for trial := range 20 {
+				m := ks.newMaskedSums(sc, sh, mu)
+				for i := 0; i < n; {
+					j := min(n, i+r.IntN(3*maskedChunk+1))
+					if trial == 0 {
+						j = n
+					}
+					m.Add(g[i:j], x[i:j])
+					i = j
+				}
+				gotS, gotX := m.Sums()
+				if math.Float64bits(gotS) != math.Float64bits(wantS) || math.Float64bits(gotX) != math.Float64bits(wantX) {
+					t.Fatalf("n=%d trial %d: pieces gave %v %v, the whole %v %v", n, trial, gotS, gotX, wantS, wantX)
 				}
 			}
 		}

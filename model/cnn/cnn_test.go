@@ -440,6 +440,76 @@ func TestFusedBatchNormReLU(t *testing.T) {
 	}
 }
 
+// TestFusedBatchNormReLUPool checks the training pass that runs a batch
+// norm, ReLU and 2×2 max-pool as one (BatchNorm.forwardPool and its
+// backward, which recomputes the ReLU's mask from x) against the three
+// layers' own methods, in float64 and float32, on odd sizes (a row and a
+// column no window covers) and with a negative and a zero scale: the
+// pool's output, its argmax and the running statistics to the bit; the
+// gradients to rounding (the unfused batch norm sums in another order).
+func TestFusedBatchNormReLUPool(t *testing.T) {
+	t.Run("float64", func(t *testing.T) { fusedPoolCase[float64](t, 1e-12) })
+	t.Run("float32", func(t *testing.T) { fusedPoolCase[float32](t, 1e-5) })
+}
+
+func fusedPoolCase[T Float](t *testing.T, tol float64) {
+	rng := rand.New(rand.NewPCG(13, 14))
+	const ch = 4
+	bn, ref := NewBatchNorm[T]("bn", ch), NewBatchNorm[T]("bn", ch)
+	for i := range ch {
+		bn.Gamma.W[i], bn.Beta.W[i] = T(1+rng.NormFloat64()*0.3), T(rng.NormFloat64()*0.5)
+	}
+	bn.Gamma.W[1], bn.Gamma.W[2] = -0.7, 0 // a negative and a zero scale
+	copy(ref.Gamma.W, bn.Gamma.W)
+	copy(ref.Beta.W, bn.Beta.W)
+	p, rp := &Pool2D[T]{Max: true, K: 2, Stride: 2}, &Pool2D[T]{Max: true, K: 2, Stride: 2}
+	q := &Seq[T]{Layers: []Layer[T]{bn, &ReLU[T]{}, p}}
+	rr := &ReLU[T]{}
+	for _, s := range []Shape{{C: ch, N: 3, H: 7, W: 5}, {C: ch, N: 2, H: 8, W: 18}} {
+		x := &Tensor[T]{Shape: s, D: make([]T, s.Len())}
+		for i := range x.D {
+			x.D[i] = T(rng.NormFloat64())
+		}
+		for i := 0; i < len(x.D); i += 7 {
+			x.D[i] = x.D[max(i-1, 0)] // ties in some windows
+		}
+		got := q.Forward(x, true)
+		want := rp.Forward(rr.Forward(ref.Forward(x, true), true), true)
+		for i := range want.D {
+			if got.D[i] != want.D[i] || p.arg[i] != rp.arg[i] {
+				t.Fatalf("%v: output %d: fused %v (at %d), unfused %v (at %d)", s, i, got.D[i], p.arg[i], want.D[i], rp.arg[i])
+			}
+		}
+		for i := range ch {
+			if bn.RunMean.W[i] != ref.RunMean.W[i] || bn.RunVar.W[i] != ref.RunVar.W[i] {
+				t.Fatalf("%v: running statistics differ: fused %v %v, unfused %v %v", s, bn.RunMean.W, bn.RunVar.W, ref.RunMean.W, ref.RunVar.W)
+			}
+		}
+		dy := &Tensor[T]{Shape: got.Shape, D: make([]T, len(got.D))}
+		for i := range dy.D {
+			dy.D[i] = T(rng.NormFloat64())
+		}
+		q.ZeroGrad()
+		ref.Gamma.G, ref.Beta.G = make([]T, ch), make([]T, ch)
+		gotDx := q.Backward(dy)
+		wantDx := ref.Backward(rr.Backward(rp.Backward(dy)))
+		scale := 0.0
+		for _, v := range wantDx.D {
+			scale = math.Max(scale, math.Abs(float64(v)))
+		}
+		for i := range wantDx.D {
+			if math.Abs(float64(wantDx.D[i]-gotDx.D[i])) > tol*scale {
+				t.Fatalf("%v: input gradient %d: fused %v, unfused %v", s, i, gotDx.D[i], wantDx.D[i])
+			}
+		}
+		for i := range ch {
+			if math.Abs(float64(bn.Gamma.G[i]-ref.Gamma.G[i])) > tol*scale*float64(s.Len()) || math.Abs(float64(bn.Beta.G[i]-ref.Beta.G[i])) > tol*scale*float64(s.Len()) {
+				t.Fatalf("%v: channel %d: fused gamma/beta gradients %v %v, unfused %v %v", s, i, bn.Gamma.G[i], bn.Beta.G[i], ref.Gamma.G[i], ref.Beta.G[i])
+			}
+		}
+	}
+}
+
 // TestFloat32GradientsMatchFloat64 runs a training step's backward pass of
 // the same network in float32 (num.Gemm, fused layers) and float64, and
 // checks that BackwardParams (which skips the first convolution's input

@@ -354,7 +354,8 @@ func (c *Conv2D[T]) backwardParams(dy *Tensor[T]) {
 // statistics (inference), then scales by Gamma and shifts by Beta.
 //
 // When a ReLU follows it in a Seq, the Seq runs the two as one pass over
-// memory (forwardReLU, backwardReLU); the result is the same as running
+// memory; with a 2×2 max-pool after the ReLU, the three (forwardPool in
+// training, poolFirst in inference). The result is the same as running
 // them one after the other.
 type BatchNorm[T Float] struct {
 	C               int
@@ -363,7 +364,9 @@ type BatchNorm[T Float] struct {
 	RunMean, RunVar *Param[T]  // buffers (G nil)
 	x               *Tensor[T] // the training-mode input, kept for Backward
 	mean, invStd    []float64
-	relu            bool // the last training Forward applied ReLU
+	scale, shift    []T        // the training forward's y = scale·x + shift, per channel
+	relu            bool       // the last training Forward applied ReLU
+	pool            *Pool2D[T] // and this pool after it (forwardPool), or nil
 	out, dx         *Tensor[T]
 	// Frozen normalises with the running statistics in training too, and
 	// leaves them as they are: a fine-tuned network's frozen blocks
@@ -413,37 +416,85 @@ func (b *BatchNorm[T]) forward(x *Tensor[T], train, relu bool) *Tensor[T] {
 	m := x.N * x.H * x.W
 	b.out = grow(b.out, x.Shape)
 	if train {
-		b.x, b.relu = x, relu
-		if len(b.invStd) != b.C {
-			b.mean, b.invStd = make([]float64, b.C), make([]float64, b.C)
-		}
+		b.start(x, relu, nil)
 	}
 	parallel(b.C, 1, func(lo, hi int) {
 		for c := lo; c < hi; c++ {
-			src, dst := x.D[c*m:(c+1)*m], b.out.D[c*m:(c+1)*m]
-			g, be := float64(b.Gamma.W[c]), float64(b.Beta.W[c])
-			var mu, inv float64
-			if train && !b.Frozen {
-				var vr float64
-				mu, vr = meanVar(src)
-				inv = 1 / math.Sqrt(vr+b.Eps)
-				b.mean[c], b.invStd[c] = mu, inv
-				unb := vr
-				if m > 1 {
-					unb = vr * float64(m) / float64(m-1)
-				}
-				b.RunMean.W[c] = T((1-b.Momentum)*float64(b.RunMean.W[c]) + b.Momentum*mu)
-				b.RunVar.W[c] = T((1-b.Momentum)*float64(b.RunVar.W[c]) + b.Momentum*unb)
-			} else {
-				mu, inv = float64(b.RunMean.W[c]), 1/math.Sqrt(float64(b.RunVar.W[c])+b.Eps)
-				if train {
-					b.mean[c], b.invStd[c] = mu, inv
-				}
-			}
-			affine(dst, src, T(g*inv), T(be-g*inv*mu), relu)
+			sc, sh := b.affine(c, x.D[c*m:(c+1)*m], train)
+			affine(b.out.D[c*m:(c+1)*m], x.D[c*m:(c+1)*m], sc, sh, relu)
 		}
 	})
 	return b.out
+}
+
+// forwardPool is training through the batch norm, a ReLU and p, a 2×2
+// stride-2 max-pool: each image's plane is normalised into a buffer that
+// stays in cache and pooled from there, so the ReLU's output is never
+// stored (backward recomputes where it was positive from x). The pool's
+// output and argmax are what the three layers give one after the other.
+func (b *BatchNorm[T]) forwardPool(x *Tensor[T], p *Pool2D[T]) *Tensor[T] {
+	in := x.Shape
+	os, err := p.OutShape(in)
+	if err != nil {
+		panic("cnn: " + err.Error())
+	}
+	p.in = in
+	p.out = grow(p.out, os)
+	if cap(p.arg) < os.Len() {
+		p.arg = make([]int32, os.Len())
+	}
+	p.arg = p.arg[:os.Len()]
+	b.start(x, true, p)
+	hw, ohw, m := in.H*in.W, os.H*os.W, in.N*in.H*in.W
+	parallel(b.C, 1, func(lo, hi int) {
+		buf := make([]T, hw)
+		for c := lo; c < hi; c++ {
+			sc, sh := b.affine(c, x.D[c*m:(c+1)*m], true)
+			for pl := c * in.N; pl < (c+1)*in.N; pl++ {
+				affine(buf, x.D[pl*hw:(pl+1)*hw], sc, sh, true)
+				maxPool2(p.out.D[pl*ohw:(pl+1)*ohw], p.arg[pl*ohw:(pl+1)*ohw], buf, in.W, os.H, os.W)
+			}
+		}
+	})
+	return p.out
+}
+
+// start records a training forward pass over x (with relu, and pooled
+// through p when not nil) for backward.
+func (b *BatchNorm[T]) start(x *Tensor[T], relu bool, p *Pool2D[T]) {
+	b.x, b.relu, b.pool = x, relu, p
+	if len(b.invStd) != b.C {
+		b.mean, b.invStd = make([]float64, b.C), make([]float64, b.C)
+		b.scale, b.shift = make([]T, b.C), make([]T, b.C)
+	}
+}
+
+// affine returns channel c's y = sc·x + sh, where src holds the channel's
+// values: in training (unless Frozen) from their mean and variance, which
+// also update the running statistics, otherwise from the running
+// statistics. In training it records μ, 1/σ, sc and sh for backward.
+func (b *BatchNorm[T]) affine(c int, src []T, train bool) (sc, sh T) {
+	g, be := float64(b.Gamma.W[c]), float64(b.Beta.W[c])
+	var mu, inv float64
+	if train && !b.Frozen {
+		m := len(src)
+		var vr float64
+		mu, vr = meanVar(src)
+		inv = 1 / math.Sqrt(vr+b.Eps)
+		unb := vr
+		if m > 1 {
+			unb = vr * float64(m) / float64(m-1)
+		}
+		b.RunMean.W[c] = T((1-b.Momentum)*float64(b.RunMean.W[c]) + b.Momentum*mu)
+		b.RunVar.W[c] = T((1-b.Momentum)*float64(b.RunVar.W[c]) + b.Momentum*unb)
+	} else {
+		mu, inv = float64(b.RunMean.W[c]), 1/math.Sqrt(float64(b.RunVar.W[c])+b.Eps)
+	}
+	sc, sh = T(g*inv), T(be-g*inv*mu)
+	if train {
+		b.mean[c], b.invStd[c], b.scale[c], b.shift[c] = mu, inv, sc, sh
+	}
+	return sc, sh
 }
 
 // poolFirst is inference through the batch norm, a ReLU and p, a 2×2
@@ -464,9 +515,7 @@ func (b *BatchNorm[T]) poolFirst(x *Tensor[T], p *Pool2D[T]) *Tensor[T] {
 	in := x.Shape
 	parallel(in.C, 1, func(lo, hi int) {
 		for c := lo; c < hi; c++ {
-			g, be := float64(b.Gamma.W[c]), float64(b.Beta.W[c])
-			mu, inv := float64(b.RunMean.W[c]), 1/math.Sqrt(float64(b.RunVar.W[c])+b.Eps)
-			sc, sh := T(g*inv), T(be-g*inv*mu)
+			sc, sh := b.affine(c, nil, false)
 			for n := range in.N {
 				pl := c*in.N + n
 				src := x.D[pl*in.H*in.W : (pl+1)*in.H*in.W]
@@ -559,77 +608,111 @@ func affine[T Float](dst, src []T, sc, sh T, relu bool) {
 	}
 }
 
-// backward is Backward after forward: with relu (as forward ran) dy is the
-// gradient of the ReLU's output and is first masked by it.
+// backward is Backward after forward or forwardPool. dy is the gradient of
+// the layer after the batch norm: with relu, of the ReLU's output, masked
+// here where the ReLU was off (sc·x+sh ≤ 0, recomputed from x); after
+// forwardPool, of the pool's output, unpooled here an image's plane at a
+// time into a buffer that stays in cache. Each channel goes through its
+// planes twice, for the sums and for the gradient.
 func (b *BatchNorm[T]) backward(dy *Tensor[T]) *Tensor[T] {
-	m := dy.N * dy.H * dy.W
-	b.dx = grow(b.dx, dy.Shape)
+	in := b.x.Shape
+	hw, m := in.H*in.W, in.N*in.H*in.W
+	b.dx = grow(b.dx, in)
 	parallel(b.C, 1, func(lo, hi int) {
-		for c := lo; c < hi; c++ {
-			g, x, d := dy.D[c*m:(c+1)*m], b.x.D[c*m:(c+1)*m], b.dx.D[c*m:(c+1)*m]
-			var y []T
-			if b.relu {
-				y = b.out.D[c*m : (c+1)*m]
+		grad := func(pl int) []T { return dy.D[pl*hw : (pl+1)*hw] }
+		if p := b.pool; p != nil {
+			buf, os := make([]T, hw), dy.Shape
+			ohw := os.H * os.W
+			grad = func(pl int) []T {
+				maxUnpool2(buf, p.arg[pl*ohw:(pl+1)*ohw], dy.D[pl*ohw:(pl+1)*ohw], in.H, in.W, os.H, os.W)
+				return buf
 			}
-			mu, inv := b.mean[c], b.invStd[c]
-			sg, sgx := bnSums(g, x, y, mu)
+		}
+		for c := lo; c < hi; c++ {
+			mu, inv, sc, sh := b.mean[c], b.invStd[c], b.scale[c], b.shift[c]
+			s := newGradSums(b.relu, sc, sh, mu)
+			for pl := c * in.N; pl < (c+1)*in.N; pl++ {
+				s.add(grad(pl), b.x.D[pl*hw:(pl+1)*hw])
+			}
+			sg, sgx := s.sums()
 			sgx *= inv // Σ g·x̂ with x̂ = (x-μ)·inv
 			b.Gamma.G[c] += T(sgx)
 			b.Beta.G[c] += T(sg)
 			// dx = γ·inv/m · (m·g - Σg - x̂·Σg·x̂); frozen (fixed μ and
 			// inv): dx = γ·inv·g.
 			k := float64(b.Gamma.W[c]) * inv
+			bb, cc := T(-k*sg/float64(m)), T(-k*inv*sgx/float64(m))
 			if b.Frozen {
-				bnInputGrad(d, g, x, y, T(mu), T(k), 0, 0)
-				continue
+				bb, cc = 0, 0
 			}
-			bnInputGrad(d, g, x, y, T(mu), T(k), T(-k*sg/float64(m)), T(-k*inv*sgx/float64(m)))
+			for pl := c * in.N; pl < (c+1)*in.N; pl++ {
+				bnInputGrad(b.dx.D[pl*hw:(pl+1)*hw], grad(pl), b.x.D[pl*hw:(pl+1)*hw], b.relu, sc, sh, T(mu), T(k), bb, cc)
+			}
 		}
 	})
 	return b.dx
 }
 
-// bnSums returns Σg and Σg·(x-mu) over a channel, where g is dy masked to 0
-// where y (the ReLU output, nil for no ReLU) is not positive, in float64
-// (by num.MaskedSumsF64 for float32 with a ReLU).
-func bnSums[T Float](g, x, y []T, mu float64) (sg, sgx float64) {
-	x = x[:len(g)]
-	if y == nil {
-		for i, v := range g {
-			sg += float64(v)
-			sgx += float64(v) * (float64(x[i]) - mu)
-		}
-		return sg, sgx
-	}
-	y = y[:len(g)]
-	if g32, ok := any(g).([]float32); ok { // num's vector sums, in their own order
-		return num.MaskedSumsF64(g32, any(x).([]float32), any(y).([]float32), mu)
-	}
-	for i, v := range g {
-		v *= positive(y[i])
-		sg += float64(v)
-		sgx += float64(v) * (float64(x[i]) - mu)
-	}
-	return sg, sgx
+// gradSums accumulates Σg and Σg·(x-mu) in float64 over a channel's
+// planes, in order, where g is masked to 0 where the ReLU (with relu) was
+// off: num.MaskedSums, in num's order, for float32 with a ReLU; a loop
+// otherwise.
+type gradSums[T Float] struct {
+	relu    bool
+	sc, sh  T
+	mu      float64
+	vec     bool
+	ms      num.MaskedSums
+	sg, sgx float64
 }
 
-// bnInputGrad writes d = a·g' + b + c·(x-mu), with g' = g masked by y as
-// in bnSums; with backward's a, b, c it is γ·inv/m·(m·g - Σg - x̂·Σg·x̂).
-func bnInputGrad[T Float](d, g, x, y []T, mu, a, b, c T) {
+func newGradSums[T Float](relu bool, sc, sh T, mu float64) *gradSums[T] {
+	s := &gradSums[T]{relu: relu, sc: sc, sh: sh, mu: mu}
+	if _, ok := any(sc).(float32); ok && relu {
+		s.vec, s.ms = true, num.NewMaskedSums(float32(sc), float32(sh), mu)
+	}
+	return s
+}
+
+func (s *gradSums[T]) add(g, x []T) {
+	x = x[:len(g)]
+	if s.vec {
+		s.ms.Add(any(g).([]float32), any(x).([]float32))
+		return
+	}
+	for i, v := range g {
+		if s.relu {
+			v *= positive(T(s.sc*x[i]) + s.sh)
+		}
+		s.sg += float64(v)
+		s.sgx += float64(v) * (float64(x[i]) - s.mu)
+	}
+}
+
+func (s *gradSums[T]) sums() (sg, sgx float64) {
+	if s.vec {
+		return s.ms.Sums()
+	}
+	return s.sg, s.sgx
+}
+
+// bnInputGrad writes d = a·g' + b + c·(x-mu), with g' = g masked (with
+// relu) where sc·x+sh ≤ 0, as in gradSums; with backward's a, b, c it is
+// γ·inv/m·(m·g - Σg - x̂·Σg·x̂).
+func bnInputGrad[T Float](d, g, x []T, relu bool, sc, sh, mu, a, b, c T) {
 	x, d = x[:len(g)], d[:len(g)]
-	if y == nil {
+	if !relu {
 		for i, v := range g {
 			d[i] = a*v + b + c*(x[i]-mu)
 		}
 		return
 	}
-	y = y[:len(g)]
 	if d32, ok := any(d).([]float32); ok { // the same bits on num's vector kernel
-		num.BatchNormGrad(d32, any(g).([]float32), any(x).([]float32), any(y).([]float32), float32(mu), float32(a), float32(b), float32(c))
+		num.BatchNormGrad(d32, any(g).([]float32), any(x).([]float32), float32(sc), float32(sh), float32(mu), float32(a), float32(b), float32(c))
 		return
 	}
 	for i, v := range g {
-		d[i] = a*v*positive(y[i]) + b + c*(x[i]-mu)
+		d[i] = a*v*positive(T(sc*x[i])+sh) + b + c*(x[i]-mu)
 	}
 }
 
@@ -1019,7 +1102,7 @@ func (d *Dense[T]) Backward(dy *Tensor[T]) *Tensor[T] {
 type trainer interface{ releaseTraining() }
 
 func (c *Conv2D[T]) releaseTraining()        { c.dx, c.dcol, c.col, c.x32 = nil, nil, nil, nil }
-func (b *BatchNorm[T]) releaseTraining()     { b.dx, b.x = nil, nil }
+func (b *BatchNorm[T]) releaseTraining()     { b.dx, b.x, b.pool = nil, nil, nil }
 func (r *ReLU[T]) releaseTraining()          { r.dx = nil }
 func (p *Pool2D[T]) releaseTraining()        { p.dx = nil }
 func (g *GlobalAvgPool[T]) releaseTraining() { g.dx = nil }

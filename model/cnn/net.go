@@ -167,9 +167,11 @@ func Build[T Float](s Spec, rng *rand.Rand) (*Seq[T], error) {
 
 // Forward runs every layer. A batch norm followed by a ReLU runs as one
 // fused pass (same values); the ReLU then holds the fused output, so
-// Backward and the layers' own methods see what unfused layers would. In
-// inference a batch norm, ReLU and 2×2 max-pool run as one pass that pools
-// first (BatchNorm.poolFirst: the same values, a quarter of the work).
+// Backward and the layers' own methods see what unfused layers would. A
+// batch norm, ReLU and 2×2 max-pool run as one pass, the same values: in
+// training a plane at a time through a buffer in cache
+// (BatchNorm.forwardPool; the ReLU then holds no output), in inference
+// pooling first (BatchNorm.poolFirst, a quarter of the work).
 func (q *Seq[T]) Forward(x *Tensor[T], train bool) *Tensor[T] {
 	return q.forwardTo(x, train, len(q.Layers))
 }
@@ -177,9 +179,13 @@ func (q *Seq[T]) Forward(x *Tensor[T], train bool) *Tensor[T] {
 // forwardTo is Forward through the first n layers.
 func (q *Seq[T]) forwardTo(x *Tensor[T], train bool, n int) *Tensor[T] {
 	for i := 0; i < n; i++ {
-		if bn, _ := q.bnReLU(i); bn != nil && !train && i+2 < n {
+		if bn, r := q.bnReLU(i); r != nil && i+2 < n {
 			if p, ok := q.Layers[i+2].(*Pool2D[T]); ok && p.Max && p.K == 2 && p.Stride == 2 {
-				x = bn.poolFirst(x, p)
+				if train {
+					x, r.out = bn.forwardPool(x, p), nil
+				} else {
+					x = bn.poolFirst(x, p)
+				}
 				i += 2
 				continue
 			}
@@ -224,6 +230,13 @@ func (q *Seq[T]) BackwardParams(dy *Tensor[T]) { q.backward(dy, false) }
 
 func (q *Seq[T]) backward(dy *Tensor[T], input bool) *Tensor[T] {
 	for i := len(q.Layers) - 1; i >= 0; i-- {
+		if p, ok := q.Layers[i].(*Pool2D[T]); ok && i >= 2 {
+			if bn, r := q.bnReLU(i - 2); r != nil && bn.pool == p {
+				dy = bn.backward(dy)
+				i -= 2
+				continue
+			}
+		}
 		if i >= 1 {
 			if bn, r := q.bnReLU(i - 1); r != nil && bn.relu {
 				dy = bn.backward(dy)
