@@ -43,6 +43,7 @@ var avx512Kernels = kernelSet{
 	maxPool2Row:    maxPool2RowVector,
 	maxPool2RowArg: maxPool2RowArgVector,
 	maxUnpool2Row:  maxUnpool2RowVector,
+	gatherTapsAsm:  true,
 	sumsF64:        sumsF64AVX512,
 	maskedSumsF64:  maskedSumsF64AVX512,
 	// 12 rows make the fastest tile; 10 and 8 rows waste less of it when m
@@ -189,6 +190,9 @@ func axpy4AVX512(c, a []float32, lda int, y []float32)
 
 //go:noescape
 func addAVX512(dst, x []float32)
+
+//go:noescape
+func gatherTapsAVX512(dst []float32, stride int, src []float32, step int, tapOff []int, tapMask []uint32, t0, base, rows, width int)
 
 //go:noescape
 func sumsF64AVX512(v []float32) (sum, sumSq float64)

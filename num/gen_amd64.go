@@ -684,6 +684,7 @@ func vectorKernels() {
 	maxPool2Row()
 	maxPool2RowArg()
 	maxUnpool2Row()
+	gatherTaps()
 	for _, s := range []isa{avx2, avx512} {
 		w("")
 		w("// ================================================================ %s", s.name)
@@ -1439,6 +1440,41 @@ func maxUnpool2Row() {
 	w("\tJMP mpuloop")
 	w("")
 	w("mpudone:")
+	w("\tVZEROUPPER")
+	w("\tRET")
+}
+
+// gatherTaps emits gatherTapsAVX512: for each row p < rows, with t going
+// round the taps from t0 and base growing by step each time it comes back
+// to 0, the width (at most 32) values dst[p*stride : p*stride+width] get
+// src[base+tapOff[t]+i] where bit i of tapMask[t] is set and 0 where it is
+// not, by two masked loads (which read nothing where the mask is clear) and
+// two masked stores.
+func gatherTaps() {
+	w("")
+	w("// func gatherTapsAVX512(dst []float32, stride int, src []float32, step int, tapOff []int, tapMask []uint32, t0, base, rows, width int)")
+	w("TEXT ·gatherTapsAVX512(SB), NOSPLIT, $0-144")
+	for _, l := range []string{
+		"MOVQ dst_base+0(FP), DI", "MOVQ stride+24(FP), R9", "SHLQ $2, R9", "MOVQ src_base+32(FP), SI",
+		"MOVQ step+56(FP), R12", "SHLQ $2, R12", "MOVQ tapOff_base+64(FP), R8", "MOVQ tapOff_len+72(FP), BX",
+		"MOVQ tapMask_base+88(FP), R10", "MOVQ t0+112(FP), DX", "MOVQ base+120(FP), R11", "SHLQ $2, R11",
+		"MOVQ width+136(FP), CX", "MOVQ $1, AX", "SHLQ CX, AX", "DECQ AX                      // the low width bits",
+		"KMOVW AX, K3", "SHRQ $16, AX", "KMOVW AX, K4", "MOVQ rows+128(FP), CX",
+	} {
+		w("\t%s", l)
+	}
+	w("")
+	w("gtloop:")
+	for _, l := range []string{
+		"TESTQ CX, CX", "JZ gtdone", "MOVQ (R8)(DX*8), AX", "SHLQ $2, AX", "ADDQ R11, AX", "LEAQ (SI)(AX*1), R13",
+		"MOVL (R10)(DX*4), AX", "KMOVW AX, K1", "SHRL $16, AX", "KMOVW AX, K2",
+		"VMOVUPS.Z (R13), K1, Z0", "VMOVUPS.Z 64(R13), K2, Z1", "VMOVUPS Z0, K3, (DI)", "VMOVUPS Z1, K4, 64(DI)",
+		"ADDQ R9, DI", "DECQ CX", "INCQ DX", "CMPQ DX, BX", "JB gtloop", "XORQ DX, DX", "ADDQ R12, R11", "JMP gtloop",
+	} {
+		w("\t%s", l)
+	}
+	w("")
+	w("gtdone:")
 	w("\tVZEROUPPER")
 	w("\tRET")
 }

@@ -377,3 +377,26 @@ func sdotKernelGeneric(kb int, a []float32, lda int, b []float32, ldb int, acc [
 		}
 	}
 }
+
+// gatherTapsGeneric copies the rows whose mask covers the whole width and
+// goes value by value through the others.
+func gatherTapsGeneric(dst []float32, stride int, src []float32, step int, tapOff []int, tapMask []uint32, t0, base, rows, width int) {
+	full := uint32(uint64(1)<<width - 1)
+	t := t0
+	for p := range rows {
+		d, m, o := dst[p*stride:p*stride+width], tapMask[t], base+tapOff[t]
+		if m == full {
+			copy(d, src[o:o+width])
+		} else {
+			for i := range d {
+				d[i] = 0
+				if m&(1<<i) != 0 {
+					d[i] = src[o+i]
+				}
+			}
+		}
+		if t++; t == len(tapOff) {
+			t, base = 0, base+step
+		}
+	}
+}

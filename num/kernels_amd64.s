@@ -206,6 +206,57 @@ mpudone:
 	VZEROUPPER
 	RET
 
+// func gatherTapsAVX512(dst []float32, stride int, src []float32, step int, tapOff []int, tapMask []uint32, t0, base, rows, width int)
+TEXT ·gatherTapsAVX512(SB), NOSPLIT, $0-144
+	MOVQ dst_base+0(FP), DI
+	MOVQ stride+24(FP), R9
+	SHLQ $2, R9
+	MOVQ src_base+32(FP), SI
+	MOVQ step+56(FP), R12
+	SHLQ $2, R12
+	MOVQ tapOff_base+64(FP), R8
+	MOVQ tapOff_len+72(FP), BX
+	MOVQ tapMask_base+88(FP), R10
+	MOVQ t0+112(FP), DX
+	MOVQ base+120(FP), R11
+	SHLQ $2, R11
+	MOVQ width+136(FP), CX
+	MOVQ $1, AX
+	SHLQ CX, AX
+	DECQ AX                      // the low width bits
+	KMOVW AX, K3
+	SHRQ $16, AX
+	KMOVW AX, K4
+	MOVQ rows+128(FP), CX
+
+gtloop:
+	TESTQ CX, CX
+	JZ gtdone
+	MOVQ (R8)(DX*8), AX
+	SHLQ $2, AX
+	ADDQ R11, AX
+	LEAQ (SI)(AX*1), R13
+	MOVL (R10)(DX*4), AX
+	KMOVW AX, K1
+	SHRL $16, AX
+	KMOVW AX, K2
+	VMOVUPS.Z (R13), K1, Z0
+	VMOVUPS.Z 64(R13), K2, Z1
+	VMOVUPS Z0, K3, (DI)
+	VMOVUPS Z1, K4, 64(DI)
+	ADDQ R9, DI
+	DECQ CX
+	INCQ DX
+	CMPQ DX, BX
+	JB gtloop
+	XORQ DX, DX
+	ADDQ R12, R11
+	JMP gtloop
+
+gtdone:
+	VZEROUPPER
+	RET
+
 // ================================================================ AVX2
 
 // func dotAVX2(x, y []float32) float32

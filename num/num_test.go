@@ -680,3 +680,101 @@ func TestMaxPool2RowArg(t *testing.T) {
 		}
 	})
 }
+
+// TestGatherTaps checks GatherTaps against a direct loop: rows of every
+// width up to 32, strides past the width (whose gap must stay as it was),
+// 1 to 10 taps starting anywhere in the pattern, masks with holes, full
+// and empty masks, and offsets whose clear bits lie before the start or
+// past the end of src; and its refusals.
+func TestGatherTaps(t *testing.T) {
+	forEachSet(t, func(t *testing.T, ks *kernelSet) {
+		r := newRand(17)
+		src := randVec(r, 400)
+		for _, width := range []int{1, 7, 15, 16, 17, 31, 32} {
+			for trial := range 30 {
+				taps, rows, stride, step := 1+r.IntN(10), r.IntN(25), width+r.IntN(3), r.IntN(20)
+				first := r.IntN(3 * taps)
+				c0, c1 := first/taps, (first+max(rows, 1)-1)/taps
+				off, mask := make([]int, taps), make([]uint32, taps)
+				for p := range off {
+					lo, hi := r.IntN(width+1), r.IntN(width+1)
+					if lo > hi {
+						lo, hi = hi, lo
+					}
+					switch r.IntN(4) {
+					case 0:
+						lo, hi = 0, width // full
+					case 1:
+						lo, hi = 0, 0 // empty
+					}
+					m := uint32(uint64(1)<<hi-1) &^ uint32(uint64(1)<<lo-1)
+					if trial%3 == 0 && hi > lo+2 {
+						m &^= 1 << (lo + 1) // a hole
+					}
+					mask[p] = m
+					// The lowest offset whose set bits stay in src in the
+					// first channel, or the highest in the last.
+					least, most := -c0*step-lo, len(src)-c1*step-hi
+					off[p] = least + r.IntN(most-least+1)
+					switch r.IntN(4) {
+					case 0:
+						off[p] = least
+					case 1:
+						off[p] = most
+					}
+				}
+				n := 0
+				if rows > 0 {
+					n = (rows-1)*stride + width
+				}
+				dst, ok := guarded(r, n)
+				before := append([]float32(nil), dst...)
+				ks.GatherTaps(dst, stride, src, step, off, mask, first, rows, width)
+				for p := range rows {
+					q := first + p
+					tp, o := q%taps, q/taps*step+off[q%taps]
+					for i := range stride {
+						at := p*stride + i
+						if at >= n {
+							break
+						}
+						want := before[at]
+						if i < width {
+							want = 0
+							if mask[tp]&(1<<i) != 0 {
+								want = src[o+i]
+							}
+						}
+						if !sameBits(dst[at], want) {
+							t.Fatalf("width %d stride %d taps %d first %d row %d value %d: got %v, want %v", width, stride, taps, first, p, i, dst[at], want)
+						}
+					}
+				}
+				if !ok() {
+					t.Fatalf("width %d stride %d: guard elements changed", width, stride)
+				}
+			}
+		}
+		d := make([]float32, 40)
+		for _, bad := range []func(){
+			func() { ks.GatherTaps(d, 33, src, 0, []int{0}, []uint32{1}, 0, 1, 33) },
+			func() { ks.GatherTaps(d, 8, src, 0, []int{0}, []uint32{1}, 0, 1, 16) },
+			func() { ks.GatherTaps(d, 16, src, 0, []int{0}, []uint32{1 << 20}, 0, 1, 16) },
+			func() { ks.GatherTaps(d, 16, src, 0, []int{-1}, []uint32{1}, 0, 1, 16) },
+			func() { ks.GatherTaps(d, 16, src, 0, []int{395}, []uint32{0xff}, 0, 1, 16) },
+			func() { ks.GatherTaps(d[:20], 16, src, 0, []int{0}, []uint32{1}, 0, 2, 16) }, // dst too short
+			func() { ks.GatherTaps(d, 16, src, 0, []int{0, 0}, []uint32{1}, 0, 1, 16) },   // too few masks
+			func() { ks.GatherTaps(d, 16, src, -1, []int{0}, []uint32{1}, 0, 1, 16) },     // negative step
+			func() { ks.GatherTaps(d, 16, src, 200, []int{0}, []uint32{1}, 0, 3, 8) },     // the third channel reads src[400]
+		} {
+			func() {
+				defer func() {
+					if recover() == nil {
+						t.Error("no panic")
+					}
+				}()
+				bad()
+			}()
+		}
+	})
+}

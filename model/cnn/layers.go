@@ -167,6 +167,29 @@ func (c *Conv2D[T]) gather(x []float32, in, os Shape) num.BPanelFunc {
 		// zeroed: the columns past the image's edges, and the runs above
 		// or below it.
 		same := c.Stride == 1 && os.W == in.W
+		if same && stride <= 32 && c.K <= 7 {
+			// A panel at most 32 wide (the product's own packing): num
+			// gathers each row, with the padding as a mask of lanes that
+			// depends only on the row's kernel position.
+			kk := c.K * c.K
+			var offs [49]int
+			var masks [49]uint32
+			at := runs[0].base + runs[0].ox
+			for t, tp := range taps[:kk] {
+				offs[t] = at + tp.dy*in.W + tp.dx
+				for _, r := range runs {
+					if iy := r.oy + tp.dy; iy < 0 || iy >= in.H {
+						continue
+					}
+					// The run's values whose input column is in the image.
+					if lo, hi := max(0, -(r.ox+tp.dx)), min(r.len, in.W-r.ox-tp.dx); hi > lo {
+						masks[t] |= uint32(uint64(1)<<(hi-lo)-1) << (r.o + lo)
+					}
+				}
+			}
+			num.GatherTaps(dst, stride, x, plane, offs[:kk], masks[:kk], p0, kb, stride)
+			return
+		}
 		for p, tp := range taps[p0 : p0+kb] {
 			d := dst[p*stride : (p+1)*stride]
 			if same {
