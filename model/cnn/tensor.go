@@ -12,12 +12,16 @@
 // normalisation reduces over one contiguous row per channel. Images arrive
 // as HWC bytes or features (data.Split) and are laid out by ToCNHW.
 //
-// In training the forward pass writes the im2col matrix, which the weight
-// gradient reads again; the input gradient goes through the batch a few
-// images at a time, so its im2col-sized intermediate stays in cache. In
-// inference nothing im2col-sized is written: num.GemmFunc gathers each
-// panel of the product straight from the input, and a batch norm, ReLU and
-// 2×2 max-pool run as one pass that pools first.
+// Nothing im2col-sized is written. num.GemmFunc gathers each panel of a
+// convolution's product straight from the input (num.GatherTaps: a row per
+// kernel tap, the padding as a mask of lanes), and the weight gradient
+// gathers its blocks the same way through num.GemmNTFunc; the input
+// gradient goes through the batch a few images at a time, so its
+// im2col-sized intermediate stays in cache. A batch norm, ReLU and 2×2
+// max-pool run as one pass: in training a plane at a time through a buffer
+// in cache, so the ReLU's output is never stored (backward unpools a plane
+// at a time and recomputes where the ReLU was on from the batch norm's
+// input), and in inference pooling first, a quarter of the work.
 //
 // # Precision and determinism
 //
