@@ -172,7 +172,7 @@ func scaleShiftReLUGeneric(dst, src []float32, a, b float32) {
 func batchNormGradGeneric(d, g, x []float32, sc, sh, mu, a, b, c float32) {
 	g, x = g[:len(d)], x[:len(d)]
 	for i, v := range g {
-		d[i] = float32(float32(a*v)*step(float32(sc*x[i])+sh)) + b + float32(c*(x[i]-mu))
+		d[i] = float32(float32(a*v)*reluOn(sc, sh, x[i])) + b + float32(c*(x[i]-mu))
 	}
 }
 
@@ -206,8 +206,8 @@ func maskedSumsF64Generic(g, x []float32, sc, sh float32, mu float64, acc *[32]f
 	s0, s1, t0, t1 := acc[0], acc[1], acc[2], acc[3]
 	i := 0
 	for ; i+2 <= len(g); i += 2 {
-		a := float64(g[i] * step(float32(sc*x[i])+sh))
-		b := float64(g[i+1] * step(float32(sc*x[i+1])+sh))
+		a := float64(g[i] * reluOn(sc, sh, x[i]))
+		b := float64(g[i+1] * reluOn(sc, sh, x[i+1]))
 		s0, s1 = s0+a, s1+b
 		t0, t1 = t0+a*(float64(x[i])-mu), t1+b*(float64(x[i+1])-mu)
 	}
@@ -216,7 +216,7 @@ func maskedSumsF64Generic(g, x []float32, sc, sh float32, mu float64, acc *[32]f
 		return 0, 0
 	}
 	for ; i < len(g); i++ {
-		a := float64(g[i] * step(float32(sc*x[i])+sh))
+		a := float64(g[i] * reluOn(sc, sh, x[i]))
 		s0, t0 = s0+a, t0+a*(float64(x[i])-mu)
 	}
 	return s0 + s1, t0 + t1
@@ -261,9 +261,11 @@ func maxUnpool2RowGeneric(r0, r1, g []float32, arg []int32, base, w int32) {
 	}
 }
 
-// step is 1 for v > 0 and 0 otherwise (NaN included).
-func step(v float32) float32 {
-	if v > 0 {
+// reluOn is 1 where the ReLU after a batch norm whose output is sc*x+sh
+// was on (sc*x+sh > 0, the product rounded first) and 0 where it was off
+// (NaN included).
+func reluOn(sc, sh, x float32) float32 {
+	if float32(sc*x)+sh > 0 {
 		return 1
 	}
 	return 0

@@ -456,17 +456,7 @@ func (b *BatchNorm[T]) forward(x *Tensor[T], train, relu bool) *Tensor[T] {
 // stored (backward recomputes where it was positive from x). The pool's
 // output and argmax are what the three layers give one after the other.
 func (b *BatchNorm[T]) forwardPool(x *Tensor[T], p *Pool2D[T]) *Tensor[T] {
-	in := x.Shape
-	os, err := p.OutShape(in)
-	if err != nil {
-		panic("cnn: " + err.Error())
-	}
-	p.in = in
-	p.out = grow(p.out, os)
-	if cap(p.arg) < os.Len() {
-		p.arg = make([]int32, os.Len())
-	}
-	p.arg = p.arg[:os.Len()]
+	in, os := x.Shape, p.start(x.Shape, true)
 	b.start(x, true, p)
 	hw, ohw, m := in.H*in.W, os.H*os.W, in.N*in.H*in.W
 	parallel(b.C, 1, func(lo, hi int) {
@@ -529,13 +519,7 @@ func (b *BatchNorm[T]) affine(c int, src []T, train bool) (sc, sh T) {
 // NaN anywhere in a window gives NaN either way; with sc = 0, an infinite x
 // gives NaN too, so both extremes are normalised.
 func (b *BatchNorm[T]) poolFirst(x *Tensor[T], p *Pool2D[T]) *Tensor[T] {
-	os, err := p.OutShape(x.Shape)
-	if err != nil {
-		panic("cnn: " + err.Error())
-	}
-	p.in = x.Shape
-	p.out = grow(p.out, os)
-	in := x.Shape
+	in, os := x.Shape, p.start(x.Shape, false)
 	parallel(in.C, 1, func(lo, hi int) {
 		for c := lo; c < hi; c++ {
 			sc, sh := b.affine(c, nil, false)
@@ -705,7 +689,7 @@ func (s *gradSums[T]) add(g, x []T) {
 	}
 	for i, v := range g {
 		if s.relu {
-			v *= positive(T(s.sc*x[i]) + s.sh)
+			v *= reluOn(s.sc, s.sh, x[i])
 		}
 		s.sg += float64(v)
 		s.sgx += float64(v) * (float64(x[i]) - s.mu)
@@ -735,9 +719,14 @@ func bnInputGrad[T Float](d, g, x []T, relu bool, sc, sh, mu, a, b, c T) {
 		return
 	}
 	for i, v := range g {
-		d[i] = a*v*positive(T(sc*x[i])+sh) + b + c*(x[i]-mu)
+		d[i] = a*v*reluOn(sc, sh, x[i]) + b + c*(x[i]-mu)
 	}
 }
+
+// reluOn is 1 where the ReLU after a batch norm whose output is sc·x+sh
+// was on and 0 where it was off, the product rounded to T first as the
+// forward pass rounds it.
+func reluOn[T Float](sc, sh, x T) T { return positive(T(sc*x) + sh) }
 
 // positive returns 1 when v > 0 and 0 otherwise, without a branch (ReLU
 // masks are unpredictable, and a mispredicted branch per value would cost
@@ -807,18 +796,7 @@ func (p *Pool2D[T]) Params() []*Param[T] { return nil }
 
 // Forward implements Layer.
 func (p *Pool2D[T]) Forward(x *Tensor[T], train bool) *Tensor[T] {
-	os, err := p.OutShape(x.Shape)
-	if err != nil {
-		panic("cnn: " + err.Error())
-	}
-	p.in = x.Shape
-	p.out = grow(p.out, os)
-	if p.Max {
-		if cap(p.arg) < os.Len() {
-			p.arg = make([]int32, os.Len())
-		}
-		p.arg = p.arg[:os.Len()]
-	}
+	os := p.start(x.Shape, p.Max)
 	in := x.Shape
 	inv := 1 / T(p.K*p.K)
 	parallel(in.C*in.N, 4, func(lo, hi int) {
@@ -861,6 +839,24 @@ func (p *Pool2D[T]) Forward(x *Tensor[T], train bool) *Tensor[T] {
 		}
 	})
 	return p.out
+}
+
+// start readies a forward pass over an input of shape in (and, with arg,
+// the argmax of each window, for Backward) and returns the output shape.
+func (p *Pool2D[T]) start(in Shape, arg bool) Shape {
+	os, err := p.OutShape(in)
+	if err != nil {
+		panic("cnn: " + err.Error())
+	}
+	p.in = in
+	p.out = grow(p.out, os)
+	if arg {
+		if cap(p.arg) < os.Len() {
+			p.arg = make([]int32, os.Len())
+		}
+		p.arg = p.arg[:os.Len()]
+	}
+	return os
 }
 
 // maxPool2 is 2×2 max pooling with stride 2 of one plane of width w into
