@@ -74,6 +74,9 @@ type Defaults struct {
 	Steps          int     // trained by steps of stochastic gradient descent (seed-mlp) ...
 	Epochs         int     // ... or by epochs of mini-batches (cnn)
 	LabelSmoothing float64 // epochs: of the cross-entropy
+	Shift          int     // epochs: largest augmentation shift in pixels
+	Warmup         float64 // epochs: of linear learning-rate warm-up before the cosine decay
+	KeepLast       bool    // epochs: keep the last epoch's weights, not the best validation epoch's
 	LogitAdjust    string  // epochs: "auto", "none" or a tau
 	Calibrate      bool    // epochs: fit a temperature to the validation part
 }

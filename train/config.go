@@ -33,17 +33,18 @@ type Config struct {
 
 	// The epoch trainer (cnn).
 	Epochs         int     `json:"epochs"`
-	Optimizer      string  `json:"optimizer"`    // sgd (with Momentum), adam or adamw
-	Momentum       float64 `json:"momentum"`     // sgd
-	WeightDecay    float64 `json:"weight_decay"` // L2 for sgd and adam, decoupled for adamw; conv and dense weights only
-	Warmup         float64 `json:"warmup"`       // epochs of linear warm-up before the cosine decay
-	ValFrac        float64 `json:"val_frac"`     // fraction of the training split held out to pick the best epoch (0: keep the last)
-	Patience       int     `json:"patience"`     // stop after this many epochs without a better validation accuracy (0: never)
-	Augment        bool    `json:"augment"`      // random symmetry of the square and shift per image
-	Shift          int     `json:"shift"`        // largest augmentation shift in pixels
-	Rotate         bool    `json:"rotate"`       // rotation by any angle instead of quarter turns
-	Zoom           float64 `json:"zoom"`         // with Rotate: scale drawn log-uniformly from [1/Zoom, Zoom]
-	Balance        string  `json:"balance"`      // none, weights (1/count), sqrt (1/sqrt(count)) or sample (class-balanced sampling)
+	Optimizer      string  `json:"optimizer"`           // sgd (with Momentum), adam or adamw
+	Momentum       float64 `json:"momentum"`            // sgd
+	WeightDecay    float64 `json:"weight_decay"`        // L2 for sgd and adam, decoupled for adamw; conv and dense weights only
+	Warmup         float64 `json:"warmup"`              // epochs of linear warm-up before the cosine decay
+	ValFrac        float64 `json:"val_frac"`            // fraction of the training split held out as the validation part (logit adjustment, temperature, the best epoch unless KeepLast; 0: none)
+	KeepLast       bool    `json:"keep_last,omitempty"` // keep the last epoch even with a validation part (it then chooses the logit adjustment and temperature only)
+	Patience       int     `json:"patience"`            // stop after this many epochs without a better validation accuracy (0: never)
+	Augment        bool    `json:"augment"`             // random symmetry of the square and shift per image
+	Shift          int     `json:"shift"`               // largest augmentation shift in pixels
+	Rotate         bool    `json:"rotate"`              // rotation by any angle instead of quarter turns
+	Zoom           float64 `json:"zoom"`                // with Rotate: scale drawn log-uniformly from [1/Zoom, Zoom]
+	Balance        string  `json:"balance"`             // none, weights (1/count), sqrt (1/sqrt(count)) or sample (class-balanced sampling)
 	LabelSmoothing float64 `json:"label_smoothing"`
 	Loss           string  `json:"loss"`         // ce (softmax cross-entropy) or bce (summed binary cross-entropy)
 	LogitAdjust    string  `json:"logit_adjust"` // after training: auto (chosen on the validation part), none, or a tau from 0 to 4
@@ -74,7 +75,7 @@ func DefaultConfig(arch string) (Config, error) {
 	c := Config{
 		Data: load.DefaultSource(), Arch: arch, Spec: d.Spec, Seed: 1, LR: 0.001, Batch: d.Batch, CheckpointEvery: 10000,
 		Steps: d.Steps, EvalEvery: 2000, BatchMode: "vector",
-		Epochs: d.Epochs, Optimizer: "adam", Momentum: 0.9, Warmup: 1, ValFrac: 0.1, Augment: true, Shift: 3, Zoom: 1,
+		Epochs: d.Epochs, Optimizer: "adam", Momentum: 0.9, Warmup: d.Warmup, ValFrac: 0.1, KeepLast: d.KeepLast, Augment: true, Shift: d.Shift, Zoom: 1,
 		Balance: "none", LabelSmoothing: d.LabelSmoothing, Loss: "ce", LogitAdjust: d.LogitAdjust, Calibrate: d.Calibrate,
 		TrunkLR: 1, Novelty: true,
 	}
@@ -139,6 +140,8 @@ func (c Config) checkEpochs() error {
 		return fmt.Errorf("validation fraction %v: must be in [0, 0.5)", c.ValFrac)
 	case c.Patience < 0:
 		return fmt.Errorf("patience %d: must be 0 (never stop early) or more", c.Patience)
+	case c.Patience > 0 && c.KeepLast:
+		return fmt.Errorf("patience %d with the last epoch kept: early stopping waits for a better validation epoch, which is not kept", c.Patience)
 	case c.Shift < 0 || c.Shift > 16:
 		return fmt.Errorf("shift %d: must be 0 to 16 pixels", c.Shift)
 	case !(c.Zoom >= 1 && c.Zoom <= 2):

@@ -24,7 +24,8 @@ type EpochConfig struct {
 	Momentum       float64 // sgd
 	WeightDecay    float64 // L2 for sgd and adam, decoupled for adamw; conv and dense weights only
 	WarmupEpochs   float64 // linear warm-up, then cosine decay to 0 by the last step
-	ValFrac        float64 // fraction of the training part held out (stratified) to pick the best epoch
+	ValFrac        float64 // fraction of the training part held out (stratified) as the validation part, which picks the best epoch
+	KeepLast       bool    // keep the last epoch's weights even with a validation part (which then serves the logit adjustment and temperature only)
 	Patience       int     // stop after this many epochs without a better validation accuracy (0: never)
 	Seed           uint64  // shuffling, augmentation, validation carve-out
 	Augment        bool    // random symmetry of the square and shift per image
@@ -103,10 +104,10 @@ func subset(s *data.Split, idx []int, name string) *data.Split {
 // images class-balanced), augments each one with a random symmetry of the
 // square and shift, and takes one optimiser step per batch. After each
 // epoch it measures the validation part (carved from tr) and test; it
-// keeps the weights of the epoch with the best validation accuracy
-// (the last epoch without a validation part) and restores them at the
-// end. It stops early after Patience epochs without improvement, and when
-// ctx is cancelled (Interrupted). onEpoch, if not nil, hears each epoch.
+// keeps the weights of the epoch with the best validation accuracy (the
+// last epoch without a validation part, or with KeepLast) and restores
+// them at the end. It stops early after Patience epochs without
+// improvement, and when ctx is cancelled (Interrupted). onEpoch, if not nil, hears each epoch.
 func Epochs(ctx context.Context, net Layered, tr, test *data.Split, cfg EpochConfig, onEpoch func(EpochStat, Point)) (*EpochResult, error) {
 	return EpochsResumable(ctx, net, tr, test, cfg, EpochCheckpointing{}, onEpoch)
 }
@@ -295,7 +296,7 @@ func EpochsResumable(ctx context.Context, net Layered, tr, test *data.Split, cfg
 			st.ValAccuracy, st.ValBalanced = vs.Accuracy, vs.Balanced
 			score = st.ValAccuracy
 		}
-		if score > res.ValAccuracy {
+		if score > res.ValAccuracy || cfg.KeepLast {
 			res.ValAccuracy, res.BestEpoch, st.Best, since = score, epoch, true, 0
 			snapshot()
 		} else {

@@ -5,6 +5,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -182,11 +183,58 @@ func TestEpochsOptions(t *testing.T) {
 		{func(c *Config) { c.Epochs = 0 }, "0 epochs"},
 		{func(c *Config) { c.Zoom = 1.2 }, "needs rotation"},
 		{func(c *Config) { c.LogitAdjust = "lots" }, "logit adjustment"},
+		{func(c *Config) { c.KeepLast, c.Patience = true, 2 }, "last epoch kept"},
 	} {
 		cfg := good
 		c.bad(&cfg)
 		if err := cfg.Check(); err == nil || !strings.Contains(err.Error(), c.want) {
 			t.Errorf("want an error with %q, got %v", c.want, err)
 		}
+	}
+}
+
+// TestEpochsKeepLast checks that KeepLast keeps the last epoch's weights
+// while the validation part is still carved and scored, and that it
+// changes nothing else: the epochs train as without it.
+func TestEpochsKeepLast(t *testing.T) {
+	cfg := EpochConfig{Epochs: 6, Batch: 8, Optimizer: "adam", LR: 0.03, WarmupEpochs: 1, ValFrac: 0.2, Seed: 2, Augment: true, Shift: 1,
+		Balance: "none", Loss: "ce"}
+	best, rb := trainTiny(t, cfg)
+	cfg.KeepLast = true
+	net, err := cnn.New(cnn.Spec{InC: 3, H: 8, W: 8, K: 3, Widths: []int{4, 8}, Dropout: 0.1}, NewRand(3))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var last [][]float32
+	rl, err := Epochs(context.Background(), net, tinySplit(120, 1), tinySplit(30, 2), cfg, func(EpochStat, Point) {
+		last = last[:0]
+		for _, p := range net.Params() {
+			last = append(last, append([]float32(nil), p.W...))
+		}
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rb.BestEpoch == cfg.Epochs {
+		t.Fatalf("the best validation epoch is the last (%d): the test cannot tell keeping the last from keeping the best", rb.BestEpoch)
+	}
+	if rl.BestEpoch != cfg.Epochs || rl.NVal != rb.NVal || rl.NVal == 0 || rl.ValAccuracy != rl.Epochs[cfg.Epochs-1].ValAccuracy {
+		t.Fatalf("kept epoch %d (val accuracy %v, %d validation images), want %d (%v, %d)", rl.BestEpoch, rl.ValAccuracy, rl.NVal,
+			cfg.Epochs, rl.Epochs[cfg.Epochs-1].ValAccuracy, rb.NVal)
+	}
+	for i, e := range rb.Epochs {
+		if g := rl.Epochs[i]; g.TrainLoss != e.TrainLoss || g.ValAccuracy != e.ValAccuracy {
+			t.Fatalf("epoch %d trained differently with the last epoch kept: %+v, %+v", i+1, g, e)
+		}
+	}
+	differs := false
+	for i, p := range net.Params() {
+		if !slices.Equal(p.W, last[i]) {
+			t.Fatalf("%s: not the last epoch's weights", p.Name)
+		}
+		differs = differs || !slices.Equal(p.W, best.Params()[i].W)
+	}
+	if !differs {
+		t.Fatal("the last epoch's weights equal the best epoch's")
 	}
 }

@@ -409,7 +409,7 @@ func (c Config) resolved() Config {
 func (c Config) epochConfig() EpochConfig {
 	arch, _ := model.Lookup(c.Arch)
 	return EpochConfig{LRScale: c.lrScale(arch), Epochs: c.Epochs, Batch: c.Batch, Optimizer: c.Optimizer, LR: c.LR, Momentum: c.Momentum,
-		WeightDecay: c.WeightDecay, WarmupEpochs: c.Warmup, ValFrac: c.ValFrac, Patience: c.Patience, Seed: c.Seed,
+		WeightDecay: c.WeightDecay, WarmupEpochs: c.Warmup, ValFrac: c.ValFrac, KeepLast: c.KeepLast, Patience: c.Patience, Seed: c.Seed,
 		Augment: c.Augment, Shift: c.Shift, Rotate: c.Rotate, Zoom: c.Zoom, Balance: c.Balance, LabelSmoothing: c.LabelSmoothing, Loss: c.Loss}
 }
 

@@ -43,6 +43,7 @@ func newTrainCmd(env Env) *cobra.Command {
 	cnnDef, _ := train.DefaultConfig(cnn.Name)
 	seedDef.Batch, seedDef.Data.Prepare.Channels = 0, ""
 	cnnDef.Epochs, cnnDef.LabelSmoothing, cnnDef.LogitAdjust, cnnDef.Calibrate = 0, 0, "", false
+	cnnDef.Shift, cnnDef.Warmup, cnnDef.KeepLast = 0, 0, false
 	var (
 		out, resume  string
 		report       bool
@@ -131,6 +132,9 @@ Ctrl-C stops cleanly and still writes what was learned; --resume continues.`,
 		fs.IntVar(&depth, "depth", 0, "number of conv blocks (with --width; default 4)")
 		fs.Lookup("epochs").Usage += " (default by architecture: " + perArch(func(d model.Defaults) string { return strconv.Itoa(d.Epochs) }) + ")"
 		fs.Lookup("label-smoothing").Usage += " (default by architecture: " + perArch(func(d model.Defaults) string { return fmt.Sprint(d.LabelSmoothing) }) + ")"
+		fs.Lookup("shift").Usage += " (default by architecture: " + perArch(func(d model.Defaults) string { return strconv.Itoa(d.Shift) }) + ")"
+		fs.Lookup("warmup").Usage += " (default by architecture: " + perArch(func(d model.Defaults) string { return fmt.Sprint(d.Warmup) }) + ")"
+		fs.Lookup("keep-last").Usage += " (default by architecture: " + perArch(func(d model.Defaults) string { return strconv.FormatBool(d.KeepLast) }) + ")"
 		fs.Lookup("logit-adjust").Usage += " (default by architecture: " + perArch(func(d model.Defaults) string { return d.LogitAdjust }) + ")"
 		fs.Lookup("calibrate").Usage += " (default by architecture: " + perArch(func(d model.Defaults) string { return strconv.FormatBool(d.Calibrate) }) + ")"
 	})
@@ -182,7 +186,8 @@ func bindEpochs(fs *pflag.FlagSet, c *train.Config) {
 	fs.Float64Var(&c.Momentum, "momentum", c.Momentum, "SGD momentum")
 	fs.Float64Var(&c.WeightDecay, "weight-decay", c.WeightDecay, "weight decay of conv and dense weights (decoupled for adamw; default 0, 0.01 for adamw)")
 	fs.Float64Var(&c.Warmup, "warmup", c.Warmup, "epochs of linear learning-rate warm-up before the cosine decay")
-	fs.Float64Var(&c.ValFrac, "val-frac", c.ValFrac, "fraction of the training split held out to pick the best epoch (0: keep the last)")
+	fs.Float64Var(&c.ValFrac, "val-frac", c.ValFrac, "fraction of the training split held out as the validation part, which chooses the logit adjustment, the temperature and (without --keep-last) the epoch kept (0: none, the last epoch is kept)")
+	fs.BoolVar(&c.KeepLast, "keep-last", c.KeepLast, "keep the last epoch's weights rather than the best validation epoch's (the validation part still chooses the logit adjustment and the temperature)")
 	fs.IntVar(&c.Patience, "patience", c.Patience, "stop after this many epochs without a better validation accuracy (0: never)")
 	fs.BoolVar(&c.Augment, "augment", c.Augment, "random rotation by 90 degrees, flip and shift of each training image")
 	fs.IntVar(&c.Shift, "shift", c.Shift, "largest augmentation shift in pixels")

@@ -2,8 +2,10 @@
 // predict, serve and eval classify galaxies, and train fine-tunes (Config.Init),
 // without training one first.
 //
-// It is galaxy's default cnn (seed 1, every other setting the default)
-// trained by scripts/builtin.sh on the training split of
+// It is a cnn (seed 1) trained by scripts/builtin.sh with the recipe that
+// was cnn's default until 2026-12-06 (30 epochs, label smoothing 0.1,
+// shifts, one epoch of warm-up, the best validation epoch; the script gives
+// them as flags, so the file stays the same) on the training split of
 // ../shared/data/gz1_sdss_69.h5: Galaxy Zoo 1 galaxies, SDSS i, r, g cutouts
 // of 69x69 pixels (the Galaxy10 recipe for raw cutouts), the morph4 classes
 // (smooth, face-on spiral, edge-on disk, merger). The default 10% stratified

@@ -32,19 +32,21 @@ func init() {
 	model.Register(model.Arch{
 		Name: Name,
 		Summary: "convolutional network: blocks of conv3x3-batch norm-ReLU with 2x2 max-pools between them, global average pool, " +
-			"dropout, dense; epochs of Adam with cosine decay, D4 and shift augmentation, label smoothing, logit adjustment " +
-			"for the rare classes, test-time averaging over the 8 symmetries (the epoch flags give the numbers)",
+			"dropout, dense; epochs of Adam with cosine decay and D4 augmentation, the last epoch kept, then a logit adjustment " +
+			"for the rare classes and a temperature fitted on a validation part, test-time averaging over the 8 symmetries " +
+			"(the epoch flags give the numbers)",
 		Output:   model.Softmax,
-		Defaults: model.Defaults{Spec: spec, Channels: "all", Batch: 64, Epochs: 30, LabelSmoothing: 0.1, LogitAdjust: "auto", Calibrate: true},
+		Defaults: model.Defaults{Spec: spec, Channels: "all", Batch: 64, Epochs: 25, KeepLast: true, LogitAdjust: "auto", Calibrate: true},
 		New:      newNet,
 		Load:     load,
 		Block:    block,
 	})
 	model.Register(model.Arch{
-		Name:     RefName,
-		Summary:  "the reference network of speed comparisons (bench/pytorch/cnnref.py): cnn's, trained without label smoothing or logit adjustment",
+		Name: RefName,
+		Summary: "the reference network of speed comparisons (bench/pytorch/cnnref.py): cnn's, trained with PyTorch's plain recipe " +
+			"(shifts, one epoch of warm-up, the best validation epoch, no logit adjustment or temperature)",
 		Output:   model.Softmax,
-		Defaults: model.Defaults{Spec: spec, Channels: "all", Batch: 64, Epochs: 25, LogitAdjust: "none"},
+		Defaults: model.Defaults{Spec: spec, Channels: "all", Batch: 64, Epochs: 25, Shift: 3, Warmup: 1, LogitAdjust: "none"},
 		New:      newNet,
 		Load:     load,
 		Block:    block,
