@@ -49,7 +49,6 @@ func newTrainCmd(env Env) *cobra.Command {
 		report       bool
 		width, depth int
 		groupOf      = map[string]string{}
-		perArch      = archDefaults
 	)
 	cmd := &cobra.Command{
 		Use:   "train [--data FILE] [--arch seed-mlp|cnn|cnn-ref] [--out DIR] [flags]",
@@ -115,7 +114,7 @@ Ctrl-C stops cleanly and still writes what was learned; --resume continues.`,
 		fl.AddFlagSet(fs)
 	}
 	add("data", func(fs *pflag.FlagSet) {
-		registerData(fs, &seedDef.Data, "", " (default by architecture: "+perArch(func(d model.Defaults) string { return d.Channels })+")")
+		registerData(fs, &seedDef.Data, "", archDefaults(func(d model.Defaults) any { return d.Channels }))
 	})
 	add("run", func(fs *pflag.FlagSet) {
 		fs.StringVar(&seedDef.Arch, "arch", seed.Name, "architecture: "+archList())
@@ -123,20 +122,20 @@ Ctrl-C stops cleanly and still writes what was learned; --resume continues.`,
 		fs.StringVar(&resume, "resume", "", "continue the run in DIR from its checkpoint, with the settings it recorded (same final weights as a run never stopped; a cnn repeats the epoch it was in)")
 		fs.BoolVar(&report, "report", false, "at the end, also write report.html: the run's HTML report (see galaxy report)")
 		bindRun(fs, &seedDef)
-		fs.Lookup("batch").Usage += " (default by architecture: " + perArch(func(d model.Defaults) string { return strconv.Itoa(d.Batch) }) + ")"
+		byArch(fs, "batch", func(d model.Defaults) any { return d.Batch })
 	})
 	add("steps", func(fs *pflag.FlagSet) { bindSteps(fs, &seedDef) })
 	add("epochs", func(fs *pflag.FlagSet) {
 		bindEpochs(fs, &cnnDef)
 		fs.IntVar(&width, "width", 0, "width of the first block; later blocks double it up to 4x (with --depth; instead of --widths)")
 		fs.IntVar(&depth, "depth", 0, "number of conv blocks (with --width; default 4)")
-		fs.Lookup("epochs").Usage += " (default by architecture: " + perArch(func(d model.Defaults) string { return strconv.Itoa(d.Epochs) }) + ")"
-		fs.Lookup("label-smoothing").Usage += " (default by architecture: " + perArch(func(d model.Defaults) string { return fmt.Sprint(d.LabelSmoothing) }) + ")"
-		fs.Lookup("shift").Usage += " (default by architecture: " + perArch(func(d model.Defaults) string { return strconv.Itoa(d.Shift) }) + ")"
-		fs.Lookup("warmup").Usage += " (default by architecture: " + perArch(func(d model.Defaults) string { return fmt.Sprint(d.Warmup) }) + ")"
-		fs.Lookup("keep-last").Usage += " (default by architecture: " + perArch(func(d model.Defaults) string { return strconv.FormatBool(d.KeepLast) }) + ")"
-		fs.Lookup("logit-adjust").Usage += " (default by architecture: " + perArch(func(d model.Defaults) string { return d.LogitAdjust }) + ")"
-		fs.Lookup("calibrate").Usage += " (default by architecture: " + perArch(func(d model.Defaults) string { return strconv.FormatBool(d.Calibrate) }) + ")"
+		byArch(fs, "epochs", func(d model.Defaults) any { return d.Epochs })
+		byArch(fs, "label-smoothing", func(d model.Defaults) any { return d.LabelSmoothing })
+		byArch(fs, "shift", func(d model.Defaults) any { return d.Shift })
+		byArch(fs, "warmup", func(d model.Defaults) any { return d.Warmup })
+		byArch(fs, "keep-last", func(d model.Defaults) any { return d.KeepLast })
+		byArch(fs, "logit-adjust", func(d model.Defaults) any { return d.LogitAdjust })
+		byArch(fs, "calibrate", func(d model.Defaults) any { return d.Calibrate })
 	})
 	cmd.SetHelpFunc(func(c *cobra.Command, _ []string) {
 		w := c.OutOrStdout()
@@ -291,13 +290,19 @@ func archList() string {
 	return strings.Join(s, "; ")
 }
 
-// archDefaults lists a default of every architecture: "seed-mlp g, cnn all, ...".
-func archDefaults(of func(model.Defaults) string) string {
+// archDefaults says in a flag's usage what one of its defaults is for
+// every architecture: " (default by architecture: seed-mlp g, cnn all, ...)".
+func archDefaults(of func(model.Defaults) any) string {
 	var s []string
 	for _, a := range model.Archs() {
-		s = append(s, a.Name+" "+of(a.Defaults))
+		s = append(s, a.Name+" "+fmt.Sprint(of(a.Defaults)))
 	}
-	return strings.Join(s, ", ")
+	return " (default by architecture: " + strings.Join(s, ", ") + ")"
+}
+
+// byArch appends archDefaults to the usage of fs's flag name.
+func byArch(fs *pflag.FlagSet, name string, of func(model.Defaults) any) {
+	fs.Lookup(name).Usage += archDefaults(of)
 }
 
 // observe returns an observer that logs to w, prints each epoch and, with
