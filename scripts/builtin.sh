@@ -8,7 +8,7 @@
 # epoch kept), given here flag by flag so that the file stays the one the
 # README's figures (fine-tuning, similar galaxies, novelty) were measured with.
 # Training is deterministic, so on the same kind of machine (2 cores) the file
-# comes out bit for bit the same; the script says whether it did. About 8
+# comes out bit for bit the same; the script says whether it did. About 6
 # minutes on an idle 2-core machine.
 set -eu
 cd "$(dirname "$0")/.."
