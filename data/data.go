@@ -275,6 +275,30 @@ func Prepare(raw *Raw, opt Options) (*Dataset, error) {
 	return ds, nil
 }
 
+// Images prepares every image of raw, in file order and whatever its label
+// (a scheme's dropped codes too), with the channels and size opt names; its
+// scheme and split are not used. It is what a model is given to classify a
+// whole file, labelled or not. The split's Labels are raw's label codes,
+// in raw's label space (-1 for every image of a file without labels).
+func Images(raw *Raw, opt Options) (*Split, error) {
+	ch, err := ParseChannels(opt.Channels, raw.C)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", raw.Path, err)
+	}
+	d := &Dataset{Source: raw.Path, H: raw.H, W: raw.W, C: len(ch), Channels: ch}
+	if err := d.resize(raw, opt.Resize); err != nil {
+		return nil, err
+	}
+	idx, codes := make([]int, raw.N), make([]int, raw.N)
+	for i := range idx {
+		idx[i], codes[i] = i, -1
+	}
+	if raw.Codes != nil {
+		copy(codes, raw.Codes)
+	}
+	return d.gather(raw, "all", idx, codes), nil
+}
+
 // resize sets the prepared size to side x side (Options.Resize; 0 keeps
 // the file's), checking that raw's images can be resized to it.
 func (d *Dataset) resize(raw *Raw, side int) error {

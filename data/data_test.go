@@ -183,3 +183,44 @@ func TestPrepareResize(t *testing.T) {
 		t.Errorf("non-square resize: err %v, want one saying the images are not square", err)
 	}
 }
+
+func TestImages(t *testing.T) {
+	raw := synthRaw(30) // gz1 codes 0..5, code 4 ("don't know") dropped by morph4
+	ds, err := Prepare(raw, Options{Scheme: "morph4", Channels: "g", TestFrac: 0.2, SplitSeed: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := Images(raw, Options{Scheme: "morph4", Channels: "g", TestFrac: 0.2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.Len() != 30 || s.C != 1 || s.H != 2 {
+		t.Fatalf("%d images of %dx%dx%d, want all 30 of 2x2x1", s.Len(), s.H, s.W, s.C)
+	}
+	all := ds.All()
+	j := 0
+	for i := range s.Len() {
+		if s.Index[i] != i || s.Labels[i] != raw.Codes[i] {
+			t.Fatalf("image %d: index %d, label %d; want %d, code %d", i, s.Index[i], s.Labels[i], i, raw.Codes[i])
+		}
+		if want := raw.Image(i)[2]; s.Image(i)[0] != want {
+			t.Fatalf("image %d: first g pixel %d, want %d", i, s.Image(i)[0], want)
+		}
+		if raw.Codes[i] == 4 {
+			continue // Prepare dropped it
+		}
+		if string(s.Image(i)) != string(all.Image(j)) {
+			t.Fatalf("image %d differs from Prepare's", i)
+		}
+		j++
+	}
+	raw.Codes = nil // a file without labels
+	if s, err = Images(raw, Options{Resize: 1}); err != nil || s.Len() != 30 || s.H != 1 || s.Labels[7] != -1 {
+		t.Fatalf("unlabelled, resized to 1: err %v, split %+v", err, s)
+	}
+	for _, opt := range []Options{{Channels: "5"}, {Resize: -1}} {
+		if _, err := Images(raw, opt); err == nil {
+			t.Errorf("%+v: no error", opt)
+		}
+	}
+}

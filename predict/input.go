@@ -1,7 +1,8 @@
 // Package predict classifies new galaxy images with a saved model: it lists
-// the inputs (image files, folders, catalog CSVs), prepares each image the
-// way the model's training data was prepared, scores them in batches and
-// writes one output row per input, in input order, streaming.
+// the inputs (image files, folders, catalog CSVs, or every image of a data
+// file: DataInputs), prepares each image the way the model's training data
+// was prepared, scores them in batches and writes one output row per input,
+// in input order, streaming.
 package predict
 
 import (
@@ -29,7 +30,11 @@ type Item struct {
 	ID    string
 	File  string   // as written in the catalog or given
 	Path  string   // where to read it
-	Carry []string // the values of CatalogOptions.Carry's columns ("" where the input has none)
+	Carry []string // the values of the carried columns ("" where the input has none)
+	// Features, when set, writes the item's prepared features into dst
+	// instead of reading the file at Path (an image of a data file:
+	// DataItems).
+	Features func(dst []float32) error
 }
 
 // CatalogOptions name a catalog's columns.
@@ -267,6 +272,15 @@ func NewPreparer(m *model.Model, lim cutout.Limits) (*Preparer, error) {
 // Dim is the length of one image's features.
 func (p *Preparer) Dim() int { return p.H * p.W * len(p.Channels) }
 
+// ErrFormat is Decode's error for bytes in none of the formats it reads. It
+// matches cutout.ErrFormat with errors.Is.
+var ErrFormat error = formatError{}
+
+type formatError struct{}
+
+func (formatError) Error() string        { return "not a JPEG, PNG or FITS image" }
+func (formatError) Is(target error) bool { return target == cutout.ErrFormat }
+
 // Decode reads an image from b: JPEG, PNG or FITS, recognised by content.
 // FITS flux is stretched to 8 bits (see package fits).
 func Decode(b []byte, lim cutout.Limits) (image.Image, error) {
@@ -277,7 +291,14 @@ func Decode(b []byte, lim cutout.Limits) (image.Image, error) {
 		}
 		return fm.Stretch(), nil
 	}
-	return cutout.Decode(bytes.NewReader(b), lim)
+	img, err := cutout.Decode(bytes.NewReader(b), lim)
+	if errors.Is(err, cutout.ErrFormat) {
+		if len(b) == 0 {
+			return nil, fmt.Errorf("empty input: %w", ErrFormat)
+		}
+		return nil, ErrFormat
+	}
+	return img, err
 }
 
 // Features prepares the image in b (a whole file) into dst (len Dim()).
@@ -372,8 +393,14 @@ func Columns(m *model.Model, args []string, opt *CatalogOptions) ([]Option, erro
 	if len(carried) > 0 {
 		opts = append(opts, WithCarried(carried))
 	}
+	return append(opts, noveltyColumns(m)...), nil
+}
+
+// noveltyColumns returns the novelty and warning columns when m has novelty
+// statistics.
+func noveltyColumns(m *model.Model) []Option {
 	if m.Novelty != nil {
-		opts = append(opts, WithNovelty())
+		return []Option{WithNovelty()}
 	}
-	return opts, nil
+	return nil
 }

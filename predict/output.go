@@ -34,8 +34,8 @@ type columns struct {
 	carried []string
 }
 
-// WithCarried adds columns copied from the input catalogs (Item.Carry),
-// after file.
+// WithCarried adds columns whose values the items carry, after file
+// (Item.Carry: a catalog's Carried columns, or DataColumns).
 func WithCarried(names []string) Option { return func(c *columns) { c.carried = names } }
 
 // WithNovelty adds the columns novelty (the model's novelty score, see

@@ -163,6 +163,9 @@ func TestCatalogWithCorruptFiles(t *testing.T) {
 			wantErr[name] = "empty input"
 		case 27: // missing
 			wantErr[name] = "no such file"
+		case 33: // not an image at all
+			b = []byte("objid,file\n1,a.jpeg\n")
+			wantErr[name] = "not a JPEG, PNG or FITS image"
 		}
 		if i != 27 {
 			writeFile(t, filepath.Join(dir, name), b)
@@ -180,7 +183,7 @@ func TestCatalogWithCorruptFiles(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if st.Rows != 150 || st.Errors != 4 {
+		if st.Rows != 150 || st.Errors != 5 {
 			t.Errorf("%s: stats %+v", format, st)
 		}
 		var rows [][]string

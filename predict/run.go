@@ -2,6 +2,7 @@ package predict
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"math"
 	"runtime"
@@ -14,7 +15,9 @@ import (
 // Config says how Run works.
 type Config struct {
 	Model *model.Model
-	Prep  *Preparer
+	// Prep prepares image files; items with their own Features (DataItems)
+	// do not need it.
+	Prep *Preparer
 	// Workers decode and prepare images in parallel (default GOMAXPROCS).
 	Workers int
 	// Batch is how many prepared images are scored together (default 64).
@@ -50,9 +53,9 @@ func Run(ctx context.Context, cfg Config, items func(func(Item) bool), iterErr *
 	if bs <= 0 {
 		bs = 64
 	}
-	dim, k := prep.Dim(), m.K()
-	if dim != m.Dim() {
-		return Stats{}, fmt.Errorf("prepared images have %d features, the model takes %d", dim, m.Dim())
+	dim, k := m.Dim(), m.K()
+	if prep != nil && prep.Dim() != dim {
+		return Stats{}, fmt.Errorf("prepared images have %d features, the model takes %d", prep.Dim(), dim)
 	}
 	type job struct {
 		seq int
@@ -103,7 +106,15 @@ func Run(ctx context.Context, cfg Config, items func(func(Item) bool), iterErr *
 			defer wg.Done()
 			for j := range jobs {
 				x := pool.Get().([]float32)
-				err := prep.FileFeatures(j.it.Path, x)
+				var err error
+				switch {
+				case j.it.Features != nil:
+					err = j.it.Features(x)
+				case prep == nil:
+					err = errors.New("no preparer for image files")
+				default:
+					err = prep.FileFeatures(j.it.Path, x)
+				}
 				results <- result{j.seq, j.it, x, err}
 			}
 		}()

@@ -154,7 +154,7 @@ func TestBadRequests(t *testing.T) {
 	}{
 		{"oversize", bytes.Repeat(good, 1+(100<<10)/len(good)), 413, "too large"},
 		{"truncated JPEG", good[:len(good)/2], 422, "corrupt JPEG"},
-		{"text", []byte("this is not an image\n"), 415, "not a JPEG or PNG"},
+		{"text", []byte("this is not an image\n"), 415, "not a JPEG, PNG or FITS image"},
 		{"empty", nil, 415, "empty"},
 		{"PNG bomb", testimg.PNGClaiming(10000, 10000), 413, "10000x10000"},
 		{"FITS lie", []byte(fmt.Sprintf("%-80s%-80s%-80s%-80s%-80s%-80s", "SIMPLE  =                    T", "BITPIX  =                    8", "NAXIS   =                    2", "NAXIS1  =                  900", "NAXIS2  =                  900", "END") + strings.Repeat(" ", 2880-480) + "\x01\x02"), 422, "cut short"},

@@ -51,6 +51,47 @@ type Options struct {
 // tuple), .npz, .npy (images only) and .csv (a catalog of cutouts).
 func File(path string, opt Options) (*data.Raw, error) { return file(path, opt, 0) }
 
+// IsDataFile reports whether path names a file that File reads as a data
+// set of arrays (HDF5, pickle, NumPy) rather than a catalog of cutouts.
+func IsDataFile(path string) bool {
+	r := readerFor(path)
+	return r != nil && !r.catalog
+}
+
+// reader is a data format File reads, chosen by the file name's ending.
+type reader struct {
+	exts    []string
+	catalog bool // a CSV catalog of cutout files
+	read    func(path string, opt Options, size int) (*data.Raw, error)
+}
+
+var readers = []reader{
+	{exts: []string{".h5", ".hdf5", ".he5"}, read: func(p string, _ Options, size int) (*data.Raw, error) { return loadHDF5(p, size) }},
+	{exts: []string{".pkl", ".pkl.gz", ".pickle", ".pickle.gz"}, read: func(p string, _ Options, _ int) (*data.Raw, error) { return loadPickle(p) }},
+	{exts: []string{".npz"}, read: func(p string, _ Options, _ int) (*data.Raw, error) { return loadNPZ(p) }},
+	{exts: []string{".npy"}, read: func(p string, _ Options, _ int) (*data.Raw, error) {
+		a, err := npy.ReadFile(p)
+		if err != nil {
+			return nil, err
+		}
+		return fromArrays(p, a, nil)
+	}},
+	{exts: []string{".csv"}, catalog: true, read: func(p string, opt Options, _ int) (*data.Raw, error) { return loadCatalog(p, opt) }},
+}
+
+// readerFor returns the reader of path's format, nil when none reads it.
+func readerFor(path string) *reader {
+	lower := strings.ToLower(path)
+	for i, r := range readers {
+		for _, ext := range r.exts {
+			if strings.HasSuffix(lower, ext) {
+				return &readers[i]
+			}
+		}
+	}
+	return nil
+}
+
 // file is File, reading an HDF5 file's images already area-averaged to
 // size x size (0: as stored) when data.Prepare would resize them to that,
 // a slab at a time, so that a large file never has all its full-size
@@ -62,28 +103,11 @@ func file(path string, opt Options, size int) (*data.Raw, error) {
 		}
 		return nil, err
 	}
-	lower := strings.ToLower(path)
-	var (
-		raw *data.Raw
-		err error
-	)
-	switch {
-	case strings.HasSuffix(lower, ".h5") || strings.HasSuffix(lower, ".hdf5") || strings.HasSuffix(lower, ".he5"):
-		raw, err = loadHDF5(path, size)
-	case strings.HasSuffix(lower, ".pkl") || strings.HasSuffix(lower, ".pkl.gz") || strings.HasSuffix(lower, ".pickle") || strings.HasSuffix(lower, ".pickle.gz"):
-		raw, err = loadPickle(path)
-	case strings.HasSuffix(lower, ".npz"):
-		raw, err = loadNPZ(path)
-	case strings.HasSuffix(lower, ".npy"):
-		var a *array.Array
-		if a, err = npy.ReadFile(path); err == nil {
-			raw, err = fromArrays(path, a, nil)
-		}
-	case strings.HasSuffix(lower, ".csv"):
-		raw, err = loadCatalog(path, opt)
-	default:
+	r := readerFor(path)
+	if r == nil {
 		return nil, fmt.Errorf("%s: unknown data format (want .h5, .pkl[.gz], .npz, .npy or a .csv catalog)", path)
 	}
+	raw, err := r.read(path, opt, size)
 	if err != nil {
 		return nil, err
 	}
@@ -536,7 +560,7 @@ func DefaultSource() Source {
 // downloaded first when missing (fe nil: the default cache). It logs to
 // log what was read and what the scheme dropped.
 func Open(ctx context.Context, src Source, fe *fetch.Fetcher, log io.Writer) (*data.Raw, *data.Dataset, error) {
-	raw, err := src.read(ctx, fe)
+	raw, err := src.Raw(ctx, fe)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -552,7 +576,10 @@ func Open(ctx context.Context, src Source, fe *fetch.Fetcher, log io.Writer) (*d
 	return raw, ds, nil
 }
 
-func (src Source) read(ctx context.Context, fe *fetch.Fetcher) (*data.Raw, error) {
+// Raw reads the data set src names, as Open does, without preparing it:
+// every image, labelled or not, at the size src.Prepare.Resize asks for
+// when the reader can resize while reading (HDF5), else as stored.
+func (src Source) Raw(ctx context.Context, fe *fetch.Fetcher) (*data.Raw, error) {
 	if src.Path == "" {
 		return nil, fmt.Errorf("no data file named (a file, %s, or one of %s)", synth.BuiltinName, strings.Join(fetch.Names(), ", "))
 	}

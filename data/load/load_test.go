@@ -256,3 +256,14 @@ func f64bytes(v ...float64) []byte {
 	}
 	return b
 }
+
+func TestIsDataFile(t *testing.T) {
+	for path, want := range map[string]bool{
+		"Galaxy10_DECals.h5": true, "x.HDF5": true, "dataG.pkl.gz": true, "a.pickle": true, "e.npz": true, "i.npy": true,
+		"cat.csv": false, "c.jpeg": false, "c.fits": false, "h5": false, "notes.txt": false,
+	} {
+		if got := IsDataFile(path); got != want {
+			t.Errorf("IsDataFile(%q) = %v, want %v", path, got, want)
+		}
+	}
+}

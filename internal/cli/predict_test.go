@@ -23,6 +23,7 @@ import (
 
 	"galaxy/data"
 	"galaxy/data/load"
+	"galaxy/data/scheme"
 	"galaxy/internal/shared"
 	"galaxy/model"
 	"galaxy/model/builtin"
@@ -133,6 +134,68 @@ func TestPredictCommand(t *testing.T) {
 		{"missing catalog", []string{"predict", "--model", m, filepath.Join(dir, "nope.csv")}, "nope.csv"},
 		{"bad file column", []string{"predict", "--model", m, "--file-column", "path", cat}, `no column "path"`},
 		{"bad format", []string{"predict", "--model", m, "--format", "xml", cat}, `output format "xml"`},
+	} {
+		code, _, stderr := run(t, c.args...)
+		if code == 0 || !strings.Contains(stderr, c.want) || strings.Count(strings.TrimSpace(stderr), "\n") > 1 {
+			t.Errorf("%s: exit %d, stderr %q; want an error mentioning %q", c.name, code, stderr, c.want)
+		}
+	}
+}
+
+// TestPredictData classifies every image of a data file (--data): one row
+// per image in file order with its position and the file's own label,
+// the same rows whatever the batching, resumable; a data file given as an
+// INPUT is refused with a hint.
+func TestPredictData(t *testing.T) {
+	dir := t.TempDir()
+	m := writeSeedModel(t, dir)
+	h5 := filepath.Join(dir, "set.h5")
+	if code, _, stderr := run(t, "synth", "--scheme", "galaxy10", "--n", "40", "--seed", "3", "--out", h5); code != 0 {
+		t.Fatal(stderr)
+	}
+	out := filepath.Join(dir, "pred.csv")
+	code, _, stderr := run(t, "predict", "--model", m, "--data", h5, "--out", out, "--batch", "16")
+	if code != 0 {
+		t.Fatal(stderr)
+	}
+	b, err := os.ReadFile(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rows := readRows(t, string(b))
+	if len(rows) != 41 || strings.Join(rows[0], ",") != "id,file,row,label,class,class_name,p_smooth,p_face_on_spiral,p_edge_on_disk,p_merger,error" {
+		t.Fatalf("%d rows, header %v", len(rows), rows[0])
+	}
+	raw, err := load.File(h5, load.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	names, _ := scheme.Get("galaxy10")
+	for i, r := range rows[1:] {
+		if r[0] != strconv.Itoa(i) || r[1] != h5 || r[2] != strconv.Itoa(i) || r[3] != names.Classes[raw.Codes[i]] || r[4] == "" || r[10] != "" {
+			t.Fatalf("row %d: %v (code %d)", i, r, raw.Codes[i])
+		}
+	}
+	// On one goroutine: the same bytes.
+	code, stdout, stderr := run(t, "predict", "--model", m, "--data", h5, "--batch", "16", "--workers", "1")
+	if code != 0 || stdout != string(b) {
+		t.Errorf("one worker: exit %d, %s; output differs: %v", code, stderr, stdout != string(b))
+	}
+	// A finished run resumed writes nothing more.
+	code, _, stderr = run(t, "predict", "--model", m, "--data", h5, "--out", out, "--resume")
+	if after, _ := os.ReadFile(out); code != 0 || string(after) != string(b) {
+		t.Errorf("resume: exit %d, %s", code, stderr)
+	}
+	for _, c := range []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"data file as input", []string{"predict", "--model", m, h5}, "give it as --data " + h5},
+		{"data file to embed", []string{"embed", "--model", m, "--out", filepath.Join(dir, "e.npz"), h5}, "give it as --data"},
+		{"both", []string{"predict", "--model", m, "--data", h5, filepath.Join(dir, "c0.png")}, "not both"},
+		{"missing", []string{"predict", "--model", m, "--data", filepath.Join(dir, "nope.h5")}, "nope.h5: no such file"},
+		{"bad labels", []string{"predict", "--model", m, "--data", h5, "--labels", "zoo"}, `unknown label space "zoo"`},
 	} {
 		code, _, stderr := run(t, c.args...)
 		if code == 0 || !strings.Contains(stderr, c.want) || strings.Count(strings.TrimSpace(stderr), "\n") > 1 {

@@ -48,6 +48,9 @@ must have the model's size and channels, its classes may differ.`,
 				if cmd.Flags().Changed("data") {
 					return fmt.Errorf("give --data FILE (a labelled data set) or INPUT... (cutouts), not both")
 				}
+				if err := noDataFiles(args); err != nil {
+					return err
+				}
 				var iterErr error
 				var bad []similar.Unreadable
 				cat.FileColumn = df.Source.Read.FileColumn

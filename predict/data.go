@@ -1,0 +1,92 @@
+package predict
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+
+	"galaxy/data"
+	"galaxy/data/fetch"
+	"galaxy/data/load"
+	"galaxy/data/scheme"
+	"galaxy/model"
+)
+
+// DataInputs reads the data set src names (a Galaxy10-layout HDF5 file, the
+// course's pickle, NumPy files: load.Source.Raw) and prepares every image
+// of it, labelled or not, in file order, as m's training data was prepared
+// (its channels and size; src.Prepare's are set from m). It returns the
+// items (DataItems) and their number. Images of another size or number of
+// channels than m takes are an error.
+func DataInputs(ctx context.Context, m *model.Model, src load.Source, fe *fetch.Fetcher) (func(yield func(Item) bool), int, error) {
+	in := m.Meta.Input
+	src.Prepare.Channels = data.ChannelSpec(in.Channels, in.SourceChannels)
+	src.Prepare.Resize = 0
+	if in.SourceSize > 0 {
+		src.Prepare.Resize = in.Height
+	}
+	raw, err := src.Raw(ctx, fe)
+	if err != nil {
+		return nil, 0, err
+	}
+	if in.SourceChannels > 0 && raw.C != in.SourceChannels {
+		return nil, 0, fmt.Errorf("%s: images have %d channels, the model was trained on images of %d", raw.Path, raw.C, in.SourceChannels)
+	}
+	s, err := data.Images(raw, src.Prepare)
+	if err != nil {
+		return nil, 0, err
+	}
+	if s.H != in.Height || s.W != in.Width || s.C != len(in.Channels) {
+		return nil, 0, fmt.Errorf("%s: images are %dx%dx%d, the model takes %dx%dx%d", raw.Path, s.H, s.W, s.C, in.Height, in.Width, len(in.Channels))
+	}
+	var labels []string
+	if raw.Codes != nil {
+		if sch, err := scheme.Get(raw.Space); err == nil {
+			labels = sch.Classes
+		}
+	}
+	return DataItems(s, raw.Path, labels), s.Len(), nil
+}
+
+// DataColumns are the columns DataItems' rows carry: the image's position
+// in its data file and its label there (the class name in the file's label
+// space; empty when the file has none).
+var DataColumns = []string{"row", "label"}
+
+// DataItems returns an iterator over the images of s (data.Images: every
+// image of a data file, prepared for the model), in s's order. Each item's
+// id is the file's object id (the image's position in the file when it has
+// none), its file is file, and it carries DataColumns: the position and
+// the label, named by labels (the class names of the file's label space;
+// nil or a code past its end: the code).
+func DataItems(s *data.Split, file string, labels []string) func(yield func(Item) bool) {
+	return func(yield func(Item) bool) {
+		for i := range s.Len() {
+			row := strconv.Itoa(s.Index[i])
+			id := row
+			if s.IDs != nil {
+				id = strconv.FormatInt(s.IDs[i], 10)
+			}
+			label := ""
+			if c := s.Labels[i]; c >= 0 && c < len(labels) {
+				label = labels[c]
+			} else if c >= 0 {
+				label = strconv.Itoa(c)
+			}
+			it := Item{ID: id, File: file, Carry: []string{row, label}, Features: func(dst []float32) error {
+				s.Features(i, dst)
+				return nil
+			}}
+			if !yield(it) {
+				return
+			}
+		}
+	}
+}
+
+// DataOutputColumns returns the output columns of model m's rows for
+// DataItems: DataColumns, then novelty and warning when m has novelty
+// statistics.
+func DataOutputColumns(m *model.Model) []Option {
+	return append([]Option{WithCarried(DataColumns)}, noveltyColumns(m)...)
+}
