@@ -44,6 +44,11 @@ func DataInputs(ctx context.Context, m *model.Model, src load.Source, fe *fetch.
 		if sch, err := scheme.Get(raw.Space); err == nil {
 			labels = sch.Classes
 		}
+		for i, c := range raw.Codes {
+			if labels != nil && c >= len(labels) {
+				return nil, 0, fmt.Errorf("%s: image %d has label code %d, which %s labels do not have (codes 0-%d)", raw.Path, i, c, raw.Space, len(labels)-1)
+			}
+		}
 	}
 	return DataItems(s, raw.Path, labels), s.Len(), nil
 }
@@ -71,7 +76,7 @@ func DataItems(s *data.Split, file string, labels []string) func(yield func(Item
 			if c := s.Labels[i]; c >= 0 && c < len(labels) {
 				label = labels[c]
 			} else if c >= 0 {
-				label = strconv.Itoa(c)
+				label = strconv.Itoa(c) // a label space without names
 			}
 			it := Item{ID: id, File: file, Carry: []string{row, label}, Features: func(dst []float32) error {
 				s.Features(i, dst)

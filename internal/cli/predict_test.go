@@ -196,6 +196,7 @@ func TestPredictData(t *testing.T) {
 		{"both", []string{"predict", "--model", m, "--data", h5, filepath.Join(dir, "c0.png")}, "not both"},
 		{"missing", []string{"predict", "--model", m, "--data", filepath.Join(dir, "nope.h5")}, "nope.h5: no such file"},
 		{"bad labels", []string{"predict", "--model", m, "--data", h5, "--labels", "zoo"}, `unknown label space "zoo"`},
+		{"wrong labels", []string{"predict", "--model", m, "--data", h5, "--labels", "spiral"}, "which spiral labels do not have (codes 0-1)"},
 	} {
 		code, _, stderr := run(t, c.args...)
 		if code == 0 || !strings.Contains(stderr, c.want) || strings.Count(strings.TrimSpace(stderr), "\n") > 1 {
