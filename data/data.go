@@ -16,6 +16,7 @@ import (
 	"io"
 	"math"
 	"math/rand/v2"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -279,7 +280,9 @@ func Prepare(raw *Raw, opt Options) (*Dataset, error) {
 // (a scheme's dropped codes too), with the channels and size opt names; its
 // scheme and split are not used. It is what a model is given to classify a
 // whole file, labelled or not. The split's Labels are raw's label codes,
-// in raw's label space (-1 for every image of a file without labels).
+// in raw's label space (-1 for every image of a file without labels). When
+// opt keeps every channel in order at the file's size, the split shares
+// raw's pixels (a large file is held once); otherwise it holds its own.
 func Images(raw *Raw, opt Options) (*Split, error) {
 	ch, err := ParseChannels(opt.Channels, raw.C)
 	if err != nil {
@@ -296,7 +299,19 @@ func Images(raw *Raw, opt Options) (*Split, error) {
 	if raw.Codes != nil {
 		copy(codes, raw.Codes)
 	}
+	if d.H == raw.H && d.W == raw.W && slices.Equal(ch, identityChannels(raw.C)) {
+		return &Split{Name: "all", H: d.H, W: d.W, C: d.C, Pixels: raw.Pixels[:raw.N*raw.H*raw.W*raw.C], Labels: codes, Index: idx, IDs: raw.IDs, Files: raw.Files}, nil
+	}
 	return d.gather(raw, "all", idx, codes), nil
+}
+
+// identityChannels returns 0, 1, ..., n-1.
+func identityChannels(n int) []int {
+	ch := make([]int, n)
+	for i := range ch {
+		ch[i] = i
+	}
+	return ch
 }
 
 // resize sets the prepared size to side x side (Options.Resize; 0 keeps
@@ -418,10 +433,7 @@ func (d *Dataset) gather(raw *Raw, name string, idx, labels []int) *Split {
 	n := raw.H * raw.W
 	dim := s.Dim()
 	s.Pixels = make([]uint8, len(idx)*dim)
-	identity := len(ch) == raw.C
-	for j, c := range ch {
-		identity = identity && c == j
-	}
+	identity := slices.Equal(ch, identityChannels(raw.C))
 	resized := d.H != raw.H || d.W != raw.W
 	var sel []uint8 // the chosen channels at the file's size, before resizing
 	if resized && !identity {

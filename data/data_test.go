@@ -214,6 +214,10 @@ func TestImages(t *testing.T) {
 		}
 		j++
 	}
+	// Every channel at the file's size: the file's pixels, not a copy.
+	if s, err = Images(raw, Options{Channels: "all"}); err != nil || s.Len() != 30 || &s.Pixels[0] != &raw.Pixels[0] || len(s.Pixels) != len(raw.Pixels) || s.Image(29)[11] != raw.Image(29)[11] {
+		t.Fatalf("all channels: err %v, shares the pixels: %v", err, err == nil && &s.Pixels[0] == &raw.Pixels[0])
+	}
 	raw.Codes = nil // a file without labels
 	if s, err = Images(raw, Options{Resize: 1}); err != nil || s.Len() != 30 || s.H != 1 || s.Labels[7] != -1 {
 		t.Fatalf("unlabelled, resized to 1: err %v, split %+v", err, s)
