@@ -19,25 +19,13 @@ import (
 // items (DataItems) and their number. Images of another size or number of
 // channels than m takes are an error.
 func DataInputs(ctx context.Context, m *model.Model, src load.Source, fe *fetch.Fetcher) (func(yield func(Item) bool), int, error) {
-	in := m.Meta.Input
-	src.Prepare.Channels = data.ChannelSpec(in.Channels, in.SourceChannels)
-	src.Prepare.Resize = 0
-	if in.SourceSize > 0 {
-		src.Prepare.Resize = in.Height
-	}
-	raw, err := src.Raw(ctx, fe)
+	raw, err := ReadData(ctx, m, src, fe)
 	if err != nil {
 		return nil, 0, err
 	}
-	if in.SourceChannels > 0 && raw.C != in.SourceChannels {
-		return nil, 0, fmt.Errorf("%s: images have %d channels, the model was trained on images of %d", raw.Path, raw.C, in.SourceChannels)
-	}
-	s, err := data.Images(raw, src.Prepare)
+	s, err := dataImages(m, raw)
 	if err != nil {
 		return nil, 0, err
-	}
-	if s.H != in.Height || s.W != in.Width || s.C != len(in.Channels) {
-		return nil, 0, fmt.Errorf("%s: images are %dx%dx%d, the model takes %dx%dx%d", raw.Path, s.H, s.W, s.C, in.Height, in.Width, len(in.Channels))
 	}
 	var labels []string
 	if raw.Codes != nil {
@@ -51,6 +39,61 @@ func DataInputs(ctx context.Context, m *model.Model, src load.Source, fe *fetch.
 		}
 	}
 	return DataItems(s, raw.Path, labels), s.Len(), nil
+}
+
+// ReadData reads the data set src names for m: every image, as read at
+// m's size where the reader can resize while reading (src.Prepare is set
+// from m). Its images are checked to have the channels m was trained on.
+func ReadData(ctx context.Context, m *model.Model, src load.Source, fe *fetch.Fetcher) (*data.Raw, error) {
+	src.Prepare = dataOptions(m)
+	raw, err := src.Raw(ctx, fe)
+	if err != nil {
+		return nil, err
+	}
+	if in := m.Meta.Input; in.SourceChannels > 0 && raw.C != in.SourceChannels {
+		return nil, fmt.Errorf("%s: images have %d channels, the model was trained on images of %d", raw.Path, raw.C, in.SourceChannels)
+	}
+	return raw, nil
+}
+
+// DataImage prepares image i of raw (read by ReadData) for m into dst, as
+// DataInputs does.
+func DataImage(m *model.Model, raw *data.Raw, i int, dst []float32) error {
+	if i < 0 || i >= raw.N {
+		return fmt.Errorf("%s has %d images, not an image %d", raw.Path, raw.N, i)
+	}
+	one := *raw
+	one.N, one.Pixels, one.Codes, one.IDs, one.Files = 1, raw.Image(i), nil, nil, nil
+	s, err := dataImages(m, &one)
+	if err != nil {
+		return err
+	}
+	s.Features(0, dst)
+	return nil
+}
+
+// dataOptions returns how a data file's images are prepared for m: its
+// channels, area-averaged to its size when it was trained on resized ones.
+func dataOptions(m *model.Model) data.Options {
+	in := m.Meta.Input
+	opt := data.Options{Channels: data.ChannelSpec(in.Channels, in.SourceChannels)}
+	if in.SourceSize > 0 {
+		opt.Resize = in.Height
+	}
+	return opt
+}
+
+// dataImages prepares every image of raw for m (data.Images), checking that
+// they come out at m's input size.
+func dataImages(m *model.Model, raw *data.Raw) (*data.Split, error) {
+	s, err := data.Images(raw, dataOptions(m))
+	if err != nil {
+		return nil, err
+	}
+	if in := m.Meta.Input; s.H != in.Height || s.W != in.Width || s.C != len(in.Channels) {
+		return nil, fmt.Errorf("%s: images are %dx%dx%d, the model takes %dx%dx%d", raw.Path, s.H, s.W, s.C, in.Height, in.Width, len(in.Channels))
+	}
+	return s, nil
 }
 
 // DataColumns are the columns DataItems' rows carry: the image's position

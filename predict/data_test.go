@@ -7,6 +7,7 @@ import (
 	"encoding/csv"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -103,7 +104,8 @@ func TestDataInputs(t *testing.T) {
 			t.Fatal(err)
 		}
 		all := ds.All()
-		x, z, p := make([]float32, all.Dim()), make([]float32, m.K()), make([]float32, m.K())
+		x, y := make([]float32, all.Dim()), make([]float32, all.Dim())
+		z, p := make([]float32, m.K()), make([]float32, m.K())
 		for i, r := range rows[1:] {
 			id, label := strconv.Itoa(i), ""
 			if labelled {
@@ -113,6 +115,9 @@ func TestDataInputs(t *testing.T) {
 				t.Fatalf("labelled %v: row %d: %v; want id %s, row %d, label %q", labelled, i, r[:4], id, i, label)
 			}
 			all.Features(i, x)
+			if err := DataImage(m, raw, i, y); err != nil || !slices.Equal(x, y) {
+				t.Fatalf("DataImage(%d): err %v, or other features than the file's", i, err)
+			}
 			m.Net.Logits(x, 1, z)
 			m.Probabilities(z, p)
 			for c := range p {

@@ -8,7 +8,9 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 
+	"galaxy/data/load"
 	"galaxy/predict"
 )
 
@@ -21,6 +23,12 @@ type Catalog struct {
 	images string         // the folder relative file paths are from ("": see OpenCatalog)
 	rowOf  map[string]int // id -> its first row
 	counts []int          // rows predicted as each class
+	// dataFile is the one data file every row is an image of (predict's
+	// output for a data file: a row column, predict.DataColumns), as the
+	// rows name it; "" for a catalog of cutouts. rowCol is the row column's
+	// place among the carried columns.
+	dataFile string
+	rowCol   int
 }
 
 // OpenCatalog reads the predictions at path. A relative file path in it
@@ -44,7 +52,32 @@ func OpenCatalog(path, imageDir string) (*Catalog, error) {
 			c.counts[k]++
 		}
 	}
+	c.rowCol = slices.Index(p.Carried, predict.DataColumns[0])
+	if c.rowCol >= 0 && p.Len() > 0 && load.IsDataFile(p.File[0]) && !slices.ContainsFunc(p.File, func(f string) bool { return f != p.File[0] }) {
+		c.dataFile = p.File[0]
+	}
 	return c, nil
+}
+
+// DataFile returns where the data file is whose images the rows are
+// (predict's output for a data file), found as FilePath finds a row's
+// file; "" for a catalog of cutouts.
+func (c *Catalog) DataFile() string {
+	if c.dataFile == "" {
+		return ""
+	}
+	p, _ := c.FilePath(0)
+	return p
+}
+
+// dataRow returns the position of row r's image in DataFile.
+func (c *Catalog) dataRow(r int) (int, error) {
+	v := c.Carry[r][c.rowCol]
+	i, err := strconv.Atoi(v)
+	if err != nil || i < 0 {
+		return 0, fmt.Errorf("catalog row %d: image row %q is not a position in %s", r, v, c.dataFile)
+	}
+	return i, nil
 }
 
 // RowOf returns the first row with object id id.

@@ -58,6 +58,7 @@ import (
 	"sync"
 	"time"
 
+	"galaxy/data"
 	"galaxy/data/cutout"
 	"galaxy/data/fits"
 	"galaxy/model"
@@ -81,6 +82,7 @@ type Options struct {
 	ModelName       string         // what GET /v1/model calls the model (a path, or builtin)
 	Catalog         *Catalog       // predictions the web page browses; nil: none
 	Index           *similar.Index // representations for similar galaxies; nil: none
+	Data            *data.Raw      // the data file (OpenData) whose images the catalog's rows, or the index's rows without a file, are; nil: none
 	ImageCacheBytes int64          // rendered thumbnails and views kept, default 64 MiB
 }
 

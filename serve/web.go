@@ -10,7 +10,6 @@ import (
 	"strconv"
 
 	"galaxy/model"
-	"galaxy/predict"
 	"galaxy/similar"
 )
 
@@ -283,16 +282,12 @@ func fileError(path string, err error) error {
 	return fmt.Errorf("%s: %w", path, err)
 }
 
-// thumb returns the thumbnail of the image file at path.
-func (s *Server) thumb(path string, size int) ([]byte, error) {
-	return s.images.load("thumb\x00"+strconv.Itoa(size)+"\x00"+path, func() ([]byte, error) {
-		b, err := predict.ReadFile(path, s.prep.Limits)
+// thumb returns the thumbnail of picture p.
+func (s *Server) thumb(p picture, size int) ([]byte, error) {
+	return s.images.load("thumb\x00"+strconv.Itoa(size)+"\x00"+p.key(), func() ([]byte, error) {
+		img, err := s.original(p)
 		if err != nil {
-			return nil, fileError(path, err)
-		}
-		img, err := predict.Decode(b, s.prep.Limits)
-		if err != nil {
-			return nil, fileError(path, err)
+			return nil, err
 		}
 		return encodePNG(fitImage(img, size))
 	})
@@ -312,13 +307,13 @@ func (s *Server) catalogThumb(w http.ResponseWriter, r *http.Request) {
 	if err == nil {
 		size, err = s.thumbSize(r)
 	}
-	var path string
+	var p picture
 	if err == nil {
-		path, err = s.opt.Catalog.FilePath(n)
+		p, err = s.catalogPicture(n)
 	}
 	var b []byte
 	if err == nil {
-		b, err = s.thumb(path, size)
+		b, err = s.thumb(p, size)
 	}
 	if err != nil {
 		writeError(w, err)
@@ -329,16 +324,16 @@ func (s *Server) catalogThumb(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) catalogPrepared(w http.ResponseWriter, r *http.Request) {
 	n, err := s.rowParam(r)
-	var path string
+	var p picture
 	if err == nil {
-		path, err = s.opt.Catalog.FilePath(n)
+		p, err = s.catalogPicture(n)
 	}
 	var b []byte
 	if err == nil {
-		b, err = s.images.load("prepared\x00"+path, func() ([]byte, error) {
+		b, err = s.images.load("prepared\x00"+p.key(), func() ([]byte, error) {
 			x := make([]float32, s.prep.Dim())
-			if err := s.prep.FileFeatures(path, x); err != nil {
-				return nil, fileError(path, err)
+			if err := s.features(p, x); err != nil {
+				return nil, err
 			}
 			return preparedPNG(s.prep, x)
 		})
@@ -402,7 +397,7 @@ func (s *Server) catalogSimilar(w http.ResponseWriter, r *http.Request) {
 		nb := neighbour(h)
 		if cr, ok := c.RowOf(h.ID); ok && h.ID != "" {
 			nb.Row, nb.Thumb = &cr, rowURL(cr, "thumb")
-		} else if h.File != "" {
+		} else if _, ok := s.indexPicture(h.Row); ok {
 			nb.Thumb = "/v1/index/" + strconv.Itoa(h.Row) + "/thumb"
 		}
 		out.Neighbours = append(out.Neighbours, nb)
@@ -418,13 +413,13 @@ func (s *Server) similarByImage(n, k int) ([]similar.Hit, error) {
 	if !ok || ix.Model != s.opt.ModelName || e.EmbedDim() != ix.Dim {
 		return nil, &httpError{http.StatusNotFound, fmt.Sprintf("galaxy %q is not in the index, which another model made", c.ID[n])}
 	}
-	path, err := c.FilePath(n)
+	p, err := s.catalogPicture(n)
 	if err != nil {
 		return nil, &httpError{http.StatusNotFound, fmt.Sprintf("galaxy %q is not in the index and %v", c.ID[n], err)}
 	}
 	x := make([]float32, s.prep.Dim())
-	if err := s.prep.FileFeatures(path, x); err != nil {
-		return nil, fileError(path, err)
+	if err := s.features(p, x); err != nil {
+		return nil, err
 	}
 	q := make([]float32, ix.Dim)
 	s.net.Lock()
@@ -450,8 +445,12 @@ func (s *Server) indexThumb(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	n, err := pathRow(r, ix.Len(), "index")
-	if err == nil && ix.Files[n] == "" {
-		err = &httpError{http.StatusNotFound, fmt.Sprintf("index row %d has no image file (an index of a data file, not of cutouts)", n)}
+	var p picture
+	if err == nil {
+		var ok bool
+		if p, ok = s.indexPicture(n); !ok {
+			err = &httpError{http.StatusNotFound, fmt.Sprintf("index row %d has no image file, and the server did not read the data file it comes from (%s)", n, ix.Data)}
+		}
 	}
 	var size int
 	if err == nil {
@@ -459,7 +458,7 @@ func (s *Server) indexThumb(w http.ResponseWriter, r *http.Request) {
 	}
 	var b []byte
 	if err == nil {
-		b, err = s.thumb(ix.Files[n], size)
+		b, err = s.thumb(p, size)
 	}
 	if err != nil {
 		writeError(w, err)

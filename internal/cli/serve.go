@@ -18,11 +18,12 @@ func newServeCmd(env Env) *cobra.Command {
 	var (
 		mpath, addr, logFormat string
 		catalog, index, imgDir string
+		dataPath               string
 		opt                    serve.Options
 		grace                  time.Duration
 	)
 	cmd := &cobra.Command{
-		Use:   "serve [--model M|builtin] [--addr 127.0.0.1:8080] [--catalog predictions.csv] [--index emb.npz]",
+		Use:   "serve [--model M|builtin] [--addr 127.0.0.1:8080] [--catalog predictions.csv] [--index emb.npz] [--data FILE]",
 		Short: "Classify images over HTTP, with a web page: POST /v1/classify, GET /v1/model, GET /",
 		Long: `serve answers HTTP requests with a saved model (without --model, the built-in one):
 
@@ -33,7 +34,9 @@ func newServeCmd(env Env) *cobra.Command {
   GET  /v1/catalog    with --catalog (galaxy predict's CSV output): a page of its rows,
                       filtered and sorted; /v1/catalog/{row} one row, .../thumb its image,
                       .../prepared as the model sees it, .../similar (with --index, galaxy
-                      embed's output) its nearest galaxies
+                      embed's output) its nearest galaxies. A catalog of a data file
+                      (predict --data) or an index of one (embed --data) shows that
+                      file's images: serve reads the file they name, or --data FILE
   GET  /healthz       {"status":"ok"}
 
 Bodies over --max-body and images over --max-pixels (checked from the image header
@@ -68,6 +71,12 @@ stops it gracefully: requests in progress finish (within --grace).`,
 					return fmt.Errorf("index: %w", err)
 				}
 			}
+			if opt.Data, err = serve.OpenData(cmd.Context(), m, dataPath, opt.Catalog, opt.Index); err != nil {
+				if dataPath != "" {
+					return fmt.Errorf("data: %w", err)
+				}
+				opt.Logger.Warn("the catalog's or index's data file cannot be read: their rows are shown without images", "err", err)
+			}
 			s, err := serve.New(m, opt)
 			if err != nil {
 				return fmt.Errorf("%s: %w", mpath, err)
@@ -91,6 +100,7 @@ stops it gracefully: requests in progress finish (within --grace).`,
 	fl.StringVar(&catalog, "catalog", "", "predictions to browse on the web page (galaxy predict's CSV output)")
 	fl.StringVar(&imgDir, "images", "", "folder the catalog's relative file paths are in (the input catalog's folder; default: the working folder, else the predictions' folder)")
 	fl.StringVar(&index, "index", "", "representations for similar galaxies on the web page (galaxy embed's .npz)")
+	fl.StringVar(&dataPath, "data", "", "the data file whose images the catalog's rows (galaxy predict --data) or the index's (galaxy embed --data) are (default: the one they name)")
 	fl.Int64Var(&opt.MaxBodyBytes, "max-body", 8<<20, "largest request body in bytes")
 	fl.IntVar(&opt.MaxPixels, "max-pixels", 4096*4096, "largest image (width*height)")
 	fl.IntVar(&opt.MaxImages, "max-images", 64, "most images in one multipart request")
