@@ -104,6 +104,18 @@ func FromTensors(path string, meta modelfile.Meta, tensors []modelfile.Tensor) (
 	return m, nil
 }
 
+// Preparation returns how a data file's images are prepared for m, as its
+// training images were: its channels, area-averaged to its size when it
+// was trained on resized ones (no scheme or split).
+func (m *Model) Preparation() data.Options {
+	in := m.Meta.Input
+	opt := data.Options{Channels: data.ChannelSpec(in.Channels, in.SourceChannels)}
+	if in.SourceSize > 0 {
+		opt.Resize = in.Height
+	}
+	return opt
+}
+
 // Check reports whether the prepared data set fits the model: same image
 // size, channels and class scheme.
 func (m *Model) Check(ds *data.Dataset) error {

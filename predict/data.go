@@ -1,28 +1,21 @@
 package predict
 
 import (
-	"context"
 	"fmt"
 	"strconv"
 
 	"galaxy/data"
-	"galaxy/data/fetch"
-	"galaxy/data/load"
 	"galaxy/data/scheme"
 	"galaxy/model"
 )
 
-// DataInputs reads the data set src names (a Galaxy10-layout HDF5 file, the
-// course's pickle, NumPy files: load.Source.Raw) and prepares every image
-// of it, labelled or not, in file order, as m's training data was prepared
-// (its channels and size; src.Prepare's are set from m). It returns the
-// items (DataItems) and their number. Images of another size or number of
-// channels than m takes are an error.
-func DataInputs(ctx context.Context, m *model.Model, src load.Source, fe *fetch.Fetcher) (func(yield func(Item) bool), int, error) {
-	raw, err := ReadData(ctx, m, src, fe)
-	if err != nil {
-		return nil, 0, err
-	}
+// DataInputs prepares every image of raw, a data file's images (labelled
+// or not, in file order; read with m.Preparation, so that a reader that can
+// resize while reading does), as m's training data was prepared (its
+// channels and size), and returns the items (DataItems) and their number.
+// Images of other channels or size than m takes are an error, as is a
+// label code that raw's label space does not have.
+func DataInputs(m *model.Model, raw *data.Raw) (func(yield func(Item) bool), int, error) {
 	s, err := dataImages(m, raw)
 	if err != nil {
 		return nil, 0, err
@@ -41,23 +34,7 @@ func DataInputs(ctx context.Context, m *model.Model, src load.Source, fe *fetch.
 	return DataItems(s, raw.Path, labels), s.Len(), nil
 }
 
-// ReadData reads the data set src names for m: every image, as read at
-// m's size where the reader can resize while reading (src.Prepare is set
-// from m). Its images are checked to have the channels m was trained on.
-func ReadData(ctx context.Context, m *model.Model, src load.Source, fe *fetch.Fetcher) (*data.Raw, error) {
-	src.Prepare = dataOptions(m)
-	raw, err := src.Raw(ctx, fe)
-	if err != nil {
-		return nil, err
-	}
-	if in := m.Meta.Input; in.SourceChannels > 0 && raw.C != in.SourceChannels {
-		return nil, fmt.Errorf("%s: images have %d channels, the model was trained on images of %d", raw.Path, raw.C, in.SourceChannels)
-	}
-	return raw, nil
-}
-
-// DataImage prepares image i of raw (read by ReadData) for m into dst, as
-// DataInputs does.
+// DataImage prepares image i of raw for m into dst, as DataInputs does.
 func DataImage(m *model.Model, raw *data.Raw, i int, dst []float32) error {
 	if i < 0 || i >= raw.N {
 		return fmt.Errorf("%s has %d images, not an image %d", raw.Path, raw.N, i)
@@ -72,21 +49,13 @@ func DataImage(m *model.Model, raw *data.Raw, i int, dst []float32) error {
 	return nil
 }
 
-// dataOptions returns how a data file's images are prepared for m: its
-// channels, area-averaged to its size when it was trained on resized ones.
-func dataOptions(m *model.Model) data.Options {
-	in := m.Meta.Input
-	opt := data.Options{Channels: data.ChannelSpec(in.Channels, in.SourceChannels)}
-	if in.SourceSize > 0 {
-		opt.Resize = in.Height
-	}
-	return opt
-}
-
 // dataImages prepares every image of raw for m (data.Images), checking that
 // they come out at m's input size.
 func dataImages(m *model.Model, raw *data.Raw) (*data.Split, error) {
-	s, err := data.Images(raw, dataOptions(m))
+	if in := m.Meta.Input; in.SourceChannels > 0 && raw.C != in.SourceChannels {
+		return nil, fmt.Errorf("%s: images have %d channels, the model was trained on images of %d", raw.Path, raw.C, in.SourceChannels)
+	}
+	s, err := data.Images(raw, m.Preparation())
 	if err != nil {
 		return nil, err
 	}

@@ -70,7 +70,12 @@ func TestDataInputs(t *testing.T) {
 		if labelled {
 			src.Read.Labels = "gz1"
 		}
-		items, n, err := DataInputs(context.Background(), m, src, nil)
+		src.Prepare = m.Preparation()
+		read, err := src.Raw(context.Background(), nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		items, n, err := DataInputs(m, read)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -133,7 +138,15 @@ func TestDataInputs(t *testing.T) {
 	var b bytes.Buffer
 	npy.Write(&b, &array.Array{Shape: []int{2, 10, 10, 3}, DType: array.Uint8, Data: make([]byte, 600)})
 	os.WriteFile(src.Path, b.Bytes(), 0o644)
-	if _, _, err := DataInputs(context.Background(), m, src, nil); err == nil || !strings.Contains(err.Error(), "10x10x1, the model takes 69x69x1") {
+	small, err := src.Raw(context.Background(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := DataInputs(m, small); err == nil || !strings.Contains(err.Error(), "10x10x1, the model takes 69x69x1") {
 		t.Errorf("10x10 images: err %v", err)
+	}
+	small.C = 1
+	if _, _, err := DataInputs(m, small); err == nil || !strings.Contains(err.Error(), "images have 1 channels, the model was trained on images of 3") {
+		t.Errorf("one-channel images: err %v", err)
 	}
 }

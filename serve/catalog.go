@@ -10,7 +10,6 @@ import (
 	"slices"
 	"strconv"
 
-	"galaxy/data/load"
 	"galaxy/predict"
 )
 
@@ -24,8 +23,8 @@ type Catalog struct {
 	rowOf  map[string]int // id -> its first row
 	counts []int          // rows predicted as each class
 	// dataFile is the one data file every row is an image of (predict's
-	// output for a data file: a row column, predict.DataColumns), as the
-	// rows name it; "" for a catalog of cutouts. rowCol is the row column's
+	// output for a data file: the carried columns are predict.DataColumns),
+	// as the rows name it; "" for a catalog of cutouts. rowCol is the row column's
 	// place among the carried columns.
 	dataFile string
 	rowCol   int
@@ -53,7 +52,7 @@ func OpenCatalog(path, imageDir string) (*Catalog, error) {
 		}
 	}
 	c.rowCol = slices.Index(p.Carried, predict.DataColumns[0])
-	if c.rowCol >= 0 && p.Len() > 0 && load.IsDataFile(p.File[0]) && !slices.ContainsFunc(p.File, func(f string) bool { return f != p.File[0] }) {
+	if slices.Equal(p.Carried, predict.DataColumns) && p.Len() > 0 && !slices.ContainsFunc(p.File, func(f string) bool { return f != p.File[0] }) {
 		c.dataFile = p.File[0]
 	}
 	return c, nil

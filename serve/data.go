@@ -1,7 +1,6 @@
 package serve
 
 import (
-	"context"
 	"fmt"
 	"image"
 	"net/http"
@@ -9,21 +8,19 @@ import (
 	"strconv"
 
 	"galaxy/data"
-	"galaxy/data/load"
 	"galaxy/model"
 	"galaxy/predict"
 	"galaxy/render"
 	"galaxy/similar"
 )
 
-// OpenData reads the data file whose images the rows of catalog c (predict's
-// output for a data file) or of index ix (galaxy embed of a data file) are,
-// as predict reads it for m (at m's size), so that the web page can show
-// them (Options.Data): path when it is given, else the catalog's data file,
-// else the index's. It returns nil when none is given or named (c and ix
-// may be nil), and an error when the catalog and the index name different
-// files or the file has fewer images than their rows name.
-func OpenData(ctx context.Context, m *model.Model, path string, c *Catalog, ix *similar.Index) (*data.Raw, error) {
+// DataFile returns the data file whose images the rows of catalog c
+// (predict's output for a data file) or of index ix (galaxy embed of a
+// data file) are, for the caller to read for Options.Data (with the
+// model's Preparation): the catalog's, else the index's; "" when neither is
+// of a data file (c and ix may be nil). A catalog and an index of two files
+// are an error.
+func DataFile(c *Catalog, ix *similar.Index) (string, error) {
 	var fromCatalog, fromIndex string
 	if c != nil {
 		fromCatalog = c.DataFile()
@@ -31,43 +28,43 @@ func OpenData(ctx context.Context, m *model.Model, path string, c *Catalog, ix *
 	if ix != nil && ix.Len() > 0 && !ix.FromCutouts() {
 		fromIndex = ix.Data
 	}
-	if path == "" {
-		if fromCatalog != "" && fromIndex != "" && filepath.Clean(fromCatalog) != filepath.Clean(fromIndex) {
-			return nil, fmt.Errorf("the catalog's images are in %s, the index's in %s: name the data file to show", fromCatalog, fromIndex)
-		}
-		path = fromCatalog
-		if path == "" {
-			path = fromIndex
-		}
+	if fromCatalog != "" && fromIndex != "" && filepath.Clean(fromCatalog) != filepath.Clean(fromIndex) {
+		return "", fmt.Errorf("the catalog's images are in %s, the index's in %s: name the data file to show", fromCatalog, fromIndex)
 	}
-	if path == "" {
-		return nil, nil
+	if fromCatalog != "" {
+		return fromCatalog, nil
 	}
-	src := load.DefaultSource()
-	src.Path = path
-	raw, err := predict.ReadData(ctx, m, src, nil)
-	if err != nil {
-		return nil, err
+	return fromIndex, nil
+}
+
+// checkData reports a data file (Options.Data) that m cannot take, or that
+// has fewer images than the catalog's or the index's rows name.
+func checkData(m *model.Model, raw *data.Raw, c *Catalog, ix *similar.Index) error {
+	if raw.N == 0 {
+		return fmt.Errorf("%s holds no images", raw.Path)
+	}
+	if err := predict.DataImage(m, raw, 0, make([]float32, m.Dim())); err != nil {
+		return err
 	}
 	if c != nil && c.dataFile != "" {
 		for r := range c.Len() {
 			i, err := c.dataRow(r)
 			if err == nil && i >= raw.N {
-				err = fmt.Errorf("catalog row %d is image %d of %s, which has %d: the catalog was made from another file", r, i, path, raw.N)
+				err = fmt.Errorf("catalog row %d is image %d of %s, which has %d: the catalog was made from another file", r, i, raw.Path, raw.N)
 			}
 			if err != nil {
-				return nil, err
+				return err
 			}
 		}
 	}
-	if ix != nil && fromIndex != "" {
+	if ix != nil {
 		for r, i := range ix.Rows {
 			if ix.Files[r] == "" && i >= raw.N {
-				return nil, fmt.Errorf("index row %d is image %d of %s, which has %d: the index was made from another file", r, i, path, raw.N)
+				return fmt.Errorf("index row %d is image %d of %s, which has %d: the index was made from another file", r, i, raw.Path, raw.N)
 			}
 		}
 	}
-	return raw, nil
+	return nil
 }
 
 // picture is where the image of a catalog or index row is: a cutout file,

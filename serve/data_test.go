@@ -11,6 +11,7 @@ import (
 	"strings"
 	"testing"
 
+	"galaxy/data"
 	"galaxy/data/array"
 	"galaxy/data/load"
 	"galaxy/data/npy"
@@ -44,9 +45,18 @@ func TestDataFileImages(t *testing.T) {
 	m := testModel(t)
 	path := filepath.Join(dir, "set.npy")
 	writeImages(t, path, 12)
-	src := load.DefaultSource()
-	src.Path = path
-	items, _, err := predict.DataInputs(context.Background(), m, src, nil)
+	read := func(path string) *data.Raw {
+		t.Helper()
+		src := load.DefaultSource()
+		src.Path, src.Prepare = path, m.Preparation()
+		raw, err := src.Raw(context.Background(), nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return raw
+	}
+	raw := read(path)
+	items, _, err := predict.DataInputs(m, raw)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -78,9 +88,8 @@ func TestDataFileImages(t *testing.T) {
 		ix.Rows, ix.Parts, ix.Novelty = append(ix.Rows, 11-r), append(ix.Parts, similar.PartTrain), append(ix.Novelty, 0)
 	}
 	ix.SetCenter()
-	raw, err := OpenData(context.Background(), m, "", cat, ix)
-	if err != nil || raw == nil || raw.N != 12 {
-		t.Fatalf("OpenData: %v", err)
+	if f, err := DataFile(cat, ix); err != nil || f != path {
+		t.Fatalf("DataFile: %q, %v; want %q", f, err, path)
 	}
 	ts, s := newTestServer(t, Options{Catalog: cat, Index: ix, Data: raw, ModelName: "test"})
 	same := func(what, url string, want int) {
@@ -135,17 +144,31 @@ func TestDataFileImages(t *testing.T) {
 			t.Errorf("%s without the data file: %d %s", u, code, b)
 		}
 	}
-	// A file with fewer images than the catalog names, and two files.
+	// A file with fewer images than the catalog or index names, one of
+	// another size, and two files.
 	short := filepath.Join(dir, "short.npy")
 	writeImages(t, short, 5)
-	if _, err := OpenData(context.Background(), m, short, cat, nil); err == nil || !strings.Contains(err.Error(), "made from another file") {
-		t.Errorf("5 images for a catalog of 12: err %v", err)
+	for _, o := range []Options{{Catalog: cat}, {Index: ix}} {
+		o.Data = read(short)
+		if _, err := New(m, o); err == nil || !strings.Contains(err.Error(), "made from another file") {
+			t.Errorf("5 images for rows of 12: err %v", err)
+		}
+	}
+	small := filepath.Join(dir, "small.npy")
+	var b2 bytes.Buffer
+	npy.Write(&b2, &array.Array{Shape: []int{2, 10, 10, 3}, DType: array.Uint8, Data: make([]byte, 600)})
+	os.WriteFile(small, b2.Bytes(), 0o644)
+	if _, err := New(m, Options{Data: read(small)}); err == nil || !strings.Contains(err.Error(), "the model takes 69x69x1") {
+		t.Errorf("10x10 images: err %v", err)
 	}
 	ix.Data = short
-	if _, err := OpenData(context.Background(), m, "", cat, ix); err == nil || !strings.Contains(err.Error(), "name the data file") {
+	if _, err := DataFile(cat, ix); err == nil || !strings.Contains(err.Error(), "name the data file") {
 		t.Errorf("catalog and index of two files: err %v", err)
 	}
-	if raw, err := OpenData(context.Background(), m, "", nil, nil); raw != nil || err != nil {
-		t.Errorf("nothing to read: %v %v", raw, err)
+	if f, err := DataFile(nil, ix); f != short || err != nil {
+		t.Errorf("index alone: %q %v", f, err)
+	}
+	if f, err := DataFile(nil, nil); f != "" || err != nil {
+		t.Errorf("nothing: %q %v", f, err)
 	}
 }

@@ -82,7 +82,7 @@ type Options struct {
 	ModelName       string         // what GET /v1/model calls the model (a path, or builtin)
 	Catalog         *Catalog       // predictions the web page browses; nil: none
 	Index           *similar.Index // representations for similar galaxies; nil: none
-	Data            *data.Raw      // the data file (OpenData) whose images the catalog's rows, or the index's rows without a file, are; nil: none
+	Data            *data.Raw      // the data file (DataFile, read with the model's Preparation) whose images the catalog's rows, or the index's rows without a file, are; nil: none
 	ImageCacheBytes int64          // rendered thumbnails and views kept, default 64 MiB
 }
 
@@ -137,6 +137,11 @@ func New(m *model.Model, opt Options) (*Server, error) {
 	prep, err := predict.NewPreparer(m, cutout.Limits{MaxPixels: opt.MaxPixels})
 	if err != nil {
 		return nil, err
+	}
+	if opt.Data != nil {
+		if err := checkData(m, opt.Data, opt.Catalog, opt.Index); err != nil {
+			return nil, err
+		}
 	}
 	s := &Server{m: m, prep: prep, opt: opt, reqs: make(chan *request, 4*opt.MaxBatch), done: make(chan struct{}), mux: http.NewServeMux(),
 		images: newImageCache(opt.ImageCacheBytes)}

@@ -230,13 +230,11 @@ func CurveCharts(curve []Point, majority float64, arch, sch string) (plot.Chart,
 // training (the defaults where it records none).
 func RecordedSource(m *model.Model) load.Source {
 	src := load.DefaultSource()
-	info, in := m.Meta.Info, m.Meta.Input
+	info := m.Meta.Info
 	src.Path = info[model.InfoData]
 	src.Prepare.Scheme = m.Meta.Scheme
-	src.Prepare.Channels = data.ChannelSpec(in.Channels, in.SourceChannels)
-	if in.SourceSize > 0 {
-		src.Prepare.Resize = in.Height
-	}
+	prep := m.Preparation()
+	src.Prepare.Channels, src.Prepare.Resize = prep.Channels, prep.Resize
 	if v, err := strconv.ParseFloat(info[model.InfoTestFrac], 64); err == nil {
 		src.Prepare.TestFrac = v
 	}

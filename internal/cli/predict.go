@@ -12,10 +12,12 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"galaxy/data"
 	"galaxy/data/cutout"
 	"galaxy/data/fetch"
 	"galaxy/data/load"
 	"galaxy/data/scheme"
+	"galaxy/model"
 	"galaxy/predict"
 )
 
@@ -89,7 +91,11 @@ the file has none); id is the file's object id, else the position.`,
 			)
 			var iterErr error
 			if fromData {
-				if items, total, err = predict.DataInputs(cmd.Context(), m, src, nil); err != nil {
+				raw, err := readDataFor(cmd, m, src)
+				if err != nil {
+					return err
+				}
+				if items, total, err = predict.DataInputs(m, raw); err != nil {
 					return err
 				}
 				cols = predict.DataOutputColumns(m)
@@ -148,4 +154,12 @@ func noDataFiles(args []string) error {
 		}
 	}
 	return nil
+}
+
+// readDataFor reads every image of the data set src names, as model m's
+// training images were read (src's preparation is m's: a reader that can
+// resize while reading does).
+func readDataFor(cmd *cobra.Command, m *model.Model, src load.Source) (*data.Raw, error) {
+	src.Prepare = m.Preparation()
+	return src.Raw(cmd.Context(), nil)
 }

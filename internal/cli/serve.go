@@ -10,6 +10,9 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"galaxy/data"
+	"galaxy/data/load"
+	"galaxy/model"
 	"galaxy/serve"
 	"galaxy/similar"
 )
@@ -71,7 +74,7 @@ stops it gracefully: requests in progress finish (within --grace).`,
 					return fmt.Errorf("index: %w", err)
 				}
 			}
-			if opt.Data, err = serve.OpenData(cmd.Context(), m, dataPath, opt.Catalog, opt.Index); err != nil {
+			if opt.Data, err = serveData(cmd, m, dataPath, opt); err != nil {
 				if dataPath != "" {
 					return fmt.Errorf("data: %w", err)
 				}
@@ -123,4 +126,17 @@ func indexRows(ix *similar.Index) int {
 		return 0
 	}
 	return ix.Len()
+}
+
+// serveData reads the data file whose images the served catalog's or
+// index's rows are (path, else the one they name; nil when none), as the
+// model's training images were read.
+func serveData(cmd *cobra.Command, m *model.Model, path string, opt serve.Options) (*data.Raw, error) {
+	if path == "" {
+		var err error
+		if path, err = serve.DataFile(opt.Catalog, opt.Index); path == "" || err != nil {
+			return nil, err
+		}
+	}
+	return readDataFor(cmd, m, load.Source{Path: path})
 }
