@@ -9,29 +9,49 @@ import (
 	"galaxy/model"
 )
 
+// Data is every image of a data file prepared for a model: what predict
+// classifies for a data file, through Run with Items and Features.
+type Data struct {
+	s      *data.Split
+	file   string
+	labels []string // the class names of the file's label space (nil: none known)
+}
+
 // DataInputs prepares every image of raw, a data file's images (labelled
 // or not, in file order; read with m.Preparation, so that a reader that can
 // resize while reading does), as m's training data was prepared (its
-// channels and size), and returns the items (DataItems) and their number.
-// Images of other channels or size than m takes are an error, as is a
-// label code that raw's label space does not have.
-func DataInputs(m *model.Model, raw *data.Raw) (func(yield func(Item) bool), int, error) {
+// channels and size). Images of other channels or size than m takes are an
+// error, as is a label code that raw's label space does not have.
+func DataInputs(m *model.Model, raw *data.Raw) (*Data, error) {
 	s, err := dataImages(m, raw)
 	if err != nil {
-		return nil, 0, err
+		return nil, err
 	}
-	var labels []string
+	d := &Data{s: s, file: raw.Path}
 	if raw.Codes != nil {
 		if sch, err := scheme.Get(raw.Space); err == nil {
-			labels = sch.Classes
+			d.labels = sch.Classes
 		}
 		for i, c := range raw.Codes {
-			if labels != nil && c >= len(labels) {
-				return nil, 0, fmt.Errorf("%s: image %d has label code %d, which %s labels do not have (codes 0-%d)", raw.Path, i, c, raw.Space, len(labels)-1)
+			if d.labels != nil && c >= len(d.labels) {
+				return nil, fmt.Errorf("%s: image %d has label code %d, which %s labels do not have (codes 0-%d)", raw.Path, i, c, raw.Space, len(d.labels)-1)
 			}
 		}
 	}
-	return DataItems(s, raw.Path, labels), s.Len(), nil
+	return d, nil
+}
+
+// Len returns the number of images.
+func (d *Data) Len() int { return d.s.Len() }
+
+// Features writes the prepared features of item it (one of Items) into
+// dst: Config.Features for Run.
+func (d *Data) Features(it Item, dst []float32) error {
+	if it.Image < 0 || it.Image >= d.s.Len() {
+		return fmt.Errorf("%s has %d images, not an image %d", d.file, d.s.Len(), it.Image)
+	}
+	d.s.Features(it.Image, dst)
+	return nil
 }
 
 // DataImage prepares image i of raw for m into dst, as DataInputs does.
@@ -65,18 +85,18 @@ func dataImages(m *model.Model, raw *data.Raw) (*data.Split, error) {
 	return s, nil
 }
 
-// DataColumns are the columns DataItems' rows carry: the image's position
+// DataColumns are the columns Data's items carry: the image's position
 // in its data file and its label there (the class name in the file's label
 // space; empty when the file has none).
 var DataColumns = []string{"row", "label"}
 
-// DataItems returns an iterator over the images of s (data.Images: every
-// image of a data file, prepared for the model), in s's order. Each item's
-// id is the file's object id (the image's position in the file when it has
-// none), its file is file, and it carries DataColumns: the position and
-// the label, named by labels (the class names of the file's label space;
-// nil or a code past its end: the code).
-func DataItems(s *data.Split, file string, labels []string) func(yield func(Item) bool) {
+// Items returns an iterator over the images, in file order. Each item's id
+// is the file's object id (the image's position in the file when it has
+// none), its file is the data file, and it carries DataColumns: the
+// position and the label (the class name in the file's label space; the
+// code in a space without names; empty without labels).
+func (d *Data) Items() func(yield func(Item) bool) {
+	s := d.s
 	return func(yield func(Item) bool) {
 		for i := range s.Len() {
 			row := strconv.Itoa(s.Index[i])
@@ -85,16 +105,12 @@ func DataItems(s *data.Split, file string, labels []string) func(yield func(Item
 				id = strconv.FormatInt(s.IDs[i], 10)
 			}
 			label := ""
-			if c := s.Labels[i]; c >= 0 && c < len(labels) {
-				label = labels[c]
+			if c := s.Labels[i]; c >= 0 && c < len(d.labels) {
+				label = d.labels[c]
 			} else if c >= 0 {
-				label = strconv.Itoa(c) // a label space without names
+				label = strconv.Itoa(c)
 			}
-			it := Item{ID: id, File: file, Carry: []string{row, label}, Features: func(dst []float32) error {
-				s.Features(i, dst)
-				return nil
-			}}
-			if !yield(it) {
+			if !yield(Item{ID: id, File: d.file, Carry: []string{row, label}, Image: i}) {
 				return
 			}
 		}
@@ -102,7 +118,7 @@ func DataItems(s *data.Split, file string, labels []string) func(yield func(Item
 }
 
 // DataOutputColumns returns the output columns of model m's rows for
-// DataItems: DataColumns, then novelty and warning when m has novelty
+// Data's items: DataColumns, then novelty and warning when m has novelty
 // statistics.
 func DataOutputColumns(m *model.Model) []Option {
 	return append([]Option{WithCarried(DataColumns)}, noveltyColumns(m)...)

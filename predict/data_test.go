@@ -75,17 +75,17 @@ func TestDataInputs(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		items, n, err := DataInputs(m, read)
+		d, err := DataInputs(m, read)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if n != 23 {
-			t.Fatalf("%d images, want 23", n)
+		if d.Len() != 23 {
+			t.Fatalf("%d images, want 23", d.Len())
 		}
 		var out bytes.Buffer
 		w, _ := NewWriter(&out, FormatCSV, m.Meta.Classes, true, DataOutputColumns(m)...)
 		var iterErr error
-		if _, err := Run(context.Background(), Config{Model: m, Workers: 3, Batch: 5}, items, &iterErr, w); err != nil {
+		if _, err := Run(context.Background(), Config{Model: m, Features: d.Features, Workers: 3, Batch: 5}, d.Items(), &iterErr, w); err != nil {
 			t.Fatal(err)
 		}
 		rows, err := csv.NewReader(&out).ReadAll()
@@ -142,11 +142,11 @@ func TestDataInputs(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, _, err := DataInputs(m, small); err == nil || !strings.Contains(err.Error(), "10x10x1, the model takes 69x69x1") {
+	if _, err := DataInputs(m, small); err == nil || !strings.Contains(err.Error(), "10x10x1, the model takes 69x69x1") {
 		t.Errorf("10x10 images: err %v", err)
 	}
 	small.C = 1
-	if _, _, err := DataInputs(m, small); err == nil || !strings.Contains(err.Error(), "images have 1 channels, the model was trained on images of 3") {
+	if _, err := DataInputs(m, small); err == nil || !strings.Contains(err.Error(), "images have 1 channels, the model was trained on images of 3") {
 		t.Errorf("one-channel images: err %v", err)
 	}
 }

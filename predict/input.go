@@ -1,6 +1,6 @@
 // Package predict classifies new galaxy images with a saved model: it lists
 // the inputs (image files, folders, catalog CSVs, or every image of a data
-// file: DataInputs), prepares each image the way the model's training data
+// file: Data), prepares each image the way the model's training data
 // was prepared, scores them in batches and writes one output row per input,
 // in input order, streaming.
 package predict
@@ -31,10 +31,9 @@ type Item struct {
 	File  string   // as written in the catalog or given
 	Path  string   // where to read it
 	Carry []string // the values of the carried columns ("" where the input has none)
-	// Features, when set, writes the item's prepared features into dst
-	// instead of reading the file at Path (an image of a data file:
-	// DataItems).
-	Features func(dst []float32) error
+	// Image is the item's position among a data file's images (Data.Items),
+	// which Config.Features prepares; unused for files.
+	Image int
 }
 
 // CatalogOptions name a catalog's columns.

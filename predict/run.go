@@ -15,9 +15,10 @@ import (
 // Config says how Run works.
 type Config struct {
 	Model *model.Model
-	// Prep prepares image files; items with their own Features (DataItems)
-	// do not need it.
-	Prep *Preparer
+	// Prep prepares the items' image files. Features, when set, prepares
+	// every item instead (a data file's images: Data.Features).
+	Prep     *Preparer
+	Features func(it Item, dst []float32) error
 	// Workers decode and prepare images in parallel (default GOMAXPROCS).
 	Workers int
 	// Batch is how many prepared images are scored together (default 64).
@@ -108,8 +109,8 @@ func Run(ctx context.Context, cfg Config, items func(func(Item) bool), iterErr *
 				x := pool.Get().([]float32)
 				var err error
 				switch {
-				case j.it.Features != nil:
-					err = j.it.Features(x)
+				case cfg.Features != nil:
+					err = cfg.Features(j.it, x)
 				case prep == nil:
 					err = errors.New("no preparer for image files")
 				default:

@@ -56,14 +56,14 @@ func TestDataFileImages(t *testing.T) {
 		return raw
 	}
 	raw := read(path)
-	items, _, err := predict.DataInputs(m, raw)
+	d, err := predict.DataInputs(m, raw)
 	if err != nil {
 		t.Fatal(err)
 	}
 	var buf bytes.Buffer
 	w, _ := predict.NewWriter(&buf, predict.FormatCSV, m.Meta.Classes, true, predict.DataOutputColumns(m)...)
 	var iterErr error
-	if _, err := predict.Run(context.Background(), predict.Config{Model: m}, items, &iterErr, w); err != nil {
+	if _, err := predict.Run(context.Background(), predict.Config{Model: m, Features: d.Features}, d.Items(), &iterErr, w); err != nil {
 		t.Fatal(err)
 	}
 	catPath := filepath.Join(dir, "pred.csv")

@@ -85,9 +85,10 @@ the file has none); id is the file's object id, else the position.`,
 				return fmt.Errorf("%s: %w", mpath, err)
 			}
 			var (
-				items func(func(predict.Item) bool)
-				total int
-				cols  []predict.Option
+				items    func(func(predict.Item) bool)
+				total    int
+				cols     []predict.Option
+				features func(predict.Item, []float32) error // nil: the items are image files
 			)
 			var iterErr error
 			if fromData {
@@ -95,9 +96,11 @@ the file has none); id is the file's object id, else the position.`,
 				if err != nil {
 					return err
 				}
-				if items, total, err = predict.DataInputs(m, raw); err != nil {
+				d, err := predict.DataInputs(m, raw)
+				if err != nil {
 					return err
 				}
+				items, total, features = d.Items(), d.Len(), d.Features
 				cols = predict.DataOutputColumns(m)
 			} else {
 				if cols, err = predict.Columns(m, args, &cat); err != nil {
@@ -119,7 +122,7 @@ the file has none); id is the file's object id, else the position.`,
 			start := time.Now()
 			bar := newMeter(env.Stderr, "predict", "images", int64(total), false)
 			bar.set(int64(skip))
-			st, err := predict.Run(ctx, predict.Config{Model: m, Prep: prep, Workers: workers, Batch: batch,
+			st, err := predict.Run(ctx, predict.Config{Model: m, Prep: prep, Features: features, Workers: workers, Batch: batch,
 				Skip: skip, SkipLastFile: pw.LastFile, Progress: func(done int) { bar.set(int64(skip + done)) }}, items, &iterErr, pw.Writer)
 			bar.finish()
 			secs := time.Since(start).Seconds()
