@@ -37,9 +37,9 @@ func DataFile(c *Catalog, ix *similar.Index) (string, error) {
 	return fromIndex, nil
 }
 
-// checkData reports a data file (Options.Data) that m cannot take, or that
+// CheckData reports a data file (Options.Data) that m cannot take, or that
 // has fewer images than the catalog's or the index's rows name.
-func checkData(m *model.Model, raw *data.Raw, c *Catalog, ix *similar.Index) error {
+func CheckData(m *model.Model, raw *data.Raw, c *Catalog, ix *similar.Index) error {
 	if raw.N == 0 {
 		return fmt.Errorf("%s holds no images", raw.Path)
 	}

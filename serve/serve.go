@@ -139,7 +139,7 @@ func New(m *model.Model, opt Options) (*Server, error) {
 		return nil, err
 	}
 	if opt.Data != nil {
-		if err := checkData(m, opt.Data, opt.Catalog, opt.Index); err != nil {
+		if err := CheckData(m, opt.Data, opt.Catalog, opt.Index); err != nil {
 			return nil, err
 		}
 	}

@@ -285,6 +285,48 @@ func TestServeCommand(t *testing.T) {
 	}
 }
 
+// TestServeDataFile: serve shows the images of the data file a catalog of
+// predict --data names; without the file it starts all the same, says so,
+// and those rows have no images; a --data file that cannot be read stops it.
+func TestServeDataFile(t *testing.T) {
+	dir := t.TempDir()
+	m := writeSeedModel(t, dir)
+	h5 := filepath.Join(dir, "set.h5")
+	if code, _, stderr := run(t, "synth", "--scheme", "galaxy10", "--n", "20", "--seed", "3", "--out", h5); code != 0 {
+		t.Fatal(stderr)
+	}
+	pred := filepath.Join(dir, "pred.csv")
+	if code, _, stderr := run(t, "predict", "--model", m, "--data", h5, "--out", pred); code != 0 {
+		t.Fatal(stderr)
+	}
+	thumb := func(wantCode int, wantLog string) {
+		t.Helper()
+		cmd, stderr := startChild(t, "serve", "--model", m, "--catalog", pred, "--addr", "127.0.0.1:0", "--log-format", "json")
+		defer cmd.Process.Kill()
+		addr := servingAddr(t, stderr, 10*time.Second)
+		resp, err := http.Get("http://" + addr + "/v1/catalog/7/thumb")
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		cmd.Process.Signal(syscall.SIGTERM)
+		cmd.Wait()
+		if resp.StatusCode != wantCode || !strings.Contains(stderr.String(), wantLog) {
+			t.Errorf("thumb: %d, want %d; log %s", resp.StatusCode, wantCode, stderr.String())
+		}
+	}
+	thumb(200, `"msg":"serving"`)
+	moved := filepath.Join(dir, "elsewhere.h5")
+	if err := os.Rename(h5, moved); err != nil {
+		t.Fatal(err)
+	}
+	thumb(404, "cannot be shown")
+	code, _, stderr := run(t, "serve", "--model", m, "--catalog", pred, "--data", h5, "--addr", "127.0.0.1:0")
+	if code == 0 || !strings.Contains(stderr, "data: "+h5+": no such file") {
+		t.Errorf("--data of a missing file: exit %d, %s", code, stderr)
+	}
+}
+
 // TestPredictMatchesEvalOnRealCutouts: on the 240 gz1 cutouts, predict
 // gives the classes a model gives the same galaxies' 69x69 images in the
 // HDF5 file (what galaxy eval scores).

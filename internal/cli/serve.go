@@ -78,7 +78,8 @@ stops it gracefully: requests in progress finish (within --grace).`,
 				if dataPath != "" {
 					return fmt.Errorf("data: %w", err)
 				}
-				opt.Logger.Warn("the catalog's or index's data file cannot be read: their rows are shown without images", "err", err)
+				opt.Data = nil
+				opt.Logger.Warn("the catalog's or index's data file cannot be shown: their rows are shown without images", "err", err)
 			}
 			s, err := serve.New(m, opt)
 			if err != nil {
@@ -130,7 +131,8 @@ func indexRows(ix *similar.Index) int {
 
 // serveData reads the data file whose images the served catalog's or
 // index's rows are (path, else the one they name; nil when none), as the
-// model's training images were read.
+// model's training images were read, and checks it against the rows and
+// the model (serve.CheckData).
 func serveData(cmd *cobra.Command, m *model.Model, path string, opt serve.Options) (*data.Raw, error) {
 	if path == "" {
 		var err error
@@ -138,5 +140,9 @@ func serveData(cmd *cobra.Command, m *model.Model, path string, opt serve.Option
 			return nil, err
 		}
 	}
-	return readDataFor(cmd, m, load.Source{Path: path})
+	raw, err := readDataFor(cmd, m, load.Source{Path: path})
+	if err != nil {
+		return nil, err
+	}
+	return raw, serve.CheckData(m, raw, opt.Catalog, opt.Index)
 }
