@@ -31,10 +31,10 @@ func DataInputs(m *model.Model, raw *data.Raw) (*Data, error) {
 	if raw.Codes != nil {
 		if sch, err := scheme.Get(raw.Space); err == nil {
 			d.labels = sch.Classes
-		}
-		for i, c := range raw.Codes {
-			if d.labels != nil && c >= len(d.labels) {
-				return nil, fmt.Errorf("%s: image %d has label code %d, which %s labels do not have (codes 0-%d)", raw.Path, i, c, raw.Space, len(d.labels)-1)
+			for i, c := range raw.Codes {
+				if c >= len(d.labels) {
+					return nil, fmt.Errorf("%s: image %d has label code %d, which %s labels do not have (codes 0-%d)", raw.Path, i, c, raw.Space, len(d.labels)-1)
+				}
 			}
 		}
 	}

@@ -23,11 +23,10 @@ type Catalog struct {
 	rowOf  map[string]int // id -> its first row
 	counts []int          // rows predicted as each class
 	// dataFile is the one data file every row is an image of (predict's
-	// output for a data file: the carried columns are predict.DataColumns),
-	// as the rows name it; "" for a catalog of cutouts. rowCol is the row column's
-	// place among the carried columns.
+	// output for a data file: the carried columns are predict.DataColumns,
+	// the image's position first), as the rows name it; "" for a catalog of
+	// cutouts.
 	dataFile string
-	rowCol   int
 }
 
 // OpenCatalog reads the predictions at path. A relative file path in it
@@ -51,7 +50,6 @@ func OpenCatalog(path, imageDir string) (*Catalog, error) {
 			c.counts[k]++
 		}
 	}
-	c.rowCol = slices.Index(p.Carried, predict.DataColumns[0])
 	if slices.Equal(p.Carried, predict.DataColumns) && p.Len() > 0 && !slices.ContainsFunc(p.File, func(f string) bool { return f != p.File[0] }) {
 		c.dataFile = p.File[0]
 	}
@@ -71,7 +69,7 @@ func (c *Catalog) DataFile() string {
 
 // dataRow returns the position of row r's image in DataFile.
 func (c *Catalog) dataRow(r int) (int, error) {
-	v := c.Carry[r][c.rowCol]
+	v := c.Carry[r][0] // predict.DataColumns[0], the row
 	i, err := strconv.Atoi(v)
 	if err != nil || i < 0 {
 		return 0, fmt.Errorf("catalog row %d: image row %q is not a position in %s", r, v, c.dataFile)

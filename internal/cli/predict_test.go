@@ -142,6 +142,17 @@ func TestPredictCommand(t *testing.T) {
 	}
 }
 
+// synthData writes n synthetic galaxies of the ten Galaxy10 classes as
+// dir/set.h5 (galaxy synth) and returns its path.
+func synthData(t *testing.T, dir string, n int) string {
+	t.Helper()
+	h5 := filepath.Join(dir, "set.h5")
+	if code, _, stderr := run(t, "synth", "--scheme", "galaxy10", "--n", strconv.Itoa(n), "--seed", "3", "--out", h5); code != 0 {
+		t.Fatal(stderr)
+	}
+	return h5
+}
+
 // TestPredictData classifies every image of a data file (--data): one row
 // per image in file order with its position and the file's own label,
 // the same rows whatever the batching, resumable; a data file given as an
@@ -149,10 +160,7 @@ func TestPredictCommand(t *testing.T) {
 func TestPredictData(t *testing.T) {
 	dir := t.TempDir()
 	m := writeSeedModel(t, dir)
-	h5 := filepath.Join(dir, "set.h5")
-	if code, _, stderr := run(t, "synth", "--scheme", "galaxy10", "--n", "40", "--seed", "3", "--out", h5); code != 0 {
-		t.Fatal(stderr)
-	}
+	h5 := synthData(t, dir, 40)
 	out := filepath.Join(dir, "pred.csv")
 	code, _, stderr := run(t, "predict", "--model", m, "--data", h5, "--out", out, "--batch", "16")
 	if code != 0 {
@@ -291,10 +299,7 @@ func TestServeCommand(t *testing.T) {
 func TestServeDataFile(t *testing.T) {
 	dir := t.TempDir()
 	m := writeSeedModel(t, dir)
-	h5 := filepath.Join(dir, "set.h5")
-	if code, _, stderr := run(t, "synth", "--scheme", "galaxy10", "--n", "20", "--seed", "3", "--out", h5); code != 0 {
-		t.Fatal(stderr)
-	}
+	h5 := synthData(t, dir, 20)
 	pred := filepath.Join(dir, "pred.csv")
 	if code, _, stderr := run(t, "predict", "--model", m, "--data", h5, "--out", pred); code != 0 {
 		t.Fatal(stderr)
